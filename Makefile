@@ -1,0 +1,58 @@
+# Weijian: `make run` and `make test` work on a fresh machine (they set up what they need).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+APT_PACKAGES := xmlsec1 fonts-noto-cjk
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint bench install system-packages migrate demo clean lock
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv>=0.4,<1"
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian packages the test suite needs (independent XML-signature verifier, browser, CJK font).
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+migrate: install
+	$(BIN)/weijian db upgrade
+
+demo: migrate
+	$(BIN)/weijian deploy
+	$(BIN)/weijian demo load
+
+run: install system-packages demo
+	$(BIN)/weijian serve --host 127.0.0.1 --port 5000
+
+test: install system-packages
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.engine --json
+	$(BIN)/python -m bench.signing --json
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip install -q "uv>=0.4,<1"
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev -o requirements.lock
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,55 @@
+"""Weijian's workflow engine over SpiffWorkflow: the verbs other packages may call.
+
+Every command takes the caller's SQLAlchemy ``Session`` and an ``Actor``; the caller commits
+once (web request, Celery job, CLI command). The engine never imports Flask or the directory.
+"""
+
+from .actor import SYSTEM, Actor
+from .audit import VerifyResult
+from .audit import history as audit_history
+from .audit import verify as verify_audit
+from .definitions import deploy, deploy_directory, latest_definition
+from .errors import (
+    ConflictError,
+    EngineError,
+    InvalidData,
+    InvalidDefinition,
+    InvalidTimer,
+    MessageNotDelivered,
+    NotFound,
+    PermissionDenied,
+    ScriptRejected,
+    TaskNotReady,
+    UnknownInstance,
+    UnknownProcess,
+    UnknownTask,
+    UnsafeXml,
+    WorkflowFailed,
+)
+from .instances import cancel, complete_task, start
+from .messages import deliver_message
+from .outbox import (
+    JobFailed,
+    OperatorContext,
+    due_jobs,
+    incidents,
+    operator,
+    record_failure,
+    registered_operators,
+    resolve_incident,
+    retry_incident,
+    run_job,
+)
+from .runtime import NEW_JOBS_KEY
+from .tasks import InboxFilters, InboxPage, assign, claim, completed_by, inbox, inbox_counts, unclaim
+from .timers import TimerReport, fire_due_timers
+
+__all__ = [
+    "NEW_JOBS_KEY", "SYSTEM", "Actor", "ConflictError", "EngineError", "InboxFilters", "InboxPage", "InvalidData",
+    "InvalidDefinition", "InvalidTimer", "JobFailed", "MessageNotDelivered", "NotFound", "OperatorContext",
+    "PermissionDenied", "ScriptRejected", "TaskNotReady", "TimerReport", "UnknownInstance", "UnknownProcess",
+    "UnknownTask", "UnsafeXml", "VerifyResult", "WorkflowFailed", "assign", "audit_history", "cancel", "claim",
+    "complete_task", "completed_by", "deliver_message", "deploy", "deploy_directory", "due_jobs",
+    "fire_due_timers", "inbox", "inbox_counts", "incidents", "latest_definition", "operator", "record_failure",
+    "registered_operators", "resolve_incident", "retry_incident", "run_job", "start", "unclaim", "verify_audit",
+]

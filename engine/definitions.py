@@ -1,0 +1,244 @@
+"""Deploying BPMN/DMN: validate, parse, store an immutable version; cache parsed specs.
+
+A deployment is a bundle of files (one process package: its BPMN and DMN). Every executable
+process in the bundle gets a version keyed by the bundle's content hash, so redeploying the
+same files is a no-op and changed files make a new version that running instances ignore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from . import audit
+from .actor import Actor
+from .errors import InvalidDefinition, UnknownProcess
+from .models import ProcessDefinition, StartTimer
+from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
+
+
+def _validator() -> BpmnValidator:
+    """BPMN 2.0 XSD plus SpiffWorkflow's extension schema, loaded once by SpiffWorkflow."""
+    return SPIFF_VALIDATOR
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+
+
+def _element_at_line(root: etree._Element, line: int | None) -> str | None:
+    if not line:
+        return None
+    best = None
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.sourceline == line and el.get("id"):
+            return el.get("id")
+        if isinstance(el.tag, str) and el.sourceline and el.sourceline <= line and el.get("id"):
+            best = el.get("id")
+    return best
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _check_references(root: etree._Element, filename: str) -> None:
+    """Sequence flows must join elements of their own process (SpiffWorkflow's message is cryptic)."""
+    for container in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess"):
+        ids = {el.get("id") for el in container if isinstance(el.tag, str) and el.get("id")}
+        for flow in container.findall(f"{{{BPMN_NS}}}sequenceFlow"):
+            for attr in ("sourceRef", "targetRef"):
+                ref = flow.get(attr)
+                if ref not in ids:
+                    raise InvalidDefinition(filename, flow.get("id"),
+                                            f"sequence flow {attr} '{ref}' is not an element of "
+                                            f"'{container.get('id')}'")
+
+
+def _parse_bundle(files: Mapping[str, bytes], max_bytes: int) -> tuple[SpiffBpmnParser, list[str]]:
+    """Parse every file through the hardened parser; raise InvalidDefinition naming file and element."""
+    parser = SpiffBpmnParser()
+    bpmn_names: list[str] = []
+    for name in sorted(files):
+        root = parse_xml(files[name], name, max_bytes)
+        if name.endswith(".dmn"):
+            try:
+                parser.add_dmn_xml(root, filename=name)
+            except ValidationException as exc:
+                raise InvalidDefinition(name, exc.id or None, str(exc).splitlines()[0]) from exc
+            continue
+        try:
+            _validator().validate(root, name)
+        except ValidationException as exc:
+            line = exc.line_number if isinstance(exc.line_number, int) else None
+            element = _element_at_line(root, line)
+            where = f" (line {line})" if line else ""
+            raise InvalidDefinition(name, element, f"not valid BPMN 2.0{where}: {exc}") from exc
+        _check_references(root, name)
+        try:
+            parser.add_bpmn_xml(root, filename=name)
+        except ValidationException as exc:
+            raise InvalidDefinition(name, exc.id or None, str(exc).splitlines()[0]) from exc
+        bpmn_names.append(name)
+    if not bpmn_names:
+        raise InvalidDefinition(", ".join(sorted(files)) or "(no files)", None, "no BPMN file in the deployment")
+    return parser, parser.get_process_ids()
+
+
+def _load(parser: SpiffBpmnParser, process_id: str, filename: str) -> LoadedSpec:
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise InvalidDefinition(exc.file_name or filename, exc.id or None, str(exc).splitlines()[0]) from exc
+    except SpiffWorkflowException as exc:
+        raise InvalidDefinition(filename, None, str(exc).splitlines()[0]) from exc
+    for s in [spec, *subprocess_specs.values()]:
+        _prepare_spec(s)
+    return LoadedSpec(spec, subprocess_specs)
+
+
+def _prepare_spec(spec: BpmnProcessSpec) -> None:
+    """Service tasks become waits: the engine runs them asynchronously through the outbox."""
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, ServiceTask):
+            task_spec.manual = True
+
+
+def _summarize(loaded: LoadedSpec) -> dict[str, Any]:
+    spec = loaded.spec
+    user_tasks = []
+    start: dict[str, Any] = {"kind": "none"}
+    messages: list[str] = []
+    lanes: set[str] = set()
+    for s in [spec, *loaded.subprocess_specs.values()]:
+        for ts in s.task_specs.values():
+            if isinstance(ts, UserTask):
+                props = (getattr(ts, "extensions", None) or {}).get("properties", {})
+                user_tasks.append({"id": ts.bpmn_id, "name": ts.bpmn_name, "lane": ts.lane,
+                                   "form_key": props.get("formKey")})
+                if ts.lane:
+                    lanes.add(ts.lane)
+            definition = getattr(ts, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition):
+                messages.append(definition.name)
+            if isinstance(ts, StartEvent) and s is spec:
+                if isinstance(definition, TimerEventDefinition):
+                    start = {"kind": "timer", "element": ts.bpmn_id, "expression": definition.expression,
+                             "type": type(definition).__name__}
+                elif isinstance(definition, MessageEventDefinition):
+                    start = {"kind": "message", "element": ts.bpmn_id, "message": definition.name}
+    return {"start": start, "user_tasks": user_tasks, "lanes": sorted(lanes), "messages": sorted(set(messages)),
+            "called": sorted(loaded.subprocess_specs)}
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return digest.hexdigest()
+
+
+def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
+           max_bytes: int = DEFAULT_MAX_BYTES) -> list[ProcessDefinition]:
+    """Deploy a bundle; returns the definition (new or existing) of each executable process."""
+    parser, process_ids = _parse_bundle(files, max_bytes)
+    bundle_hash = content_hash(files)
+    first_file = sorted(files)[0]
+    loaded = {pid: _load(parser, pid, first_file) for pid in process_ids}
+    result = []
+    for pid, spec in loaded.items():
+        existing = session.scalar(select(ProcessDefinition).where(
+            ProcessDefinition.process_key == pid, ProcessDefinition.content_hash == bundle_hash))
+        if existing is not None:
+            result.append(existing)
+            continue
+        latest = session.scalar(select(func.max(ProcessDefinition.version))
+                                .where(ProcessDefinition.process_key == pid)) or 0
+        definition = ProcessDefinition(
+            process_key=pid, name=spec.spec.description or pid, version=latest + 1,
+            content_hash=bundle_hash, sources={n: files[n].decode("utf-8") for n in files},
+            summary=_summarize(spec), deployed_by=actor.user_id)
+        session.add(definition)
+        session.flush()
+        _SPEC_CACHE[definition.id] = spec
+        _register_start_timer(session, definition)
+        audit.append(session, actor.user_id, "deploy", data={
+            "process_key": pid, "version": definition.version, "content_hash": bundle_hash,
+            "files": sorted(files)})
+        result.append(definition)
+    return result
+
+
+def deploy_directory(session: Session, directory: Path, actor: Actor) -> list[ProcessDefinition]:
+    """Deploy every process package under ``directory`` (each folder with BPMN files is a bundle)."""
+    deployed: list[ProcessDefinition] = []
+    folders = sorted({p.parent for p in directory.rglob("*.bpmn")})
+    for folder in folders:
+        files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".bpmn", ".dmn")}
+        deployed.extend(deploy(session, files, actor))
+    return deployed
+
+
+def _register_start_timer(session: Session, definition: ProcessDefinition) -> None:
+    from .timers import schedule_start_timer
+
+    start = definition.summary.get("start", {})
+    existing = session.scalar(select(StartTimer).where(StartTimer.process_key == definition.process_key))
+    if start.get("kind") != "timer":
+        if existing is not None:
+            session.delete(existing)
+        return
+    schedule_start_timer(session, definition, existing)
+
+
+_SPEC_CACHE: dict[int, LoadedSpec] = {}
+_CACHE_LOCK = threading.Lock()
+_PROCESS_ID_RE = re.compile(r"^[A-Za-z_][\w.-]*$")
+
+
+def load_spec(definition: ProcessDefinition) -> LoadedSpec:
+    """Parsed spec of a deployed version, cached per definition id (definitions never change)."""
+    cached = _SPEC_CACHE.get(definition.id)
+    if cached is not None:
+        return cached
+    with _CACHE_LOCK:
+        cached = _SPEC_CACHE.get(definition.id)
+        if cached is None:
+            files = {n: t.encode("utf-8") for n, t in definition.sources.items()}
+            parser, _ids = _parse_bundle(files, max(DEFAULT_MAX_BYTES, *(len(v) for v in files.values())))
+            cached = _load(parser, definition.process_key, sorted(files)[0])
+            _SPEC_CACHE[definition.id] = cached
+    return cached
+
+
+def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
+    if not _PROCESS_ID_RE.match(process_key or ""):
+        raise UnknownProcess(f"unknown process {process_key!r}", process_key=process_key)
+    definition = session.scalar(select(ProcessDefinition)
+                                .where(ProcessDefinition.process_key == process_key)
+                                .order_by(ProcessDefinition.version.desc()).limit(1))
+    if definition is None:
+        raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
+    return definition

@@ -1,0 +1,176 @@
+"""Instance commands: start, complete a user task, cancel. One transaction each (caller commits)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from . import permissions
+from .actor import Actor
+from .definitions import latest_definition
+from .errors import InvalidData, PermissionDenied, TaskNotReady, UnknownTask
+from .models import HumanTask, ProcessDefinition, ProcessInstance
+from .runtime import Command, Loaded, advance, load, new_workflow, running, save
+from .state import SERIALIZER_VERSION
+
+MAX_DATA_BYTES = 256 * 1024
+
+
+def _check_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    import json
+
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise InvalidData("task data must be an object of field names to values")
+    try:
+        encoded = json.dumps(dict(data), default=_iso)
+    except (TypeError, ValueError) as exc:
+        raise InvalidData(f"task data is not JSON-serializable: {exc}") from exc
+    if len(encoded) > MAX_DATA_BYTES:
+        raise InvalidData(f"task data is {len(encoded)} bytes, over the {MAX_DATA_BYTES}-byte limit")
+    for key in data:
+        if not isinstance(key, str) or key.startswith("_") or not key.isidentifier():
+            raise InvalidData(f"field name {key!r} is not allowed (identifiers only, no leading underscore)")
+    return json.loads(encoded)  # type: ignore[no-any-return]
+
+
+def _iso(value: object) -> str:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # type: ignore[no-any-return]
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+def create_in_command(cmd: Command, definition: ProcessDefinition, payload: dict[str, Any],
+                      business_key: str | None, unit_id: str | None, entity_id: str | None,
+                      entity_name: str | None) -> Loaded:
+    """A new instance inside a running command (its first run is the caller's to do)."""
+    workflow = new_workflow(definition)
+    row = ProcessInstance(
+        id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.process_key,
+        business_key=business_key, unit_id=unit_id, entity_id=entity_id, entity_name=entity_name,
+        status="running", state=b"", serializer_version=SERIALIZER_VERSION, started_by=cmd.actor.user_id,
+        started_at=cmd.now, updated_at=cmd.now, completed_elements=[], audit_seq=0, audit_head="", row_version=1)
+    loaded = Loaded(row, workflow, definition, new=True)
+    cmd.loaded[row.id] = loaded
+    workflow.task_tree.data.update(payload)
+    cmd.record(loaded, "instance_started", {"process_key": definition.process_key,
+                                             "version": definition.version, "business_key": business_key,
+                                             "data": payload})
+    return loaded
+
+
+def start_in_command(cmd: Command, definition: ProcessDefinition, event: BpmnEvent, source_id: str | None,
+                     hops: int) -> str:
+    """Start an instance on a message start event, inside the command that delivers the message."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    loaded = create_in_command(
+        cmd, definition, {}, _str_or_none(payload.get("business_key")), _str_or_none(payload.get("unit_id")),
+        _str_or_none(payload.get("entity_id")), _str_or_none(payload.get("entity_name")))
+    with running(cmd, loaded):
+        loaded.workflow.do_engine_steps()
+        loaded.workflow.catch(event)
+    cmd.record(loaded, "message_received", {"message": event.event_definition.name, "from": source_id,
+                                            "correlations": event.correlations, "payload": payload})
+    advance(cmd, loaded, hops)
+    return loaded.row.id
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def start_definition(session: Session, definition: ProcessDefinition, actor: Actor, data: Mapping[str, Any] | None,
+                     business_key: str | None, *, unit_id: str | None = None, entity_id: str | None = None,
+                     entity_name: str | None = None, now: datetime | None = None,
+                     prepare: Callable[[BpmnWorkflow], None] | None = None) -> ProcessInstance:
+    payload = _check_data(data)
+    unit = unit_id if unit_id is not None else actor.primary_unit
+    if not permissions.can_start(actor, unit):
+        raise PermissionDenied(f"you may not start cases in unit {unit}")
+    cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
+    loaded = create_in_command(cmd, definition, payload, business_key, unit, entity_id, entity_name)
+    if prepare is not None:
+        with running(cmd, loaded):
+            prepare(loaded.workflow)
+    advance(cmd, loaded)
+    save(cmd)
+    return loaded.row
+
+
+def start(session: Session, process_key: str, actor: Actor, data: Mapping[str, Any] | None = None,
+          business_key: str | None = None, *, unit_id: str | None = None, entity_id: str | None = None,
+          entity_name: str | None = None, now: datetime | None = None) -> ProcessInstance:
+    """Start the newest version of ``process_key`` and run it until it waits."""
+    definition = latest_definition(session, process_key)
+    return start_definition(session, definition, actor, data, business_key, unit_id=unit_id,
+                            entity_id=entity_id, entity_name=entity_name, now=now)
+
+
+def get_ready_task(session: Session, task_id: str) -> HumanTask:
+    try:
+        UUID(str(task_id))
+    except ValueError as exc:
+        raise UnknownTask(f"no task {task_id!r}", task_id=str(task_id)) from exc
+    task = session.get(HumanTask, str(task_id), populate_existing=True)
+    if task is None:
+        raise UnknownTask(f"no task {task_id}", task_id=str(task_id))
+    if task.status != "ready":
+        raise TaskNotReady(f"task {task.title} is already {task.status}", task_id=task.id, status=task.status)
+    return task
+
+
+def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[str, Any] | None = None,
+                  *, now: datetime | None = None) -> ProcessInstance:
+    """Complete a ready user task with the submitted data and run the case until it waits."""
+    payload = _check_data(data)
+    human = get_ready_task(session, task_id)
+    if not permissions.can_complete(actor, human):
+        raise PermissionDenied("this task is not assigned to you or claimable by your roles in your units",
+                               task_id=human.id)
+    cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
+    loaded = load(cmd, human.instance_id)
+    session.refresh(human)
+    if human.status != "ready":  # someone completed it while we waited for the lock
+        raise TaskNotReady(f"task {human.title} was just {human.status} by someone else", task_id=human.id)
+    task = loaded.workflow.get_task_from_id(UUID(human.id))
+    if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTask):
+        raise TaskNotReady(f"task {human.title} is no longer waiting", task_id=human.id)
+    with running(cmd, loaded):
+        task.data.update(payload)
+        task.run()
+    loaded.completed_task_id = human.id
+    cmd.record(loaded, "task_completed", {"data": payload, "form_key": human.form_key}, human.id, human.task_name)
+    advance(cmd, loaded)
+    save(cmd)
+    return loaded.row
+
+
+def cancel(session: Session, instance_id: str, actor: Actor, reason: str, *, now: datetime | None = None) -> None:
+    """Cancel a running instance with a recorded reason (heads and administrators)."""
+    if not reason or not reason.strip():
+        raise InvalidData("a reason is required to cancel a case")
+    cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
+    loaded = load(cmd, instance_id)
+    row = loaded.row
+    if not permissions.can_see_instance(actor, row):
+        raise PermissionDenied("this case is not in your units")
+    if not (actor.is_admin or permissions.HEAD_ROLE in actor.roles):
+        raise PermissionDenied("only a head or an administrator may cancel a case")
+    if row.status != "running":
+        raise TaskNotReady(f"the case is already {row.status}")
+    with running(cmd, loaded):
+        loaded.workflow.cancel()
+    row.status, row.ended_at, row.cancel_reason = "cancelled", cmd.now, reason.strip()
+    cmd.record(loaded, "instance_cancelled", {"reason": reason.strip()})
+    save(cmd)
+

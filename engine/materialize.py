@@ -1,0 +1,218 @@
+"""Materialize what queries need from the live workflow: human tasks, timers, subscriptions, jobs.
+
+Runs inside ``runtime.save`` for every instance a command touched; each table is diffed against
+what is already stored for the instance, so a command writes only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import InvalidTimer, WorkflowFailed
+from .models import HumanTask, MessageSubscription, OutboxJob, TimerRow
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.task import Task
+
+    from .runtime import Command, Loaded
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def all_tasks(loaded: Loaded, state: int) -> list[Task]:
+    workflow = loaded.workflow
+    tasks = list(workflow.get_tasks(state=state))
+    for sp in workflow.subprocesses.values():
+        tasks.extend(sp.get_tasks(state=state))
+    return tasks
+
+
+def task_properties(task: Task) -> dict[str, str]:
+    return dict((getattr(task.task_spec, "extensions", None) or {}).get("properties", {}))
+
+
+def to_due_datetime(value: Any, element: str) -> datetime | None:
+    """A due expression may give a date (due by the end of that day, local time) or a datetime."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+        except ValueError as exc:
+            raise WorkflowFailed(f"due date of '{element}' is not an ISO date: {value!r}", task_name=element) from exc
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(23, 59, 59), LOCAL_TZ).astimezone(UTC)
+    raise WorkflowFailed(f"due date of '{element}' must be a date, got {type(value).__name__}", task_name=element)
+
+
+def _evaluate(task: Task, expression: str) -> Any:
+    return task.workflow.script_engine.evaluate(task, expression)
+
+
+def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> HumanTask:
+    from .scripting import load_calendar
+
+    spec = task.task_spec
+    props = task_properties(task)
+    row = loaded.row
+    assignee = _evaluate(task, props["assignee"]) if props.get("assignee") else None
+    due_at = to_due_datetime(_evaluate(task, props["dueDate"]), spec.bpmn_id) if props.get("dueDate") else None
+    uncertain = False
+    if due_at is not None:
+        calendar = load_calendar(cmd.session)
+        years = range(cmd.now.year, due_at.astimezone(LOCAL_TZ).year + 1)
+        uncertain = any(not calendar.knows_year(y) for y in years)
+    instructions = (getattr(spec, "extensions", None) or {}).get("instructionsForEndUser") or spec.documentation
+    return HumanTask(
+        id=str(task.id), instance_id=row.id, process_key=row.process_key, task_name=spec.bpmn_id,
+        title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, candidate_role=props.get("candidateRole") or spec.lane,
+        unit_id=row.unit_id, assignee=str(assignee) if assignee else None, form_key=props.get("formKey"),
+        instructions=instructions, business_key=row.business_key, entity_id=row.entity_id,
+        entity_name=row.entity_name, status="ready", created_at=cmd.now, due_at=due_at,
+        due_sort=due_at or FAR_FUTURE, due_uncertain=uncertain)
+
+
+def sync_human_tasks(cmd: Command, loaded: Loaded) -> None:
+    session = cmd.session
+    ready = {str(t.id): t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, UserTask)}
+    existing = {} if loaded.new else {
+        h.id: h for h in session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == loaded.row.id, HumanTask.status == "ready"))}
+    for task_id, row in existing.items():
+        if task_id in ready:
+            continue
+        if task_id == loaded.completed_task_id:
+            row.status, row.completed_by, row.completed_at = "completed", cmd.actor.user_id, cmd.now
+        else:
+            row.status, row.completed_at = "cancelled", cmd.now
+    for task_id, task in ready.items():
+        if task_id not in existing:
+            session.add(_new_human_task(cmd, loaded, task))
+    if loaded.row.status != "running":
+        for row in existing.values():
+            if row.status == "ready":
+                row.status, row.completed_at = "cancelled", cmd.now
+
+
+def _waiting_events(loaded: Loaded) -> list[Task]:
+    return list(loaded.workflow.event_manager.tasks.values())
+
+
+def _timer_due(task: Task) -> datetime | None:
+    definition = task.task_spec.event_definition
+    value = definition.details(task).value
+    if value is None:
+        return None
+    try:
+        due = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTimer(f"timer '{task.task_spec.bpmn_id}' has an unusable time {value!r}",
+                           task_name=task.task_spec.bpmn_id) from exc
+    return due if due.tzinfo else due.replace(tzinfo=LOCAL_TZ)
+
+
+def sync_timers(cmd: Command, loaded: Loaded) -> None:
+    session = cmd.session
+    wanted: dict[str, tuple[str, datetime]] = {}
+    for task in _waiting_events(loaded):
+        if isinstance(task.task_spec.event_definition, TimerEventDefinition) and task.has_state(TaskState.WAITING):
+            due = _timer_due(task)
+            if due is not None:
+                wanted[str(task.id)] = (task.task_spec.bpmn_id, due.astimezone(UTC))
+    existing = {} if loaded.new else {
+        t.task_id: t for t in session.scalars(select(TimerRow).where(TimerRow.instance_id == loaded.row.id))}
+    for task_id, row in existing.items():
+        if task_id not in wanted:
+            session.delete(row)
+        elif row.due_at != wanted[task_id][1]:
+            row.due_at = wanted[task_id][1]
+    for task_id, (element, due) in wanted.items():
+        if task_id not in existing:
+            session.add(TimerRow(instance_id=loaded.row.id, task_id=task_id, element_id=element, due_at=due))
+
+
+def correlation_rows(definition: MessageEventDefinition, correlations: dict[str, Any]) -> set[tuple[str, str]]:
+    keys = {k for prop in definition.correlation_properties for k in prop.correlation_keys}
+    rows = {(k, canonical(correlations[k])) for k in sorted(keys) if correlations.get(k)}
+    return rows or {("", "")}
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sync_subscriptions(cmd: Command, loaded: Loaded) -> None:
+    session = cmd.session
+    wanted: set[tuple[str, str, str]] = set()
+    for task in _waiting_events(loaded):
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            for key, value in correlation_rows(definition, task.workflow.correlations):
+                wanted.add((definition.name, key, value))
+    if loaded.new and not wanted:
+        return
+    existing = {} if loaded.new else {
+        (s.message_name, s.correlation_key, s.correlation_value): s
+        for s in session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == loaded.row.id))}
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+    for name, ckey, cvalue in wanted - set(existing):
+        session.add(MessageSubscription(instance_id=loaded.row.id, message_name=name,
+                                        correlation_key=ckey, correlation_value=cvalue))
+
+
+def sync_outbox(cmd: Command, loaded: Loaded) -> None:
+    """Each READY service task gets exactly one outbox row (its job), written with the state."""
+    waiting = [t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, ServiceTask)]
+    if not waiting:
+        return
+    session = cmd.session
+    known = set() if loaded.new else set(session.scalars(select(OutboxJob.task_id).where(
+        OutboxJob.instance_id == loaded.row.id, OutboxJob.status.in_(("pending", "incident")))))
+    for task in waiting:
+        if str(task.id) in known:
+            continue
+        spec = task.task_spec
+        params = {name: value["value"] for name, value in spec.evaluate_params(task).items()}
+        job = OutboxJob(id=str(uuid.uuid4()), instance_id=loaded.row.id, task_id=str(task.id),
+                        element_id=spec.bpmn_id, operator=spec.operation_name, params=params,
+                        status="pending", attempts=0, max_attempts=getattr(spec, "retries", None) or 5,
+                        next_attempt_at=cmd.now, created_at=cmd.now)
+        session.add(job)
+        cmd.new_jobs.append(job.id)
+        cmd.record(loaded, "service_task_queued", {"operator": spec.operation_name, "job": job.id},
+                   str(task.id), spec.bpmn_id)
+
+
+def clear_instance_rows(cmd: Command, instance_id: str) -> None:
+    """A finished or cancelled instance waits for nothing."""
+    session = cmd.session
+    session.execute(delete(TimerRow).where(TimerRow.instance_id == instance_id))
+    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance_id))
+
+
+def sync_query_tables(cmd: Command, loaded: Loaded) -> None:
+    sync_human_tasks(cmd, loaded)
+    if loaded.row.status != "running" or loaded.workflow.is_completed():
+        if not loaded.new:
+            clear_instance_rows(cmd, loaded.row.id)
+        return
+    sync_timers(cmd, loaded)
+    sync_subscriptions(cmd, loaded)
+    sync_outbox(cmd, loaded)
+

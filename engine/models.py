@@ -1,0 +1,228 @@
+"""Engine tables: definitions, instances, the narrow query tables and the audit chain.
+
+The workflow state is one compact JSON document per instance (``ProcessInstance.state``); the
+other tables are materialized from it on every command so inboxes, timers and message routing
+are plain indexed queries that never deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base, utcnow
+
+
+class ProcessDefinition(Base):
+    """An immutable deployed version of one process (keyed by the content hash of its files)."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_key", "version"),
+                      UniqueConstraint("process_key", "content_hash"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # {filename: xml text} of every BPMN/DMN file this process needs (call activities, DMN).
+    sources: Mapped[dict[str, str]] = mapped_column(JSON)
+    # What the engine learned at deploy time: start event kinds, lanes, user-task forms...
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deployed_by: Mapped[str] = mapped_column(String(100))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    entity_name: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # BPMN element ids that have completed, for the diagram highlight (history survives pruning).
+    completed_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Head of this instance's audit hash chain (the instance row's version serializes appends).
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
+
+
+class HumanTask(Base):
+    """A user task as inboxes see it: one row per ready (and, later, finished) user task."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_assignee_due", "status", "assignee", "due_sort", "id"),
+        Index("ix_human_task_claimable_due", "status", "unit_id", "candidate_role", "due_sort", "id"),
+        Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    task_name: Mapped[str] = mapped_column(String(200))  # BPMN element id
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    candidate_role: Mapped[str | None] = mapped_column(String(100))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    instructions: Mapped[str | None] = mapped_column(Text)
+    business_key: Mapped[str | None] = mapped_column(String(200))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    entity_name: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|completed|cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime | None]
+    # due_at, or the far future when there is none: a non-null key for keyset paging by due date.
+    due_sort: Mapped[datetime]
+    due_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime | None]
+
+
+class TimerRow(Base):
+    """A waiting BPMN timer: fired by ``fire_due_timers`` when ``due_at`` has passed."""
+
+    __tablename__ = "engine_timer"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class StartTimer(Base):
+    """A timer start event of the newest version of a process: each firing starts an instance."""
+
+    __tablename__ = "engine_start_timer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    expression: Mapped[str] = mapped_column(String(300))
+    next_due: Mapped[datetime | None] = mapped_column(index=True)
+    interval_seconds: Mapped[float | None]
+    cycles_left: Mapped[int] = mapped_column(Integer, default=-1)  # -1 = unbounded
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message (name + optional correlation key/value)."""
+
+    __tablename__ = "engine_message_subscription"
+    __table_args__ = (Index("ix_msgsub_lookup", "message_name", "correlation_key", "correlation_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    message_name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str] = mapped_column(String(200), default="")
+    correlation_value: Mapped[str] = mapped_column(String(500), default="")
+
+
+class OutboxJob(Base):
+    """Work for an asynchronous service task, written in the command's transaction.
+
+    The relay hands ``pending`` rows to Celery after commit. A job is idempotent by id: the
+    worker resumes the instance only if the service task is still waiting for this job.
+    """
+
+    __tablename__ = "engine_outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    operator: Mapped[str] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|done|incident|resolved
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class AuditChain(Base):
+    """Head of one hash chain (one per instance, plus ``system``); its version serializes appends."""
+
+    __tablename__ = "audit_chain"
+
+    chain_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("chain_key", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_key: Mapped[str] = mapped_column(String(80))
+    seq: Mapped[int] = mapped_column(Integer)
+    instance_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CalendarOverride(Base):
+    """Admin-entered working-day arrangement for dates ``chinesecalendar`` does not know (or gets wrong)."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class CalendarYear(Base):
+    """A year whose full arrangement an admin has entered, so deadlines in it are certain."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entered_by: Mapped[str] = mapped_column(String(100))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)

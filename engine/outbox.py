@@ -1,0 +1,187 @@
+"""Asynchronous service tasks: the operator registry, running a job, retries and incidents.
+
+A service task in BPMN names an operator (``spiffworkflow:serviceTaskOperator id="..."``).
+When the workflow reaches it, ``materialize.sync_outbox`` writes an outbox row in the same
+transaction; after commit a relay hands the row id to a worker (``integrations``), which calls
+``run_job``. The job is idempotent by id: it resumes the instance only while the service task
+is still waiting and the job is still pending, so a second delivery does nothing.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, clock
+from .actor import SYSTEM, Actor
+from .errors import InvalidData, NotFound, PermissionDenied, TaskNotReady
+from .models import OutboxJob
+from .runtime import Command, advance, load, running, save
+
+
+@dataclass(frozen=True)
+class OperatorContext:
+    """What an operator may know about the job: ids for idempotency and the caller's session."""
+
+    session: Session
+    job_id: str
+    instance_id: str
+    element_id: str
+    attempt: int
+
+
+Operator = Callable[[dict[str, Any], OperatorContext], Any]
+
+
+@dataclass(frozen=True)
+class RegisteredOperator:
+    name: str
+    func: Operator
+    description: str
+
+
+_OPERATORS: dict[str, RegisteredOperator] = {}
+
+
+def operator(name: str, description: str = "") -> Callable[[Operator], Operator]:
+    """Register ``func`` as the operator BPMN service tasks call by ``name``."""
+
+    def decorate(func: Operator) -> Operator:
+        existing = _OPERATORS.get(name)
+        if existing is not None and existing.func is not func:
+            raise ValueError(f"service-task operator {name!r} is already registered")
+        _OPERATORS[name] = RegisteredOperator(name, func, description or (func.__doc__ or "").strip())
+        return func
+
+    return decorate
+
+
+def registered_operators() -> list[RegisteredOperator]:
+    return sorted(_OPERATORS.values(), key=lambda o: o.name)
+
+
+class JobFailed(Exception):
+    """An operator failed; the job will be retried with backoff or become an incident."""
+
+
+def job_backoff(base_seconds: int, attempts: int) -> timedelta:
+    return timedelta(seconds=base_seconds * (2 ** max(attempts - 1, 0)))
+
+
+def run_job(session: Session, job_id: str, now: datetime | None = None) -> str:
+    """Run one job and resume its instance. Returns "done" or "skipped" (already handled).
+
+    Raises ``JobFailed`` when the operator fails; the caller rolls back and calls
+    ``record_failure`` in a fresh transaction.
+    """
+    now = now or clock.now()
+    job = session.get(OutboxJob, job_id, populate_existing=True)
+    if job is None:
+        raise NotFound(f"no outbox job {job_id}")
+    if job.status != "pending":
+        return "skipped"
+    registered = _OPERATORS.get(job.operator)
+    if registered is None:
+        raise JobFailed(f"no service-task operator named {job.operator!r} is registered")
+    context = OperatorContext(session, job.id, job.instance_id, job.element_id, job.attempts + 1)
+    try:
+        result = registered.func(dict(job.params), context)
+    except Exception as exc:
+        raise JobFailed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}") from exc
+    return _resume(session, job, result, SYSTEM, now, "service_task_completed")
+
+
+def _resume(session: Session, job: OutboxJob, result: Any, actor: Actor, now: datetime, action: str) -> str:
+    cmd = Command(session, actor, now=now)
+    loaded = load(cmd, job.instance_id)
+    session.refresh(job)
+    if job.status not in ("pending", "incident"):
+        return "skipped"
+    task = loaded.workflow.get_task_from_id(UUID(job.task_id))
+    if task is None or not task.has_state(TaskState.READY):
+        job.status, job.finished_at = "done", now
+        return "skipped"
+    with running(cmd, loaded):
+        task.data[task.task_spec.result_variable] = result
+        task.complete()
+    job.status, job.finished_at, job.attempts = "done", now, job.attempts + 1
+    cmd.record(loaded, action, {"operator": job.operator, "job": job.id, "result": result},
+               job.task_id, job.element_id)
+    advance(cmd, loaded)
+    save(cmd)
+    return "done"
+
+
+def record_failure(session: Session, job_id: str, error: str, base_seconds: int = 10,
+                   now: datetime | None = None) -> OutboxJob:
+    """Count a failed attempt: schedule the retry with exponential backoff, or open an incident."""
+    now = now or clock.now()
+    job = session.get(OutboxJob, job_id, populate_existing=True)
+    if job is None:
+        raise NotFound(f"no outbox job {job_id}")
+    if job.status != "pending":
+        return job
+    job.attempts += 1
+    job.last_error = error[:4000]
+    if job.attempts >= job.max_attempts:
+        job.status = "incident"
+        audit.append(session, SYSTEM.user_id, "incident_opened", now=now,
+                     data={"job": job.id, "instance": job.instance_id, "operator": job.operator,
+                           "error": error.splitlines()[0] if error else ""})
+    else:
+        job.next_attempt_at = now + job_backoff(base_seconds, job.attempts)
+    return job
+
+
+def due_jobs(session: Session, now: datetime | None = None, limit: int = 100) -> list[str]:
+    now = now or clock.now()
+    return list(session.scalars(select(OutboxJob.id).where(OutboxJob.status == "pending",
+                                                           OutboxJob.next_attempt_at <= now)
+                                .order_by(OutboxJob.next_attempt_at).limit(limit)))
+
+
+def incidents(session: Session) -> list[OutboxJob]:
+    return list(session.scalars(select(OutboxJob).where(OutboxJob.status == "incident")
+                                .order_by(OutboxJob.created_at)))
+
+
+def _incident(session: Session, job_id: str, actor: Actor) -> OutboxJob:
+    if not actor.is_admin:
+        raise PermissionDenied("only an administrator may handle incidents")
+    job = session.get(OutboxJob, job_id)
+    if job is None:
+        raise NotFound(f"no outbox job {job_id}")
+    if job.status != "incident":
+        raise TaskNotReady(f"job {job_id} is {job.status}, not an open incident")
+    return job
+
+
+def retry_incident(session: Session, job_id: str, actor: Actor, now: datetime | None = None) -> OutboxJob:
+    """Put a failed job back in the queue with a fresh retry budget."""
+    now = now or clock.now()
+    job = _incident(session, job_id, actor)
+    job.status, job.attempts, job.next_attempt_at = "pending", 0, now
+    audit.append(session, actor.user_id, "incident_retried", now=now, data={"job": job.id})
+    session.info.setdefault("weijian_new_outbox_jobs", []).append(job.id)
+    return job
+
+
+def resolve_incident(session: Session, job_id: str, actor: Actor, result: Any, note: str,
+                     now: datetime | None = None) -> OutboxJob:
+    """An administrator did the work by hand: record the result and let the case continue."""
+    if not note or not note.strip():
+        raise InvalidData("say how the incident was resolved")
+    now = now or clock.now()
+    job = _incident(session, job_id, actor)
+    _resume(session, job, result, actor, now, "incident_resolved")
+    job.status = "resolved"
+    audit.append(session, actor.user_id, "incident_resolved", now=now, data={"job": job.id, "note": note.strip()})
+    return job

@@ -1,0 +1,42 @@
+"""Every task permission decision in one place; the web views and the API both call these.
+
+A user may work a task when it is assigned to them, or when it is unassigned and its
+candidate role is one of theirs within the instance's unit. Heads reassign within their
+units; administrators may act everywhere.
+"""
+
+from __future__ import annotations
+
+from .actor import Actor
+from .models import HumanTask, ProcessInstance
+
+HEAD_ROLE = "head"
+
+
+def can_see_instance(actor: Actor, instance: ProcessInstance) -> bool:
+    return actor.is_admin or instance.unit_id is None or instance.unit_id in actor.unit_ids \
+        or instance.started_by == actor.user_id
+
+
+def can_see_task(actor: Actor, task: HumanTask) -> bool:
+    return actor.is_admin or task.assignee == actor.user_id or task.unit_id in actor.unit_ids \
+        or task.completed_by == actor.user_id
+
+
+def can_claim(actor: Actor, task: HumanTask) -> bool:
+    return task.assignee is None and task.candidate_role in actor.roles and \
+        (task.unit_id is None or task.unit_id in actor.unit_ids)
+
+
+def can_complete(actor: Actor, task: HumanTask) -> bool:
+    if task.assignee is not None:
+        return task.assignee == actor.user_id
+    return can_claim(actor, task)
+
+
+def can_reassign(actor: Actor, task: HumanTask) -> bool:
+    return actor.is_admin or (HEAD_ROLE in actor.roles and task.unit_id in actor.unit_ids)
+
+
+def can_start(actor: Actor, unit_id: str | None) -> bool:
+    return actor.is_admin or unit_id is None or unit_id in actor.unit_ids

@@ -1,0 +1,213 @@
+"""Load, run and save one instance inside a command: the single path every change takes.
+
+A ``Command`` is one engine call (start, complete, fire timers, deliver a message, resume a
+service task). It loads instances under a lock, runs SpiffWorkflow until the workflow waits,
+routes thrown messages to other instances, and writes everything (state, human-task rows,
+timers, subscriptions, outbox rows, audit events) into the caller's transaction. The caller
+commits once. Nothing is added to the session before the run has succeeded, so an error
+leaves the session clean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from . import audit, clock
+from .actor import Actor
+from .definitions import load_spec
+from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, UnknownInstance, WorkflowFailed
+from .models import ProcessDefinition, ProcessInstance
+from .scripting import make_script_engine, work_calendar
+from .state import SERIALIZER_VERSION, dump_state, load_state, prune_history
+
+
+NEW_JOBS_KEY = "weijian_new_outbox_jobs"
+
+
+@dataclass
+class Loaded:
+    row: ProcessInstance
+    workflow: BpmnWorkflow
+    definition: ProcessDefinition
+    new: bool = False
+    completed_task_id: str | None = None
+    audit: list[tuple[str, dict[str, Any], str | None, str | None]] = field(default_factory=list)
+
+
+@dataclass
+class Command:
+    session: Session
+    actor: Actor
+    now: datetime = field(default_factory=clock.now)
+    loaded: dict[str, Loaded] = field(default_factory=dict)
+    new_jobs: list[str] = field(default_factory=list)
+
+    def record(self, loaded: Loaded, action: str, data: dict[str, Any] | None = None,
+               task_id: str | None = None, task_name: str | None = None) -> None:
+        loaded.audit.append((action, data or {}, task_id, task_name))
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def load(cmd: Command, instance_id: str) -> Loaded:
+    """Load (and lock) an instance once per command."""
+    if instance_id in cmd.loaded:
+        return cmd.loaded[instance_id]
+    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
+    if is_postgres(cmd.session):
+        query = query.with_for_update()
+    row = cmd.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        raise UnknownInstance(f"no process instance {instance_id}", instance_id=instance_id)
+    definition = cmd.session.get(ProcessDefinition, row.definition_id)
+    assert definition is not None
+    spec = load_spec(definition)
+    workflow = load_state(row.state, spec.spec, spec.subprocess_specs, row.serializer_version)
+    workflow.script_engine = make_script_engine()
+    loaded = Loaded(row, workflow, definition)
+    cmd.loaded[instance_id] = loaded
+    return loaded
+
+
+def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
+    spec = load_spec(definition)
+    return BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=make_script_engine())
+
+
+def advance(cmd: Command, loaded: Loaded, hops: int = 0) -> None:
+    """Run engine steps until the workflow waits; route the messages it throws."""
+    from .messages import route_thrown
+
+    with running(cmd, loaded):
+        loaded.workflow.do_engine_steps()
+    for event in loaded.workflow.get_events():
+        route_thrown(cmd, loaded, event, hops)
+
+
+class running:  # noqa: N801 - used as a context manager, reads like a verb
+    """Run SpiffWorkflow code at the command's time and calendar; map its errors to typed ones."""
+
+    def __init__(self, cmd: Command, loaded: Loaded) -> None:
+        self.cmd, self.loaded = cmd, loaded
+
+    def __enter__(self) -> None:
+        self._clock = clock.at(self.cmd.now)
+        self._clock.__enter__()
+        self._calendar = work_calendar(self.cmd.session)
+        self._calendar.__enter__()
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        self._calendar.__exit__(exc_type, exc, tb)
+        self._clock.__exit__(exc_type, exc, tb)
+        if exc is None or isinstance(exc, EngineError):
+            return
+        raise translate_error(exc) from exc
+
+
+def translate_error(exc: BaseException) -> EngineError:
+    conflict = _as_conflict(exc)
+    if conflict is not None:
+        return conflict
+    task = getattr(exc, "task", None)
+    task_name = task.task_spec.bpmn_id if task is not None and hasattr(task.task_spec, "bpmn_id") else None
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, EngineError):
+            if isinstance(cause, WorkflowFailed) and cause.task_name is None and task_name:
+                cause.task_name = task_name
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    from .sandbox import SandboxError
+
+    if isinstance(exc, SandboxError):
+        return ScriptRejected(str(exc), task_name=task_name)
+    if isinstance(exc, WorkflowTaskException | SpiffWorkflowException):
+        inner = getattr(exc, "error_type", None)
+        message = str(exc).splitlines()[0]
+        if "Refused" in message or "refused" in message or inner == "ScriptRefused":
+            return ScriptRejected(message, task_name=task_name)
+        return WorkflowFailed(message, task_name=task_name)
+    return WorkflowFailed(f"{type(exc).__name__}: {exc}", task_name=task_name)
+
+
+def save(cmd: Command) -> None:
+    """Write every instance this command touched; raise ConflictError if someone else won."""
+    from .materialize import sync_query_tables
+
+    session = cmd.session
+    for loaded in cmd.loaded.values():
+        workflow, row = loaded.workflow, loaded.row
+        # Claim the instance first: its row-version UPDATE (or the INSERT of a new one) decides
+        # who wins a race before any dependent row is written.
+        row.updated_at = cmd.now
+        if loaded.new:
+            session.add(row)
+        flush(session)
+        with running(cmd, loaded):
+            sync_query_tables(cmd, loaded)
+            completed = set(row.completed_elements or [])
+            for task in workflow.get_tasks():
+                _collect_completed(task, completed)
+            for sp in workflow.subprocesses.values():
+                for task in sp.get_tasks():
+                    _collect_completed(task, completed)
+            prune_history(workflow)
+            row.state = dump_state(workflow)
+        row.serializer_version = SERIALIZER_VERSION
+        if sorted(completed) != sorted(row.completed_elements or []):
+            row.completed_elements = sorted(completed)
+        if row.status == "running" and workflow.is_completed():
+            row.status = "completed"
+            row.ended_at = cmd.now
+            cmd.record(loaded, "instance_completed")
+        for action, data, task_id, task_name in loaded.audit:
+            audit.append(session, cmd.actor.user_id, action, instance=row, task_id=task_id,
+                         task_name=task_name, data=data, now=cmd.now)
+        loaded.audit.clear()
+    flush(session)
+    if cmd.new_jobs:
+        session.info.setdefault(NEW_JOBS_KEY, []).extend(cmd.new_jobs)
+
+
+def _collect_completed(task: Any, into: set[str]) -> None:
+    from SpiffWorkflow.util.task import TaskState
+
+    bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+    if bpmn_id and task.has_state(TaskState.COMPLETED):
+        into.add(bpmn_id)
+
+
+def _as_conflict(exc: BaseException) -> ConflictError | None:
+    if isinstance(exc, StaleDataError | IntegrityError):
+        return ConflictError("this case was changed by someone else at the same time; reload and retry")
+    if isinstance(exc, OperationalError):
+        text = str(exc).lower()
+        if "locked" in text or "could not serialize" in text or "deadlock" in text:
+            return ConflictError("this case is being changed by someone else; reload and retry")
+    return None
+
+
+def flush(session: Session) -> None:
+    """Flush, turning lost races into ConflictError (row version on SQLite, lock waits on PG)."""
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError, OperationalError) as exc:
+        conflict = _as_conflict(exc)
+        if conflict is None:
+            raise
+        raise conflict from exc
+
+
+__all__ = ["Command", "Loaded", "InvalidTimer", "advance", "load", "new_workflow", "save"]

@@ -1,0 +1,153 @@
+"""Workflow state as stored: SpiffWorkflow's serializer output without the spec, history pruned.
+
+Why pruned: SpiffWorkflow keeps every finished task in its tree, so loading and saving a case
+would cost more with each step. The engine keeps its own history (audit trail, finished
+human-task rows, ``completed_elements``), so the stored tree only needs the part still alive:
+the subtree under the lowest common ancestor of the unfinished tasks. SpiffWorkflow finds a
+task's parent by id in ``workflow.tasks``, so a task whose parent was dropped simply becomes the
+root and the serializer stores its full data.
+
+Why without the spec: the spec is immutable per definition version and cached in memory
+(``engine.definitions.load_spec``); storing it in every instance would multiply the row size.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+SERIALIZER_VERSION = f"spiff-{VERSION}+lean1"
+_ZLIB_PREFIX = b"z"
+_COMPRESS_OVER = 8 * 1024
+
+
+class LeanWorkflowConverter(BpmnWorkflowConverter):
+    """Top-level workflow converter that neither writes nor parses the spec.
+
+    ``from_dict`` expects the caller to have put the live spec objects under ``spec`` and
+    ``subprocess_specs``; ``DictionaryConverter.restore`` passes non-dict values through.
+    """
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = LeanWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+SERIALIZER = _make_serializer()
+
+
+def dump_state(workflow: BpmnWorkflow) -> bytes:
+    """Serialize ``workflow`` (already pruned) to compact bytes; zlib when it pays."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True  # noqa: SLF001 - same switch serialize_json flips
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+    finally:
+        registry._encoder_mode = False  # noqa: SLF001
+    raw = json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
+    if len(raw) > _COMPRESS_OVER:
+        return _ZLIB_PREFIX + zlib.compress(raw, 1)
+    return raw
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # dates put in task data by scripts
+    raise TypeError(f"task data value of type {type(value).__name__} is not JSON-serializable")
+
+
+def load_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec],
+               serializer_version: str) -> BpmnWorkflow:
+    if serializer_version != SERIALIZER_VERSION:
+        migrate_state_version(serializer_version)
+    raw = zlib.decompress(blob[1:]) if blob[:1] == _ZLIB_PREFIX else blob
+    dct = json.loads(raw)
+    dct["spec"] = spec
+    dct["subprocess_specs"] = subprocess_specs
+    workflow: BpmnWorkflow = SERIALIZER.from_dict(dct)
+    return workflow
+
+
+def migrate_state_version(version: str) -> None:
+    """Old serializer versions are migrated on load; there is only one so far."""
+    raise ValueError(f"unknown workflow state serializer version {version!r}")
+
+
+def _unfinished(workflow: Any) -> list[Task]:
+    return [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
+
+
+def _lowest_common_ancestor(tasks: list[Task]) -> Task:
+    chain: list[Task] = []
+    node: Task | None = tasks[0]
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    index = {t.id: i for i, t in enumerate(chain)}
+    deepest_allowed = 0
+    for task in tasks[1:]:
+        walk: Task | None = task
+        while walk is not None and walk.id not in index:
+            walk = walk.parent
+        if walk is None:  # disjoint trees cannot happen in one workflow; keep everything
+            return chain[-1]
+        deepest_allowed = max(deepest_allowed, index[walk.id])
+    return chain[deepest_allowed]
+
+
+def _prune_one(workflow: Any) -> None:
+    unfinished = _unfinished(workflow)
+    if unfinished:
+        new_root = _lowest_common_ancestor(unfinished)
+    else:
+        last = workflow.last_task if workflow.last_task is not None else None
+        new_root = last if last is not None and last.id in workflow.tasks else workflow.task_tree
+    if new_root is workflow.task_tree:
+        return
+    keep: dict[UUID, Task] = {}
+    stack = [new_root]
+    while stack:
+        task = stack.pop()
+        keep[task.id] = task
+        stack.extend(task.children)
+    workflow.tasks = keep
+    workflow.task_tree = new_root
+    if workflow.last_task is not None and workflow.last_task.id not in keep:
+        workflow.last_task = None
+
+
+def prune_history(workflow: BpmnWorkflow) -> None:
+    """Drop finished tasks above the live part of the tree, in the workflow and its subprocesses."""
+    _prune_one(workflow)
+    for subprocess in list(workflow.subprocesses.values()):
+        _prune_one(subprocess)
+    # Subprocesses whose calling task is gone from every tree are finished history too.
+    changed = True
+    while changed:
+        changed = False
+        live_ids: set[UUID] = set(workflow.tasks)
+        for sp in workflow.subprocesses.values():
+            live_ids.update(sp.tasks)
+        for sp_id in list(workflow.subprocesses):
+            if sp_id not in live_ids:
+                del workflow.subprocesses[sp_id]
+                changed = True

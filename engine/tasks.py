@@ -1,0 +1,170 @@
+"""Human-task commands (claim, unclaim, assign) and the inbox query.
+
+These touch only the ``human_task`` row and the audit trail, never the workflow state: who
+holds a task is the engine's business, not SpiffWorkflow's. The instance row is still
+locked/versioned so a claim cannot race a completion.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from . import permissions
+from .actor import Actor
+from .errors import ConflictError, InvalidData, PermissionDenied
+from .instances import get_ready_task
+from .models import HumanTask
+from .runtime import Command, load, save
+
+
+def _reason(reason: str | None, required: bool) -> str | None:
+    text = (reason or "").strip()
+    if required and not text:
+        raise InvalidData("a reason is required")
+    if len(text) > 1000:
+        raise InvalidData("the reason is longer than 1000 characters")
+    return text or None
+
+
+def claim(session: Session, task_id: str, actor: Actor, *, now: datetime | None = None) -> HumanTask:
+    task = get_ready_task(session, task_id)
+    if task.assignee == actor.user_id:
+        return task
+    if task.assignee is not None:
+        raise ConflictError("this task was already claimed by someone else", assignee=task.assignee)
+    if not permissions.can_claim(actor, task):
+        raise PermissionDenied("this task is not claimable by your roles in your units")
+    _change_assignee(session, task, actor, actor.user_id, "task_claimed", None, now)
+    return task
+
+
+def unclaim(session: Session, task_id: str, actor: Actor, *, now: datetime | None = None) -> HumanTask:
+    task = get_ready_task(session, task_id)
+    if task.assignee != actor.user_id and not permissions.can_reassign(actor, task):
+        raise PermissionDenied("only the holder or a head may release this task")
+    _change_assignee(session, task, actor, None, "task_unclaimed", None, now)
+    return task
+
+
+def assign(session: Session, task_id: str, actor: Actor, assignee: str, reason: str | None = None,
+           *, now: datetime | None = None) -> HumanTask:
+    """A head (re)assigns a task within their units; the reason is kept in the audit trail."""
+    text = _reason(reason, required=True)
+    if not assignee or not str(assignee).strip():
+        raise InvalidData("choose the person to assign the task to")
+    task = get_ready_task(session, task_id)
+    if not permissions.can_reassign(actor, task):
+        raise PermissionDenied("only a head of this unit may reassign tasks")
+    _change_assignee(session, task, actor, str(assignee).strip(), "task_assigned", text, now)
+    return task
+
+
+def _change_assignee(session: Session, task: HumanTask, actor: Actor, assignee: str | None, action: str,
+                     reason: str | None, now: datetime | None) -> None:
+    cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
+    loaded = load(cmd, task.instance_id)  # locks / versions the instance: no race with completion
+    session.refresh(task)
+    if task.status != "ready":
+        raise ConflictError(f"task {task.title} was just {task.status}")
+    previous = task.assignee
+    task.assignee = assignee
+    loaded.row.updated_at = cmd.now
+    cmd.record(loaded, action, {"from": previous, "to": assignee, "reason": reason}, task.id, task.task_name)
+    save(cmd)
+
+
+@dataclass
+class InboxFilters:
+    scope: str = "all"  # all | assigned | claimable
+    process_key: str | None = None
+    task_name: str | None = None
+    entity_id: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    overdue_at: datetime | None = None  # only tasks whose due date passed before this instant
+
+
+@dataclass
+class InboxPage:
+    tasks: list[HumanTask]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _encode_cursor(task: HumanTask) -> str:
+    raw = json.dumps([task.due_sort.isoformat(), task.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        due, task_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(due), str(task_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidData("the page cursor is not valid") from exc
+
+
+def visible_condition(actor: Actor, scope: str) -> ColumnElement[bool]:
+    mine = HumanTask.assignee == actor.user_id
+    claimable = and_(HumanTask.assignee.is_(None), HumanTask.candidate_role.in_(sorted(actor.roles)),
+                     HumanTask.unit_id.in_(sorted(actor.unit_ids)))
+    if scope == "assigned":
+        return mine
+    if scope == "claimable":
+        return claimable
+    if scope == "all":
+        return or_(mine, claimable)
+    raise InvalidData(f"unknown inbox scope {scope!r}")
+
+
+def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, cursor: str | None = None,
+          limit: int = 50) -> InboxPage:
+    """Ready tasks assigned to the actor or claimable by their roles in their units, by due date."""
+    filters = filters or InboxFilters()
+    if not 1 <= limit <= 500:
+        raise InvalidData("page size must be between 1 and 500")
+    conditions: list[ColumnElement[bool]] = [HumanTask.status == "ready", visible_condition(actor, filters.scope)]
+    if filters.process_key:
+        conditions.append(HumanTask.process_key == filters.process_key)
+    if filters.task_name:
+        conditions.append(HumanTask.task_name == filters.task_name)
+    if filters.entity_id:
+        conditions.append(HumanTask.entity_id == filters.entity_id)
+    if filters.due_before:
+        conditions.append(HumanTask.due_sort < filters.due_before)
+    if filters.due_after:
+        conditions.append(HumanTask.due_sort >= filters.due_after)
+    if filters.overdue_at:
+        conditions.append(HumanTask.due_sort < filters.overdue_at)
+    query = select(HumanTask).where(*conditions)
+    if cursor:
+        due, task_id = _decode_cursor(cursor)
+        query = query.where(or_(HumanTask.due_sort > due, and_(HumanTask.due_sort == due, HumanTask.id > task_id)))
+    rows = list(session.scalars(query.order_by(HumanTask.due_sort, HumanTask.id).limit(limit + 1)))
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return InboxPage(rows[:limit], next_cursor)
+
+
+def inbox_counts(session: Session, actor: Actor, now: datetime) -> dict[str, int]:
+    base = [HumanTask.status == "ready"]
+    counts = {}
+    for scope in ("assigned", "claimable"):
+        counts[scope] = session.scalar(select(func.count()).select_from(HumanTask)
+                                       .where(*base, visible_condition(actor, scope))) or 0
+    counts["overdue"] = session.scalar(select(func.count()).select_from(HumanTask).where(
+        *base, visible_condition(actor, "all"), HumanTask.due_sort < now)) or 0
+    counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.completed_by == actor.user_id)) or 0
+    return counts
+
+
+def completed_by(session: Session, actor: Actor, limit: int = 50) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.completed_by == actor.user_id)
+                                .order_by(HumanTask.completed_at.desc()).limit(limit)))

@@ -1,0 +1,101 @@
+"""Celery app and the outbox worker task (Flask's "Background Tasks with Celery" pattern).
+
+With ``REDIS_URL`` unset Celery runs eagerly, in-process: the relay's ``delay`` runs the job
+right after the request's commit. With Redis, jobs go to the broker and N workers run them.
+Configuration comes from a small ``CELERY`` dict, never from the whole Flask config.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from datetime import timedelta
+
+from celery import Celery, shared_task
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from engine import JobFailed, clock, due_jobs, record_failure, run_job
+from engine.models import OutboxJob
+from engine.runtime import NEW_JOBS_KEY
+from engine.settings import Settings
+
+from .db import session_factory
+
+log = logging.getLogger(__name__)
+
+
+def celery_config(settings: Settings) -> dict[str, object]:
+    if settings.redis_url:
+        return {"broker_url": settings.redis_url, "result_backend": settings.redis_url,
+                "task_ignore_result": True, "task_acks_late": True, "worker_prefetch_multiplier": 1,
+                "broker_connection_retry_on_startup": True}
+    return {"task_always_eager": True, "task_eager_propagates": True, "task_ignore_result": True,
+            "broker_url": "memory://", "result_backend": "cache+memory://"}
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or Settings.from_env()
+    app = Celery("weijian", set_as_current=True)
+    app.conf.update(celery_config(settings))
+    app.conf.update(weijian_settings=settings)
+    return app
+
+
+celery_app = make_celery()
+
+
+def _settings() -> Settings:
+    value = celery_app.conf.get("weijian_settings")
+    return value if isinstance(value, Settings) else Settings.from_env()
+
+
+@shared_task(name="weijian.run_outbox_job")
+def run_outbox_job(job_id: str) -> str:
+    """Run one outbox job; failures are counted in a fresh transaction (retry or incident)."""
+    settings = _settings()
+    factory = session_factory(settings)
+    with factory() as session:
+        try:
+            outcome = run_job(session, job_id)
+            session.commit()
+        except JobFailed as exc:
+            session.rollback()
+            with factory() as failed:
+                record_failure(failed, job_id, str(exc), settings.job_retry_base_seconds)
+                failed.commit()
+            log.warning("outbox job %s failed: %s", job_id, str(exc).splitlines()[0])
+            return "failed"
+        follow_up = session.info.pop(NEW_JOBS_KEY, [])
+    dispatch(follow_up)
+    return outcome
+
+
+def dispatch(job_ids: list[str]) -> None:
+    """Hand committed jobs to Celery (in-process when eager)."""
+    for job_id in job_ids:
+        run_outbox_job.delay(job_id)
+
+
+def dispatch_after_commit(session: Session) -> None:
+    """Call after ``session.commit()``: relays the jobs the committed commands created."""
+    dispatch(session.info.pop(NEW_JOBS_KEY, []))
+
+
+RELAY_LEASE = timedelta(minutes=5)
+
+
+def relay_due(settings: Settings | None = None) -> int:
+    """Re-send pending jobs whose (retry) time has come: the scheduler's sweep.
+
+    Each re-sent job's next attempt moves a lease ahead first, so a job still running on a
+    worker is not sent again on the next sweep (it stays harmless if it were: idempotent).
+    """
+    with session_factory(settings)() as session:
+        ids = due_jobs(session)
+        if ids:
+            session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids))
+                            .values(next_attempt_at=clock.now() + RELAY_LEASE))
+            session.commit()
+    dispatch(ids)
+    return len(ids)

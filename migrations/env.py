@@ -1,0 +1,48 @@
+"""Alembic environment: the only way the schema is created (SQLite and PostgreSQL alike).
+
+The URL comes from ``config.attributes["connection"]`` (tests and the CLI pass an open
+connection), else ``sqlalchemy.url`` if set, else ``DATABASE_URL`` via ``Settings``.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+import migrations.model_registry as model_registry
+from engine.settings import Settings
+
+config = context.config
+target_metadata = model_registry.all_metadata()
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(_url())
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

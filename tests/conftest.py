@@ -1,0 +1,106 @@
+"""Shared fixtures: real databases created by Alembic (never ``create_all``).
+
+* ``db_url`` / ``db_session``: a fresh SQLite file per test, copied from one migrated template.
+* ``pg_url``: the PostgreSQL service (``TEST_POSTGRES_URL`` or ``DATABASE_URL`` or the local
+  default), migrated once per run and emptied per test; skipped with the reason when
+  unreachable, a failure when ``CI=true``.
+* ``redis_url``: likewise for Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from migrations.model_registry import all_metadata
+from migrations.runner import upgrade
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
+
+
+def _unreachable(what: str, reason: str) -> None:
+    message = f"{what} unreachable: {reason}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI=true: services are required)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "weijian.db"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    from engine.dbconnect import make_engine
+
+    engine = make_engine(db_url)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+def _pg_base_url() -> str:
+    url = os.environ.get("TEST_POSTGRES_URL") or os.environ.get("DATABASE_URL") or PG_DEFAULT
+    if not url.startswith("postgresql"):
+        url = PG_DEFAULT
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated() -> str:
+    url = _pg_base_url()
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any connection failure means unreachable
+        _unreachable("PostgreSQL", f"{url}: {exc.__class__.__name__}: {exc}".splitlines()[0])
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def pg_url(_pg_migrated: str) -> str:
+    engine = create_engine(_pg_migrated)
+    names = [t.name for md in all_metadata() for t in md.sorted_tables]
+    with engine.begin() as conn:
+        if names:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return _pg_migrated
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    url = os.environ.get("REDIS_URL") or REDIS_DEFAULT
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        _unreachable("Redis", f"{url}: {exc}")
+    return url

@@ -1,0 +1,121 @@
+"""Starting and completing cases: data flows, lanes become candidate roles, bad input writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import (
+    InvalidData,
+    PermissionDenied,
+    TaskNotReady,
+    UnknownTask,
+    audit_history,
+    cancel,
+    complete_task,
+    start,
+)
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+from tests.engine_helpers import HEAD, OFFICER, OFFICER2, OUTSIDER, deploy_fixture
+
+
+def _ready(session: Session, instance_id: str) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.status == "ready")))
+
+
+def _snapshot(session: Session) -> tuple[int, int, int, list[tuple[str, str]]]:
+    return (session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+            session.scalar(select(func.count()).select_from(HumanTask)) or 0,
+            session.scalar(select(func.count()).select_from(ProcessInstance)) or 0,
+            [(h.id, h.status) for h in session.scalars(select(HumanTask).order_by(HumanTask.id))])
+
+
+@pytest.fixture
+def lead(db_session: Session) -> ProcessInstance:
+    deploy_fixture(db_session, "lead")
+    instance = start(db_session, "case_lead", OFFICER, {"source": "complaint"}, business_key="LEAD-1",
+                     entity_id="E1", entity_name="某某宾馆")
+    db_session.commit()
+    return instance
+
+
+def test_start_materializes_the_first_task_for_the_lane(db_session: Session, lead: ProcessInstance) -> None:
+    [task] = _ready(db_session, lead.id)
+    assert (task.task_name, task.title, task.candidate_role, task.unit_id) == ("register", "登记案源", "officer", "U1")
+    assert task.form_key == "lead.register"
+    assert task.instructions == "核实线索来源并登记违法事实。"
+    assert task.business_key == "LEAD-1" and task.entity_name == "某某宾馆"
+    assert task.due_at is not None and task.due_at > task.created_at
+
+
+def test_completion_follows_the_condition_and_runs_the_script(db_session: Session, lead: ProcessInstance) -> None:
+    [register] = _ready(db_session, lead.id)
+    complete_task(db_session, register.id, OFFICER, {"amount": 50000, "facts": "无证经营"})
+    db_session.commit()
+    [approve] = _ready(db_session, lead.id)
+    assert approve.task_name == "approve" and approve.candidate_role == "head"
+    with pytest.raises(PermissionDenied):
+        complete_task(db_session, approve.id, OFFICER2, {"approved": True})
+    db_session.rollback()
+    complete_task(db_session, approve.id, HEAD, {"approved": True})
+    db_session.commit()
+    db_session.refresh(lead)
+    assert lead.status == "completed"
+    assert {"register", "approve", "decide", "end_done"} <= set(lead.completed_elements)
+    actions = [e.action for e in audit_history(db_session, lead.id)]
+    assert actions == ["instance_started", "task_completed", "task_completed", "instance_completed"]
+    assert db_session.get(HumanTask, register.id).completed_by == "officer1"  # type: ignore[union-attr]
+
+
+def test_minor_case_takes_the_default_flow(db_session: Session, lead: ProcessInstance) -> None:
+    [register] = _ready(db_session, lead.id)
+    complete_task(db_session, register.id, OFFICER, {"amount": 100})
+    db_session.commit()
+    db_session.refresh(lead)
+    assert lead.status == "completed" and "end_minor" in lead.completed_elements
+
+
+@pytest.mark.parametrize(("actor", "task_id", "data", "error"), [
+    (OFFICER, "not-a-uuid", {}, UnknownTask),
+    (OFFICER, "00000000-0000-0000-0000-000000000000", {}, UnknownTask),
+    (OUTSIDER, None, {"amount": 1}, PermissionDenied),
+    (OFFICER, None, {"__class__": 1}, InvalidData),
+    (OFFICER, None, ["not", "a", "dict"], InvalidData),
+    (OFFICER, None, {"blob": object()}, InvalidData),
+])
+def test_bad_completions_get_typed_errors_and_change_nothing(db_session: Session, lead: ProcessInstance,
+                                                            actor: object, task_id: str | None, data: object,
+                                                            error: type[Exception]) -> None:
+    [register] = _ready(db_session, lead.id)
+    before = _snapshot(db_session)
+    with pytest.raises(error):
+        complete_task(db_session, task_id or register.id, actor, data)  # type: ignore[arg-type]
+    db_session.rollback()
+    assert _snapshot(db_session) == before
+
+
+def test_completed_task_cannot_be_completed_again(db_session: Session, lead: ProcessInstance) -> None:
+    [register] = _ready(db_session, lead.id)
+    complete_task(db_session, register.id, OFFICER, {"amount": 50000})
+    db_session.commit()
+    before = _snapshot(db_session)
+    with pytest.raises(TaskNotReady):
+        complete_task(db_session, register.id, OFFICER, {"amount": 1})
+    db_session.rollback()
+    assert _snapshot(db_session) == before
+
+
+def test_cancel_needs_a_reason_and_a_head(db_session: Session, lead: ProcessInstance) -> None:
+    with pytest.raises(InvalidData):
+        cancel(db_session, lead.id, HEAD, "  ")
+    with pytest.raises(PermissionDenied):
+        cancel(db_session, lead.id, OFFICER, "重复登记")
+    db_session.rollback()
+    cancel(db_session, lead.id, HEAD, "重复登记")
+    db_session.commit()
+    db_session.refresh(lead)
+    assert lead.status == "cancelled" and lead.cancel_reason == "重复登记"
+    assert _ready(db_session, lead.id) == []
+    assert audit_history(db_session, lead.id)[-1].data == {"reason": "重复登记"}

@@ -1,0 +1,148 @@
+"""The ``weijian`` command: database, deployment, demo data, server, scheduler, audit, timers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine.actor import SYSTEM
+from engine.settings import PROJECT_ROOT, Settings
+
+
+@click.group()
+def main() -> None:
+    """Weijian (卫监) administration commands."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic is the only way it is created)."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    from migrations.runner import upgrade
+
+    url = Settings.from_env().database_url
+    upgrade(url)
+    click.echo(f"database at {url.split('@')[-1]} is at the newest schema")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def deploy(path: Path | None) -> None:
+    """Deploy every process package (BPMN + DMN) under PATH (default: processes/)."""
+    from engine import EngineError, deploy_directory
+    from integrations.db import session_scope
+
+    try:
+        with session_scope() as session:
+            definitions = deploy_directory(session, path or PROJECT_ROOT / "processes", SYSTEM)
+            for d in definitions:
+                click.echo(f"{d.process_key} v{d.version} ({d.content_hash[:12]})")
+    except EngineError as exc:
+        click.echo(f"deploy failed: {exc.message}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data for ``make run``."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    from integrations.db import session_scope
+    from processes.demo_data import load_demo
+
+    with session_scope() as session:
+        summary = load_demo(session)
+    click.echo(summary)
+
+
+@main.group()
+def audit() -> None:
+    """Audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute every hash chain; name the first broken link."""
+    from engine import verify_audit
+    from integrations.db import session_scope
+
+    with session_scope() as session:
+        result = verify_audit(session)
+    if result.ok:
+        click.echo(f"audit trail intact: {result.events} events in {result.chains} chains")
+        return
+    click.echo(f"audit trail BROKEN at {result.first_broken}", err=True)
+    sys.exit(1)
+
+
+@main.group()
+def timers() -> None:
+    """Timers."""
+
+
+@timers.command("fire")
+def timers_fire() -> None:
+    """Fire every due timer now (what the scheduler does every tick)."""
+    from engine import fire_due_timers
+    from integrations.celery_app import dispatch_after_commit
+    from integrations.db import session_scope
+
+    with session_scope() as session:
+        report = fire_due_timers(session)
+    dispatch_after_commit(session)
+    click.echo(f"fired {len(report.fired)} instance(s), started {len(report.started)}, "
+               f"{len(report.failures)} failure(s)")
+    for where, error in report.failures:
+        click.echo(f"  {where}: {error}", err=True)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler alone (scale-out: exactly one such process; a second one stays idle)."""
+    import time
+
+    from integrations.scheduler import start_scheduler
+
+    start_scheduler()
+    click.echo("scheduler running; Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Development server with the scheduler thread (the embedded default)."""
+    from integrations.scheduler import start_scheduler
+    from web.app import create_app
+
+    settings = Settings.from_env()
+    app = create_app(settings)
+    if settings.scheduler_enabled:
+        start_scheduler(settings)
+    click.echo(f"Weijian on http://{host}:{port}")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _mount_optional_groups() -> None:
+    try:
+        from signing.cli import make_pki_cli
+    except ImportError:
+        return
+    from integrations.db import session_scope
+
+    main.add_command(make_pki_cli(session_scope))
+
+
+_mount_optional_groups()
