@@ -133,7 +133,7 @@ def verify(session: Session) -> VerifyResult:
     if broken is None:
         for key, (seq, head) in sorted(heads.items()):
             if seq > 0 and key not in chains_seen:
-                broken = BrokenLink(key, 1, None, f"all {seq} events of this chain are missing")
+                broken = BrokenLink(key, 1, None, f"all {seq} events of this chain were deleted")
                 break
     return VerifyResult(broken is None, len(chains_seen), events, broken)
 

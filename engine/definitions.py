@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
@@ -34,6 +35,7 @@ from . import audit
 from .actor import Actor
 from .errors import InvalidDefinition, UnknownProcess
 from .models import ProcessDefinition, StartTimer
+from .sandbox import SandboxError, check_script
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 
@@ -115,15 +117,60 @@ def _load(parser: SpiffBpmnParser, process_id: str, filename: str) -> LoadedSpec
     except SpiffWorkflowException as exc:
         raise InvalidDefinition(filename, None, str(exc).splitlines()[0]) from exc
     for s in [spec, *subprocess_specs.values()]:
-        _prepare_spec(s)
+        _check_scripts(s, filename)
+        _prepare_spec(s, top=s is spec)
     return LoadedSpec(spec, subprocess_specs)
 
 
-def _prepare_spec(spec: BpmnProcessSpec) -> None:
-    """Service tasks become waits: the engine runs them asynchronously through the outbox."""
+def _expressions(task_spec: Any) -> list[tuple[str, str, str]]:
+    """(element id, mode, source) of every script and expression a task spec will run."""
+    element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+    found: list[tuple[str, str, str]] = []
+    for attr in ("script", "prescript", "postscript"):
+        source = getattr(task_spec, attr, None)
+        if isinstance(source, str) and source.strip():
+            found.append((element, "exec", source))
+    for condition, _target in getattr(task_spec, "cond_task_specs", []) or []:
+        if isinstance(condition, str) and condition.strip():
+            found.append((element, "eval", condition))
+        elif getattr(condition, "args", None):
+            found.extend((element, "eval", a) for a in condition.args if isinstance(a, str))
+    definition = getattr(task_spec, "start_timer", None) or getattr(task_spec, "event_definition", None)
+    expression = getattr(definition, "expression", None)
+    if isinstance(expression, str) and expression.strip():
+        found.append((element, "eval", expression))
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    found.extend((element, "eval", props[k]) for k in ("dueDate", "assignee") if props.get(k))
+    for param in (getattr(task_spec, "operation_params", None) or {}).values():
+        if isinstance(param, dict) and isinstance(param.get("value"), str):
+            found.append((element, "eval", param["value"]))
+    return found
+
+
+def _check_scripts(spec: BpmnProcessSpec, filename: str) -> None:
+    """Refuse at deploy time what the sandbox would refuse at run time, naming the element."""
+    for task_spec in spec.task_specs.values():
+        for element, mode, source in _expressions(task_spec):
+            try:
+                check_script(source, "eval" if mode == "eval" else "exec")
+            except SandboxError as exc:
+                raise InvalidDefinition(filename, element, f"script/expression refused: {exc}") from exc
+
+
+def _prepare_spec(spec: BpmnProcessSpec, top: bool) -> None:
+    """Adapt a parsed spec to how the engine runs it.
+
+    Service tasks become waits: the engine runs them asynchronously through the outbox.
+    A timer start event of the process is the engine's schedule (``engine_start_timer``
+    starts one instance per firing), so inside an instance it behaves as a none start event.
+    """
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, ServiceTask):
             task_spec.manual = True
+        definition = getattr(task_spec, "event_definition", None)
+        if top and isinstance(task_spec, StartEvent) and isinstance(definition, TimerEventDefinition):
+            task_spec.start_timer = definition
+            task_spec.event_definition = NoneEventDefinition()
 
 
 def _summarize(loaded: LoadedSpec) -> dict[str, Any]:
@@ -140,7 +187,7 @@ def _summarize(loaded: LoadedSpec) -> dict[str, Any]:
                                    "form_key": props.get("formKey")})
                 if ts.lane:
                     lanes.add(ts.lane)
-            definition = getattr(ts, "event_definition", None)
+            definition = getattr(ts, "start_timer", None) or getattr(ts, "event_definition", None)
             if isinstance(definition, MessageEventDefinition):
                 messages.append(definition.name)
             if isinstance(ts, StartEvent) and s is spec:
@@ -231,6 +278,17 @@ def load_spec(definition: ProcessDefinition) -> LoadedSpec:
             cached = _load(parser, definition.process_key, sorted(files)[0])
             _SPEC_CACHE[definition.id] = cached
     return cached
+
+
+def spec_by_id(session: Session, definition_id: int) -> LoadedSpec:
+    """The parsed spec of a definition id without touching the database once cached."""
+    cached = _SPEC_CACHE.get(definition_id)
+    if cached is not None:
+        return cached
+    definition = session.get(ProcessDefinition, definition_id)
+    if definition is None:
+        raise UnknownProcess(f"process definition {definition_id} does not exist")
+    return load_spec(definition)
 
 
 def latest_definition(session: Session, process_key: str) -> ProcessDefinition:

@@ -19,7 +19,7 @@ from .actor import Actor
 from .definitions import latest_definition
 from .errors import InvalidData, PermissionDenied, TaskNotReady, UnknownTask
 from .models import HumanTask, ProcessDefinition, ProcessInstance
-from .runtime import Command, Loaded, advance, load, new_workflow, running, save
+from .runtime import Command, Loaded, advance, is_postgres, load, new_workflow, running, save
 from .state import SERIALIZER_VERSION
 
 MAX_DATA_BYTES = 256 * 1024
@@ -60,7 +60,7 @@ def create_in_command(cmd: Command, definition: ProcessDefinition, payload: dict
         business_key=business_key, unit_id=unit_id, entity_id=entity_id, entity_name=entity_name,
         status="running", state=b"", serializer_version=SERIALIZER_VERSION, started_by=cmd.actor.user_id,
         started_at=cmd.now, updated_at=cmd.now, completed_elements=[], audit_seq=0, audit_head="", row_version=1)
-    loaded = Loaded(row, workflow, definition, new=True)
+    loaded = Loaded(row, workflow, new=True)
     cmd.loaded[row.id] = loaded
     workflow.task_tree.data.update(payload)
     cmd.record(loaded, "instance_started", {"process_key": definition.process_key,
@@ -139,7 +139,8 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[st
                                task_id=human.id)
     cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
     loaded = load(cmd, human.instance_id)
-    session.refresh(human)
+    if is_postgres(session):
+        session.refresh(human)  # re-read after the row lock: the winner may have just committed
     if human.status != "ready":  # someone completed it while we waited for the lock
         raise TaskNotReady(f"task {human.title} was just {human.status} by someone else", task_id=human.id)
     task = loaded.workflow.get_task_from_id(UUID(human.id))

@@ -89,11 +89,10 @@ def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> HumanTask:
 def sync_human_tasks(cmd: Command, loaded: Loaded) -> None:
     session = cmd.session
     ready = {str(t.id): t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, UserTask)}
-    existing = {} if loaded.new else {
-        h.id: h for h in session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == loaded.row.id, HumanTask.status == "ready"))}
+    known = list(loaded.row.ready_task_ids or [])
+    existing = {task_id: row for task_id in known if (row := session.get(HumanTask, task_id)) is not None}
     for task_id, row in existing.items():
-        if task_id in ready:
+        if task_id in ready or row.status != "ready":
             continue
         if task_id == loaded.completed_task_id:
             row.status, row.completed_by, row.completed_at = "completed", cmd.actor.user_id, cmd.now
@@ -102,10 +101,8 @@ def sync_human_tasks(cmd: Command, loaded: Loaded) -> None:
     for task_id, task in ready.items():
         if task_id not in existing:
             session.add(_new_human_task(cmd, loaded, task))
-    if loaded.row.status != "running":
-        for row in existing.values():
-            if row.status == "ready":
-                row.status, row.completed_at = "cancelled", cmd.now
+    if sorted(ready) != sorted(known):
+        loaded.row.ready_task_ids = sorted(ready)
 
 
 def _waiting_events(loaded: Loaded) -> list[Task]:
@@ -133,8 +130,11 @@ def sync_timers(cmd: Command, loaded: Loaded) -> None:
             due = _timer_due(task)
             if due is not None:
                 wanted[str(task.id)] = (task.task_spec.bpmn_id, due.astimezone(UTC))
-    existing = {} if loaded.new else {
+    if not wanted and not loaded.row.timer_count:
+        return
+    existing = {} if loaded.new or not loaded.row.timer_count else {
         t.task_id: t for t in session.scalars(select(TimerRow).where(TimerRow.instance_id == loaded.row.id))}
+    loaded.row.timer_count = len(wanted)
     for task_id, row in existing.items():
         if task_id not in wanted:
             session.delete(row)
@@ -163,14 +163,15 @@ def sync_subscriptions(cmd: Command, loaded: Loaded) -> None:
         if isinstance(definition, MessageEventDefinition):
             for key, value in correlation_rows(definition, task.workflow.correlations):
                 wanted.add((definition.name, key, value))
-    if loaded.new and not wanted:
+    if not wanted and not loaded.row.subscription_count:
         return
-    existing = {} if loaded.new else {
+    existing = {} if loaded.new or not loaded.row.subscription_count else {
         (s.message_name, s.correlation_key, s.correlation_value): s
         for s in session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == loaded.row.id))}
     for key, row in existing.items():
         if key not in wanted:
             session.delete(row)
+    loaded.row.subscription_count = len(wanted)
     for name, ckey, cvalue in wanted - set(existing):
         session.add(MessageSubscription(instance_id=loaded.row.id, message_name=name,
                                         correlation_key=ckey, correlation_value=cvalue))
@@ -202,8 +203,12 @@ def sync_outbox(cmd: Command, loaded: Loaded) -> None:
 def clear_instance_rows(cmd: Command, instance_id: str) -> None:
     """A finished or cancelled instance waits for nothing."""
     session = cmd.session
-    session.execute(delete(TimerRow).where(TimerRow.instance_id == instance_id))
-    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance_id))
+    row = cmd.loaded[instance_id].row
+    if row.timer_count:
+        session.execute(delete(TimerRow).where(TimerRow.instance_id == instance_id))
+    if row.subscription_count:
+        session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance_id))
+    row.timer_count = row.subscription_count = 0
 
 
 def sync_query_tables(cmd: Command, loaded: Loaded) -> None:

@@ -82,7 +82,7 @@ def route_thrown(cmd: Command, source: Loaded, event: BpmnEvent, hops: int = 0) 
     reached = _deliver(cmd, event, source.row.id, hops)
     if not reached:
         raise MessageNotDelivered(f"no case is waiting for message '{name}' with correlation "
-                                  f"{event.correlations or '{}'}, and no process starts on it", message=name)
+                                  f"{event.correlations or '{}'}, and no process starts on it", message_name=name)
     cmd.record(source, "message_sent", {"message": name, "to": reached, "correlations": event.correlations})
 
 
@@ -101,10 +101,16 @@ def deliver_message(session: Session, name: str, correlation: Mapping[str, Any] 
     if payload is not None and not isinstance(payload, Mapping):
         raise InvalidData("payload must be an object")
     cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
-    event = BpmnEvent(MessageEventDefinition(name), payload=dict(payload or {}), correlations=dict(correlation or {}))
+    body = dict(payload or {})
+    for properties in (correlation or {}).values():
+        if not isinstance(properties, Mapping):
+            raise InvalidData("each correlation key maps to an object of property values")
+        for prop, value in properties.items():  # retrieval expressions read them from the payload
+            body.setdefault(prop, value)
+    event = BpmnEvent(MessageEventDefinition(name), payload=body, correlations=dict(correlation or {}))
     reached = _deliver(cmd, event, None, 0)
     if not reached:
         raise MessageNotDelivered(f"no case is waiting for message '{name}' with correlation "
-                                  f"{dict(correlation or {})}, and no process starts on it", message=name)
+                                  f"{dict(correlation or {})}, and no process starts on it", message_name=name)
     save(cmd)
     return reached

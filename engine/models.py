@@ -67,6 +67,10 @@ class ProcessInstance(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # BPMN element ids that have completed, for the diagram highlight (history survives pruning).
     completed_elements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the query tables hold for this instance, so a command diffs without querying them.
+    ready_task_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    timer_count: Mapped[int] = mapped_column(Integer, default=0)
+    subscription_count: Mapped[int] = mapped_column(Integer, default=0)
     # Head of this instance's audit hash chain (the instance row's version serializes appends).
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default="")

@@ -24,7 +24,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import audit, clock
 from .actor import Actor
-from .definitions import load_spec
+from .definitions import load_spec, spec_by_id
 from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, UnknownInstance, WorkflowFailed
 from .models import ProcessDefinition, ProcessInstance
 from .scripting import make_script_engine, work_calendar
@@ -38,7 +38,6 @@ NEW_JOBS_KEY = "weijian_new_outbox_jobs"
 class Loaded:
     row: ProcessInstance
     workflow: BpmnWorkflow
-    definition: ProcessDefinition
     new: bool = False
     completed_task_id: str | None = None
     audit: list[tuple[str, dict[str, Any], str | None, str | None]] = field(default_factory=list)
@@ -71,12 +70,10 @@ def load(cmd: Command, instance_id: str) -> Loaded:
     row = cmd.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None:
         raise UnknownInstance(f"no process instance {instance_id}", instance_id=instance_id)
-    definition = cmd.session.get(ProcessDefinition, row.definition_id)
-    assert definition is not None
-    spec = load_spec(definition)
+    spec = spec_by_id(cmd.session, row.definition_id)
     workflow = load_state(row.state, spec.spec, spec.subprocess_specs, row.serializer_version)
     workflow.script_engine = make_script_engine()
-    loaded = Loaded(row, workflow, definition)
+    loaded = Loaded(row, workflow)
     cmd.loaded[instance_id] = loaded
     return loaded
 
@@ -149,13 +146,11 @@ def save(cmd: Command) -> None:
     session = cmd.session
     for loaded in cmd.loaded.values():
         workflow, row = loaded.workflow, loaded.row
-        # Claim the instance first: its row-version UPDATE (or the INSERT of a new one) decides
-        # who wins a race before any dependent row is written.
         row.updated_at = cmd.now
         if loaded.new:
             session.add(row)
-        flush(session)
-        with running(cmd, loaded):
+            flush(session)  # the rows below refer to it
+        with running(cmd, loaded), session.no_autoflush:
             sync_query_tables(cmd, loaded)
             completed = set(row.completed_elements or [])
             for task in workflow.get_tasks():

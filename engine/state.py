@@ -117,7 +117,10 @@ def _lowest_common_ancestor(tasks: list[Task]) -> Task:
 def _prune_one(workflow: Any) -> None:
     unfinished = _unfinished(workflow)
     if unfinished:
-        new_root = _lowest_common_ancestor(unfinished)
+        # Keep one finished task above the live part: SpiffWorkflow tasks copy their parent's
+        # data when they are updated, so a waiting task must never become the root.
+        lca = _lowest_common_ancestor(unfinished)
+        new_root = lca.parent if lca.parent is not None else lca
     else:
         last = workflow.last_task if workflow.last_task is not None else None
         new_root = last if last is not None and last.id in workflow.tasks else workflow.task_tree

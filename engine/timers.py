@@ -21,8 +21,6 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from . import audit, clock
 from .actor import SYSTEM
@@ -44,9 +42,13 @@ def _guard(method: Any) -> Any:
             raise
         except Exception as exc:
             element = getattr(my_task.task_spec, "bpmn_id", None)
-            raise InvalidTimer(f"timer '{element}': expression {self.expression!r} does not give a valid "
-                               f"ISO 8601 time: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
-                               task_name=element) from exc
+            try:
+                value = f" (it gave {my_task.workflow.script_engine.evaluate(my_task, self.expression)!r})"
+            except Exception:  # noqa: BLE001 - the value is only for the message
+                value = ""
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InvalidTimer(f"timer '{element}': expression {self.expression!r}{value} is not a valid "
+                               f"ISO 8601 date, duration or cycle: {reason}", task_name=element) from exc
 
     wrapper.__weijian_guarded__ = True  # type: ignore[attr-defined]
     return wrapper
@@ -116,15 +118,6 @@ def fire_due_timers(session: Session, now: datetime | None = None, limit: int = 
     return report
 
 
-def _mark_start_fired(workflow: BpmnWorkflow) -> None:
-    workflow.do_engine_steps()
-    for task in list(workflow.event_manager.tasks.values()):
-        if isinstance(task.task_spec, StartEvent) and isinstance(task.task_spec.event_definition, TimerEventDefinition):
-            workflow.event_manager.remove_task(task)
-            task._set_internal_data(event_fired=True)  # noqa: SLF001 - the documented "fired" flag
-            task.task_spec._update(task)  # noqa: SLF001
-
-
 def fire_start_timer(session: Session, start_timer: StartTimer, now: datetime) -> str:
     from .instances import start_definition
 
@@ -134,7 +127,7 @@ def fire_start_timer(session: Session, start_timer: StartTimer, now: datetime) -
     with clock.at(now):
         row = start_definition(session, definition, SYSTEM, {"scheduled_for": start_timer.next_due.isoformat()
                                                                if start_timer.next_due else None},
-                               business_key, unit_id=None, now=now, prepare=_mark_start_fired)
+                               business_key, unit_id=None, now=now)
     _advance_start_timer(start_timer, now)
     audit.append(session, SYSTEM.user_id, "start_timer_fired", now=now,
                  data={"process_key": definition.process_key, "instance": row.id})

@@ -2,7 +2,7 @@
 
 Revision ID: engine_0001
 Revises: 
-Create Date: 2026-11-22 07:51:14.886438
+Create Date: 2026-11-22
 """
 from __future__ import annotations
 
@@ -106,6 +106,9 @@ def upgrade() -> None:
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.Column('completed_elements', sa.JSON(), nullable=False),
+    sa.Column('ready_task_ids', sa.JSON(), nullable=False),
+    sa.Column('timer_count', sa.Integer(), nullable=False),
+    sa.Column('subscription_count', sa.Integer(), nullable=False),
     sa.Column('audit_seq', sa.Integer(), nullable=False),
     sa.Column('audit_head', sa.String(length=64), nullable=False),
     sa.Column('row_version', sa.Integer(), nullable=False),
