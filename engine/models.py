@@ -58,7 +58,8 @@ class ProcessInstance(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
     entity_name: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
-    state: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: a command whose workflow is still in this process's cache never reads it.
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(20))
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)

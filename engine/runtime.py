@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,10 +28,23 @@ from .definitions import load_spec, spec_by_id
 from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, UnknownInstance, WorkflowFailed
 from .models import ProcessDefinition, ProcessInstance
 from .scripting import make_script_engine, work_calendar
-from .state import SERIALIZER_VERSION, dump_state, load_state, prune_history
+from .state import SERIALIZER_VERSION, WORKFLOW_CACHE, dump_state, load_state, prune_history
 
 
 NEW_JOBS_KEY = "weijian_new_outbox_jobs"
+CACHE_PUTS_KEY = "weijian_workflow_cache_puts"
+
+
+@event.listens_for(Session, "after_commit")
+def _cache_committed(session: Session) -> None:
+    """Only committed states enter the workflow cache (a rolled-back one must never be reused)."""
+    for instance_id, version, workflow in session.info.pop(CACHE_PUTS_KEY, []):
+        WORKFLOW_CACHE.put(instance_id, version, workflow)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_uncommitted(session: Session) -> None:
+    session.info.pop(CACHE_PUTS_KEY, None)
 
 
 @dataclass
@@ -70,9 +83,11 @@ def load(cmd: Command, instance_id: str) -> Loaded:
     row = cmd.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None:
         raise UnknownInstance(f"no process instance {instance_id}", instance_id=instance_id)
-    spec = spec_by_id(cmd.session, row.definition_id)
-    workflow = load_state(row.state, spec.spec, spec.subprocess_specs, row.serializer_version)
-    workflow.script_engine = make_script_engine()
+    workflow = WORKFLOW_CACHE.take(row.id, row.row_version)
+    if workflow is None:
+        spec = spec_by_id(cmd.session, row.definition_id)
+        workflow = load_state(row.state, spec.spec, spec.subprocess_specs, row.serializer_version)
+        workflow.script_engine = make_script_engine()
     loaded = Loaded(row, workflow)
     cmd.loaded[instance_id] = loaded
     return loaded
@@ -172,6 +187,10 @@ def save(cmd: Command) -> None:
                          task_name=task_name, data=data, now=cmd.now)
         loaded.audit.clear()
     flush(session)
+    pending = session.info.setdefault(CACHE_PUTS_KEY, [])
+    for loaded in cmd.loaded.values():
+        if loaded.row.status == "running":
+            pending.append((loaded.row.id, loaded.row.row_version, loaded.workflow))
     if cmd.new_jobs:
         session.info.setdefault(NEW_JOBS_KEY, []).extend(cmd.new_jobs)
 

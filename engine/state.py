@@ -14,7 +14,9 @@ Why without the spec: the spec is immutable per definition version and cached in
 from __future__ import annotations
 
 import json
+import threading
 import zlib
+from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
@@ -85,6 +87,41 @@ def load_state(blob: bytes, spec: BpmnProcessSpec, subprocess_specs: dict[str, B
     dct["subprocess_specs"] = subprocess_specs
     workflow: BpmnWorkflow = SERIALIZER.from_dict(dct)
     return workflow
+
+
+class WorkflowCache:
+    """Deserialized workflows kept between commands, keyed by (instance id, row version).
+
+    A command *takes* its workflow out of the cache, so a command that fails half-way can
+    never leave a half-run workflow behind; ``runtime.save`` puts it back under the row
+    version it wrote. If the caller then rolls back, the database keeps the old version and
+    the cached entry simply never matches again. Other processes change the row version, so
+    a stale entry is never used.
+    """
+
+    def __init__(self, size: int = 2000) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: str, version: int) -> BpmnWorkflow | None:
+        with self._lock:
+            item = self._items.pop(instance_id, None)
+        return item[1] if item is not None and item[0] == version else None
+
+    def put(self, instance_id: str, version: int, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._items[instance_id] = (version, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+WORKFLOW_CACHE = WorkflowCache()
 
 
 def migrate_state_version(version: str) -> None:
