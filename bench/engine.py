@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session, sessionmaker
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.bpmn_gen import form_payload, sequential_user_tasks
 from engine import Actor, complete_task, deploy, start
@@ -103,7 +103,8 @@ def measure_backend(url: str, repeats: int) -> dict[str, Any]:
         completions.extend(per_step)
     with factory() as session:
         final = session.get(ProcessInstance, last_id)
-        assert final is not None and final.status == "completed"
+        assert final is not None
+        assert final.status == "completed"
         state_bytes = len(final.state)
     totals100, at10, at100 = [], [], []
     for _ in range(max(1, repeats // 3)):
@@ -133,11 +134,21 @@ def _pg_url() -> str | None:
             conn.execute(text("DROP SCHEMA IF EXISTS bench CASCADE"))
             conn.execute(text("CREATE SCHEMA bench"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - unreachable is reported, not fatal
+    except Exception as exc:
         print(f"postgres unreachable: {exc}".splitlines()[0], file=sys.stderr)
         return None
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3Dbench"
+
+
+def _optional_penalty_bench() -> Callable[[], dict[str, Any]] | None:
+    """The penalty-process benchmark joins this report once that process exists."""
+    try:
+        from bench import penalty  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    measure: Callable[[], dict[str, Any]] = penalty.measure_penalty
+    return measure
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -162,11 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         result["postgres"] = None
     result["ratio15_sqlite_over_raw"] = round(result["sqlite"]["instance15_ms"] / raw15, 2)
-    extra: Callable[[], dict[str, Any]] | None = None
-    try:
-        from bench.penalty import measure_penalty as extra
-    except ImportError:
-        extra = None
+    extra = _optional_penalty_bench()
     if extra is not None:
         result["penalty"] = extra()
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -49,15 +49,12 @@ def append(session: Session, actor: str, action: str, *, instance: ProcessInstan
            task_id: str | None = None, task_name: str | None = None, data: Any = None,
            now: datetime | None = None) -> AuditEvent:
     """Append one event to the instance's chain (or the system chain). Caller commits."""
-    created_at = (now or utcnow()).replace(microsecond=(now or utcnow()).microsecond)
+    created_at = now or utcnow()
     payload = _normalize(data if data is not None else {})
     if instance is not None:
         chain_key, seq, prev = instance_chain(instance.id), instance.audit_seq + 1, instance.audit_head or GENESIS
     else:
-        head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True)
-        if head is None:
-            head = AuditChain(chain_key=SYSTEM_CHAIN, seq=0, head_hash=GENESIS)
-            session.add(head)
+        head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True) or _new_system_chain(session)
         chain_key, seq, prev = SYSTEM_CHAIN, head.seq + 1, head.head_hash
     digest = compute_hash(prev, chain_key, seq, instance.id if instance else None, actor, action,
                           task_id, task_name, payload, created_at)
@@ -70,6 +67,12 @@ def append(session: Session, actor: str, action: str, *, instance: ProcessInstan
     else:
         head.seq, head.head_hash = seq, digest
     return event
+
+
+def _new_system_chain(session: Session) -> AuditChain:
+    head = AuditChain(chain_key=SYSTEM_CHAIN, seq=0, head_hash=GENESIS)
+    session.add(head)
+    return head
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def verify(session: Session) -> VerifyResult:
     if current is not None and broken is None:
         broken = _check_head(current, expected_seq - 1, expected_prev, heads)
     if broken is None:
-        for key, (seq, head) in sorted(heads.items()):
+        for key, (seq, _head) in sorted(heads.items()):
             if seq > 0 and key not in chains_seen:
                 broken = BrokenLink(key, 1, None, f"all {seq} events of this chain were deleted")
                 break

@@ -46,7 +46,7 @@ D = TypeVar("D", bound=date)
 _ONE_DAY = timedelta(days=1)
 
 
-class CalendarUnknownYear(LookupError):  # noqa: N818 - name is the API the engine uses
+class CalendarUnknownYear(LookupError):
     """A deadline needs a year for which no working-day arrangement is known."""
 
     def __init__(self, year: int) -> None:

@@ -37,10 +37,10 @@ def at(instant: datetime) -> Iterator[datetime]:
 
 class _ClockDatetime(datetime):
     @classmethod
-    def now(cls, tz: tzinfo | None = None) -> _ClockDatetime:  # type: ignore[override]
+    def now(cls, tz: tzinfo | None = None) -> _ClockDatetime:
         current = now()
         value = current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
         return cls.combine(value.date(), value.timetz() if tz is not None else value.time())
 
 
-_spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
+_spiff_timer.datetime = _ClockDatetime

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -30,6 +28,8 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import audit
 from .actor import Actor
@@ -55,10 +55,11 @@ def _element_at_line(root: etree._Element, line: int | None) -> str | None:
         return None
     best = None
     for el in root.iter():
-        if isinstance(el.tag, str) and el.sourceline == line and el.get("id"):
-            return el.get("id")
-        if isinstance(el.tag, str) and el.sourceline and el.sourceline <= line and el.get("id"):
+        at: int = getattr(el, "sourceline", None) or 0
+        if isinstance(el.tag, str) and el.get("id") and at <= line:
             best = el.get("id")
+            if at == line:
+                break
     return best
 
 

@@ -12,12 +12,12 @@ from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
 
 from .errors import InvalidTimer, WorkflowFailed
 from .models import HumanTask, MessageSubscription, OutboxJob, TimerRow
@@ -168,8 +168,8 @@ def sync_subscriptions(cmd: Command, loaded: Loaded) -> None:
     existing = {} if loaded.new or not loaded.row.subscription_count else {
         (s.message_name, s.correlation_key, s.correlation_value): s
         for s in session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == loaded.row.id))}
-    for key, row in existing.items():
-        if key not in wanted:
+    for sub_key, row in existing.items():
+        if sub_key not in wanted:
             session.delete(row)
     loaded.row.subscription_count = len(wanted)
     for name, ckey, cvalue in wanted - set(existing):

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.util.task import TaskState
 
 from . import audit, clock
 from .actor import SYSTEM, Actor

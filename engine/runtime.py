@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import audit, clock
 from .actor import Actor
@@ -29,7 +29,6 @@ from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, Un
 from .models import ProcessDefinition, ProcessInstance
 from .scripting import make_script_engine, work_calendar
 from .state import SERIALIZER_VERSION, WORKFLOW_CACHE, dump_state, load_state, prune_history
-
 
 NEW_JOBS_KEY = "weijian_new_outbox_jobs"
 CACHE_PUTS_KEY = "weijian_workflow_cache_puts"
@@ -104,8 +103,8 @@ def advance(cmd: Command, loaded: Loaded, hops: int = 0) -> None:
 
     with running(cmd, loaded):
         loaded.workflow.do_engine_steps()
-    for event in loaded.workflow.get_events():
-        route_thrown(cmd, loaded, event, hops)
+    for thrown in loaded.workflow.get_events():
+        route_thrown(cmd, loaded, thrown, hops)
 
 
 class running:  # noqa: N801 - used as a context manager, reads like a verb
@@ -224,4 +223,4 @@ def flush(session: Session) -> None:
         raise conflict from exc
 
 
-__all__ = ["Command", "Loaded", "InvalidTimer", "advance", "load", "new_workflow", "save"]
+__all__ = ["Command", "InvalidTimer", "Loaded", "advance", "load", "new_workflow", "save"]

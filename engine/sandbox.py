@@ -97,7 +97,7 @@ class SandboxError(WorkflowTaskException):
             self.task_trace = WorkflowTaskException.get_task_trace(task)
 
 
-class ScriptRefused(SandboxError):  # noqa: N818 - reads as the verdict; name is the API
+class ScriptRefused(SandboxError):
     """The sandbox will not run this script: restricted syntax, a forbidden name or attribute."""
 
     def __init__(self, reason: str, script: str | None = None, line_number: int | None = None) -> None:

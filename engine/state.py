@@ -60,11 +60,11 @@ SERIALIZER = _make_serializer()
 def dump_state(workflow: BpmnWorkflow) -> bytes:
     """Serialize ``workflow`` (already pruned) to compact bytes; zlib when it pays."""
     registry = SERIALIZER.registry
-    registry._encoder_mode = True  # noqa: SLF001 - same switch serialize_json flips
+    registry._encoder_mode = True
     try:
         dct = SERIALIZER.to_dict(workflow)
     finally:
-        registry._encoder_mode = False  # noqa: SLF001
+        registry._encoder_mode = False
     raw = json.dumps(dct, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
     if len(raw) > _COMPRESS_OVER:
         return _ZLIB_PREFIX + zlib.compress(raw, 1)

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from . import audit, clock
 from .actor import SYSTEM
@@ -44,7 +44,7 @@ def _guard(method: Any) -> Any:
             element = getattr(my_task.task_spec, "bpmn_id", None)
             try:
                 value = f" (it gave {my_task.workflow.script_engine.evaluate(my_task, self.expression)!r})"
-            except Exception:  # noqa: BLE001 - the value is only for the message
+            except Exception:
                 value = ""
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InvalidTimer(f"timer '{element}': expression {self.expression!r}{value} is not a valid "

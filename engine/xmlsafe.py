@@ -36,6 +36,6 @@ def parse_xml(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) ->
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise UnsafeXml(filename, None, f"not well-formed XML: {exc}") from exc
-    if root.getroottree().docinfo.doctype:
+    if getattr(root.getroottree().docinfo, "doctype", ""):
         raise UnsafeXml(filename, None, "DOCTYPE declarations are not allowed")
     return root

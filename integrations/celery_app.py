@@ -8,7 +8,6 @@ Configuration comes from a small ``CELERY`` dict, never from the whole Flask con
 from __future__ import annotations
 
 import logging
-
 from datetime import timedelta
 
 from celery import Celery, shared_task

@@ -47,7 +47,7 @@ class LeaderLock:
             if client.set(key, self.token, nx=True, ex=LEASE_SECONDS):
                 return True
             current = client.get(key)
-            if current is not None and current.decode() == self.token:
+            if current is not None and (current.decode() if isinstance(current, bytes) else current) == self.token:
                 client.expire(key, LEASE_SECONDS)
                 return True
             return False

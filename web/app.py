@@ -6,7 +6,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from engine.db import Base
-from engine.dbconnect import make_engine
+from engine.dbconnect import engine_options, install_sqlite_pragmas
 from engine.settings import Settings
 
 db = SQLAlchemy(model_class=Base)
@@ -17,15 +17,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_DATABASE_URI=engine_url(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         WEIJIAN_SETTINGS=settings,
     )
     db.init_app(app)
     with app.app_context():
         # Same per-dialect settings (SQLite WAL, busy timeout) as workers and the CLI.
-        db.engines[None] = make_engine(settings.database_url)
+        install_sqlite_pragmas(db.engine)
 
     from .views import bp
 
     app.register_blueprint(bp)
     return app
+
+
+def engine_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url

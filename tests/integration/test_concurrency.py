@@ -6,6 +6,7 @@ Real connections (two sessions, two threads) on SQLite and on PostgreSQL; nothin
 from __future__ import annotations
 
 import threading
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker

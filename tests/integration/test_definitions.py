@@ -73,7 +73,8 @@ def test_invalid_bpmn_names_file_and_element(db_session: Session) -> None:
 
 def test_schema_violation_names_the_element(db_session: Session) -> None:
     files = bundle("lead")
-    broken = files["lead.bpmn"].replace(b'<bpmn:userTask id="approve" name="', b'<bpmn:userTask id="approve" bogus="1" name="')
+    broken = files["lead.bpmn"].replace(b'<bpmn:userTask id="approve" name="',
+                                        b'<bpmn:userTask id="approve" bogus="1" name="')
     with pytest.raises(InvalidDefinition) as err:
         deploy(db_session, {"lead.bpmn": broken}, SYSTEM)
     db_session.rollback()

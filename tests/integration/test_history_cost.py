@@ -14,7 +14,6 @@ from engine.actor import SYSTEM
 from engine.models import HumanTask, ProcessInstance
 from tests.engine_helpers import OFFICER
 
-
 COMPLETED = 64
 
 

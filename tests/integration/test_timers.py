@@ -24,7 +24,8 @@ def _ready(session: Session, instance_id: str) -> list[str]:
 
 
 def _timers(session: Session, instance_id: str) -> dict[str, datetime]:
-    return {t.element_id: t.due_at for t in session.scalars(select(TimerRow).where(TimerRow.instance_id == instance_id))}
+    rows = session.scalars(select(TimerRow).where(TimerRow.instance_id == instance_id))
+    return {t.element_id: t.due_at for t in rows}
 
 
 @pytest.fixture
