@@ -19,7 +19,7 @@ from .actor import Actor
 from .definitions import latest_definition
 from .errors import InvalidData, PermissionDenied, TaskNotReady, UnknownTask
 from .models import HumanTask, ProcessDefinition, ProcessInstance
-from .runtime import Command, Loaded, advance, is_postgres, load, new_workflow, running, save
+from .runtime import Command, Loaded, advance, find_task, is_postgres, load, new_workflow, running, save
 from .state import SERIALIZER_VERSION
 
 MAX_DATA_BYTES = 256 * 1024
@@ -144,7 +144,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[st
         session.refresh(human)  # re-read after the row lock: the winner may have just committed
     if human.status != "ready":  # someone completed it while we waited for the lock
         raise TaskNotReady(f"task {human.title} was just {human.status} by someone else", task_id=human.id)
-    task = loaded.workflow.get_task_from_id(UUID(human.id))
+    task = find_task(loaded.workflow, human.id)
     if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTask):
         raise TaskNotReady(f"task {human.title} is no longer waiting", task_id=human.id)
     with running(cmd, loaded):

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from . import audit, clock
 from .actor import SYSTEM, Actor
 from .errors import InvalidData, NotFound, PermissionDenied, TaskNotReady
 from .models import OutboxJob
-from .runtime import Command, advance, load, running, save
+from .runtime import Command, advance, find_task, load, running, save
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def _resume(session: Session, job: OutboxJob, result: Any, actor: Actor, now: da
     session.refresh(job)
     if job.status not in ("pending", "incident"):
         return "skipped"
-    task = loaded.workflow.get_task_from_id(UUID(job.task_id))
+    task = find_task(loaded.workflow, job.task_id)
     if task is None or not task.has_state(TaskState.READY):
         job.status, job.finished_at = "done", now
         return "skipped"

@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.task import Task
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -90,6 +92,14 @@ def load(cmd: Command, instance_id: str) -> Loaded:
     loaded = Loaded(row, workflow)
     cmd.loaded[instance_id] = loaded
     return loaded
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
+    """The live task with this id, or None when it finished and was pruned, or never existed."""
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return None
 
 
 def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
