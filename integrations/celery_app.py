@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import Celery, shared_task
+from celery import Celery, Task, shared_task
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -44,15 +44,15 @@ def make_celery(settings: Settings | None = None) -> Celery:
 celery_app = make_celery()
 
 
-def _settings() -> Settings:
-    value = celery_app.conf.get("weijian_settings")
+def _settings(app: Celery) -> Settings:
+    value = app.conf.get("weijian_settings")
     return value if isinstance(value, Settings) else Settings.from_env()
 
 
-@shared_task(name="weijian.run_outbox_job")
-def run_outbox_job(job_id: str) -> str:
+@shared_task(name="weijian.run_outbox_job", bind=True)
+def run_outbox_job(self: Task, job_id: str) -> str:
     """Run one outbox job; failures are counted in a fresh transaction (retry or incident)."""
-    settings = _settings()
+    settings = _settings(self.app)
     factory = session_factory(settings)
     with factory() as session:
         try:

@@ -33,8 +33,11 @@ LEASE_SECONDS = 60
 class LeaderLock:
     """Leadership for the scheduler: Redis lock when REDIS_URL is set, else a file lock."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, lock_path: Path | None = None,
+                 redis_key: str = "weijian:scheduler:leader") -> None:
         self.settings = settings
+        self.lock_path = lock_path or PROJECT_ROOT / "instance" / "scheduler.lock"
+        self.redis_key = redis_key
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._file: IO[str] | None = None
 
@@ -43,19 +46,21 @@ class LeaderLock:
             import redis
 
             client = redis.Redis.from_url(self.settings.redis_url)
-            key = "weijian:scheduler:leader"
-            if client.set(key, self.token, nx=True, ex=LEASE_SECONDS):
-                return True
-            current = client.get(key)
-            if current is not None and (current.decode() if isinstance(current, bytes) else current) == self.token:
-                client.expire(key, LEASE_SECONDS)
-                return True
-            return False
+            key = self.redis_key
+            try:
+                if client.set(key, self.token, nx=True, ex=LEASE_SECONDS):
+                    return True
+                current = client.get(key)
+                if current is not None and (current.decode() if isinstance(current, bytes) else current) == self.token:
+                    client.expire(key, LEASE_SECONDS)
+                    return True
+                return False
+            finally:
+                client.close()
         if self._file is not None:
             return True
-        path = PROJECT_ROOT / "instance" / "scheduler.lock"
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "w")  # noqa: SIM115 - held open for the life of the process
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_path, "w")  # noqa: SIM115 - held open for the life of the process
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -63,6 +68,22 @@ class LeaderLock:
             return False
         self._file = handle
         return True
+
+    def release(self) -> None:
+        """Give up leadership (shutdown): another scheduler may take over at once."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self.settings.redis_url:
+            import redis
+
+            client = redis.Redis.from_url(self.settings.redis_url)
+            try:
+                current = client.get(self.redis_key)
+                if current is not None and (current.decode() if isinstance(current, bytes) else current) == self.token:
+                    client.delete(self.redis_key)
+            finally:
+                client.close()
 
 
 def tick(settings: Settings, lock: LeaderLock) -> None:
