@@ -11,7 +11,7 @@ HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 
 def sequential_user_tasks(key: str, count: int, lane: str = "officer") -> bytes:
     """``count`` user tasks one after the other, all in lane ``lane``, each with a form key."""
-    nodes = [f'<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>']
+    nodes = ['<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>']
     refs = []
     for i in range(1, count + 1):
         refs.append(f"<bpmn:flowNodeRef>task{i}</bpmn:flowNodeRef>")
@@ -21,7 +21,7 @@ def sequential_user_tasks(key: str, count: int, lane: str = "officer") -> bytes:
             f'</bpmn:extensionElements><bpmn:incoming>f{i - 1}</bpmn:incoming>'
             f'<bpmn:outgoing>f{i}</bpmn:outgoing></bpmn:userTask>')
     nodes.append(f'<bpmn:endEvent id="end"><bpmn:incoming>f{count}</bpmn:incoming></bpmn:endEvent>')
-    flows = [f'<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="task1"/>']
+    flows = ['<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="task1"/>']
     for i in range(1, count + 1):
         target = f"task{i + 1}" if i < count else "end"
         flows.append(f'<bpmn:sequenceFlow id="f{i}" sourceRef="task{i}" targetRef="{target}"/>')

@@ -9,8 +9,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import migrations.model_registry as model_registry
 from engine.settings import Settings
+from migrations import model_registry
 
 config = context.config
 target_metadata = model_registry.all_metadata()

@@ -77,7 +77,7 @@ def _pg_migrated() -> str:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any connection failure means unreachable
+    except Exception as exc:
         _unreachable("PostgreSQL", f"{url}: {exc.__class__.__name__}: {exc}".splitlines()[0])
     upgrade(url)
     return url
@@ -101,6 +101,6 @@ def redis_url() -> str:
     url = os.environ.get("REDIS_URL") or REDIS_DEFAULT
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         _unreachable("Redis", f"{url}: {exc}")
     return url
