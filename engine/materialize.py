@@ -59,6 +59,17 @@ def to_due_datetime(value: Any, element: str) -> datetime | None:
     raise WorkflowFailed(f"due date of '{element}' must be a date, got {type(value).__name__}", task_name=element)
 
 
+def effective_lane(task: Task) -> str | None:
+    """A task without a lane of its own takes the lane of the (call) activity that runs it."""
+    lane = getattr(task.task_spec, "lane", None)
+    workflow = task.workflow
+    while lane is None and workflow.parent_task_id is not None:
+        parent = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        lane = getattr(parent.task_spec, "lane", None)
+        workflow = parent.workflow
+    return lane
+
+
 def _evaluate(task: Task, expression: str) -> Any:
     return task.workflow.script_engine.evaluate(task, expression)
 
@@ -77,9 +88,10 @@ def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> HumanTask:
         years = range(cmd.now.year, due_at.astimezone(LOCAL_TZ).year + 1)
         uncertain = any(not calendar.knows_year(y) for y in years)
     instructions = (getattr(spec, "extensions", None) or {}).get("instructionsForEndUser") or spec.documentation
+    lane = effective_lane(task)
     return HumanTask(
         id=str(task.id), instance_id=row.id, process_key=row.process_key, task_name=spec.bpmn_id,
-        title=spec.bpmn_name or spec.bpmn_id, lane=spec.lane, candidate_role=props.get("candidateRole") or spec.lane,
+        title=spec.bpmn_name or spec.bpmn_id, lane=lane, candidate_role=props.get("candidateRole") or lane,
         unit_id=row.unit_id, assignee=str(assignee) if assignee else None, form_key=props.get("formKey"),
         instructions=instructions, business_key=row.business_key, entity_id=row.entity_id,
         entity_name=row.entity_name, status="ready", created_at=cmd.now, due_at=due_at,
