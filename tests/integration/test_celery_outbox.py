@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from celery import Celery
@@ -12,16 +11,14 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import OperatorContext, operator, start
+from engine import start
 from engine.models import HumanTask, OutboxJob
 from engine.settings import Settings
 from integrations.celery_app import dispatch_after_commit, make_celery
 from tests.engine_helpers import OFFICER, deploy_fixture
+from tests.operators import echo
 
-
-@operator("test.echo", "Echo a text back (tests).")
-def _echo(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
-    return {"text": params["text"], "job": ctx.job_id}
+assert echo  # registers the test.echo operator the service fixture calls
 
 
 def _start_service_case(session: Session) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -12,12 +11,10 @@ from sqlalchemy.orm import Session
 from engine import (
     JobFailed,
     MessageNotDelivered,
-    OperatorContext,
     PermissionDenied,
     complete_task,
     deliver_message,
     incidents,
-    operator,
     record_failure,
     resolve_incident,
     retry_incident,
@@ -27,17 +24,7 @@ from engine import (
 from engine.clock import now as clock_now
 from engine.models import HumanTask, OutboxJob, ProcessInstance
 from tests.engine_helpers import ADMIN, CLERK, OFFICER, deploy_fixture
-
-CALLS: list[dict[str, Any]] = []
-FAIL = {"on": False}
-
-
-@operator("test.echo", "Echo a text back (tests).")
-def _echo(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
-    CALLS.append(params)
-    if FAIL["on"]:
-        raise RuntimeError("the document service is down")
-    return {"text": params["text"], "job": ctx.job_id}
+from tests.operators import CALLS, FAIL
 
 
 def _ready(session: Session, instance_id: str) -> list[HumanTask]:
