@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from types import CodeType, TracebackType
 from typing import Any, Literal
@@ -349,9 +349,16 @@ def script_helpers(calendar: Callable[[], WorkCalendar], clock: Callable[[], dat
         """Today's date in China."""
         return now().date()
 
+    def end_of_day(day: object) -> str:
+        """The last second of ``day`` in China, for timers that fire once a deadline day is over."""
+        parsed = _parse(day)
+        if isinstance(parsed, datetime) and parsed.tzinfo is not None:
+            parsed = parsed.astimezone(CHINA_TZ)
+        return datetime.combine(parsed, time(23, 59, 59), CHINA_TZ).isoformat()
+
     return {
         "add_workdays": add_workdays, "add_days": add_days, "workdays_between": workdays_between,
-        "now": now, "today": today, "parse_date": parse_date, "yuan": yuan,
+        "end_of_day": end_of_day, "now": now, "today": today, "parse_date": parse_date, "yuan": yuan,
         "date": date, "datetime": datetime, "timedelta": timedelta, "Decimal": Decimal,
     }
 

@@ -39,8 +39,9 @@ def timed(db_session: Session) -> ProcessInstance:
 
 def test_waiting_timers_are_stored_with_their_due_time(db_session: Session, timed: ProcessInstance) -> None:
     due = _timers(db_session, timed.id)
-    # 3 working days after 2025-09-30 across National Day: Oct 9, 10, 11 (make-up Saturday).
-    assert due["deadline"].astimezone(SH).date().isoformat() == "2025-10-11"
+    # 3 working days after 2025-09-30 across National Day: Oct 9, 10, 11 (make-up Saturday);
+    # the deadline timer fires once that day is over.
+    assert due["deadline"].astimezone(SH) == datetime(2025, 10, 11, 23, 59, 59, tzinfo=SH)
     assert due["reminder"] == (SEPT30 + timedelta(days=1)).astimezone(UTC)
 
 
@@ -60,7 +61,9 @@ def test_nothing_fires_before_it_is_due(db_session: Session, timed: ProcessInsta
 
 def test_interrupting_deadline_cancels_the_task_and_escalates(db_session: Session, timed: ProcessInstance) -> None:
     [review_id] = db_session.scalars(select(HumanTask.id).where(HumanTask.instance_id == timed.id))
-    fire_due_timers(db_session, datetime(2025, 10, 12, 9, 0, tzinfo=SH))
+    fire_due_timers(db_session, datetime(2025, 10, 11, 18, 0, tzinfo=SH))  # still the last day
+    assert _ready(db_session, timed.id) == ["review"]
+    fire_due_timers(db_session, datetime(2025, 10, 12, 0, 0, 1, tzinfo=SH))
     db_session.commit()
     assert _ready(db_session, timed.id) == ["escalate"]
     assert db_session.get(HumanTask, review_id).status == "cancelled"  # type: ignore[union-attr]

@@ -374,3 +374,11 @@ def test_validate_keeps_spiffs_syntax_error_contract_for_dmn(engine: SandboxedSc
     engine.validate("v > 5")
     with pytest.raises(ScriptRefused):
         engine.validate("v.__class__")
+
+
+def test_end_of_day_is_the_last_second_of_that_day_in_china() -> None:
+    from engine.sandbox import script_helpers
+
+    helpers = script_helpers(WorkCalendar, lambda: datetime(2025, 9, 30, tzinfo=UTC))
+    assert helpers["end_of_day"]("2025-10-11") == "2025-10-11T23:59:59+08:00"
+    assert helpers["end_of_day"]("2025-10-10T20:00:00+00:00") == "2025-10-11T23:59:59+08:00"
