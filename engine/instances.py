@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
@@ -92,17 +91,13 @@ def _str_or_none(value: object) -> str | None:
 
 def start_definition(session: Session, definition: ProcessDefinition, actor: Actor, data: Mapping[str, Any] | None,
                      business_key: str | None, *, unit_id: str | None = None, entity_id: str | None = None,
-                     entity_name: str | None = None, now: datetime | None = None,
-                     prepare: Callable[[BpmnWorkflow], None] | None = None) -> ProcessInstance:
+                     entity_name: str | None = None, now: datetime | None = None) -> ProcessInstance:
     payload = _check_data(data)
     unit = unit_id if unit_id is not None else actor.primary_unit
     if not permissions.can_start(actor, unit):
         raise PermissionDenied(f"you may not start cases in unit {unit}")
     cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
     loaded = create_in_command(cmd, definition, payload, business_key, unit, entity_id, entity_name)
-    if prepare is not None:
-        with running(cmd, loaded):
-            prepare(loaded.workflow)
     advance(cmd, loaded)
     save(cmd)
     return loaded.row
