@@ -26,7 +26,7 @@ from .errors import (
     UnsafeXml,
     WorkflowFailed,
 )
-from .instances import cancel, complete_task, start
+from .instances import cancel, complete_task, instance_data, set_business_key, start
 from .messages import deliver_message
 from .outbox import (
     JobFailed,
@@ -41,15 +41,61 @@ from .outbox import (
     run_job,
 )
 from .runtime import NEW_JOBS_KEY
-from .tasks import InboxFilters, InboxPage, assign, claim, completed_by, inbox, inbox_counts, unclaim
+from .scripting import load_calendar
+from .tasks import InboxFilters, InboxPage, assign, claim, completed_by, inbox, inbox_counts, set_due, unclaim
 from .timers import TimerReport, fire_due_timers
 
 __all__ = [
-    "NEW_JOBS_KEY", "SYSTEM", "Actor", "ConflictError", "EngineError", "InboxFilters", "InboxPage", "InvalidData",
-    "InvalidDefinition", "InvalidTimer", "JobFailed", "MessageNotDelivered", "NotFound", "OperatorContext",
-    "PermissionDenied", "ScriptRejected", "TaskNotReady", "TimerReport", "UnknownInstance", "UnknownProcess",
-    "UnknownTask", "UnsafeXml", "VerifyResult", "WorkflowFailed", "assign", "audit_history", "cancel", "claim",
-    "complete_task", "completed_by", "deliver_message", "deploy", "deploy_directory", "due_jobs",
-    "fire_due_timers", "inbox", "inbox_counts", "incidents", "latest_definition", "operator", "record_failure",
-    "registered_operators", "resolve_incident", "retry_incident", "run_job", "start", "unclaim", "verify_audit",
+    "NEW_JOBS_KEY",
+    "SYSTEM",
+    "Actor",
+    "ConflictError",
+    "EngineError",
+    "InboxFilters",
+    "InboxPage",
+    "InvalidData",
+    "InvalidDefinition",
+    "InvalidTimer",
+    "JobFailed",
+    "MessageNotDelivered",
+    "NotFound",
+    "OperatorContext",
+    "PermissionDenied",
+    "ScriptRejected",
+    "TaskNotReady",
+    "TimerReport",
+    "UnknownInstance",
+    "UnknownProcess",
+    "UnknownTask",
+    "UnsafeXml",
+    "VerifyResult",
+    "WorkflowFailed",
+    "assign",
+    "audit_history",
+    "cancel",
+    "claim",
+    "complete_task",
+    "completed_by",
+    "deliver_message",
+    "deploy",
+    "deploy_directory",
+    "due_jobs",
+    "fire_due_timers",
+    "inbox",
+    "inbox_counts",
+    "incidents",
+    "instance_data",
+    "latest_definition",
+    "load_calendar",
+    "operator",
+    "record_failure",
+    "registered_operators",
+    "resolve_incident",
+    "retry_incident",
+    "run_job",
+    "set_business_key",
+    "set_due",
+    "start",
+    "unclaim",
+    "verify_audit",
 ]

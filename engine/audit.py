@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -49,7 +49,8 @@ def append(session: Session, actor: str, action: str, *, instance: ProcessInstan
            task_id: str | None = None, task_name: str | None = None, data: Any = None,
            now: datetime | None = None) -> AuditEvent:
     """Append one event to the instance's chain (or the system chain). Caller commits."""
-    created_at = now or utcnow()
+    # Hashed exactly as the column gives it back: UTC (a +08:00 time would hash differently).
+    created_at = (now or utcnow()).astimezone(UTC)
     payload = _normalize(data if data is not None else {})
     if instance is not None:
         chain_key, seq, prev = instance_chain(instance.id), instance.audit_seq + 1, instance.audit_head or GENESIS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -19,14 +20,12 @@ from .definitions import latest_definition
 from .errors import InvalidData, PermissionDenied, TaskNotReady, UnknownTask
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Command, Loaded, advance, find_task, is_postgres, load, new_workflow, running, save
-from .state import SERIALIZER_VERSION
+from .state import SERIALIZER_VERSION, WORKFLOW_CACHE
 
 MAX_DATA_BYTES = 256 * 1024
 
 
 def _check_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
-    import json
-
     if data is None:
         return {}
     if not isinstance(data, Mapping):
@@ -171,3 +170,39 @@ def cancel(session: Session, instance_id: str, actor: Actor, reason: str, *, now
     cmd.record(loaded, "instance_cancelled", {"reason": reason.strip()})
     save(cmd)
 
+
+
+def instance_data(session: Session, instance_id: str, actor: Actor) -> dict[str, Any]:
+    """The case's current process data (what the next task will see), for pages and services."""
+    cmd = Command(session, actor)
+    loaded = load(cmd, instance_id)
+    if not permissions.can_see_instance(actor, loaded.row):
+        raise PermissionDenied("this case is not in your units")
+    workflow = loaded.workflow
+    live = [t for t in workflow.get_tasks() if not t.has_state(TaskState.FINISHED_MASK)]
+    source = live[0] if live else (workflow.last_task or workflow.task_tree)
+    data = dict(workflow.data)
+    data.update(source.data)
+    cmd.loaded.clear()
+    WORKFLOW_CACHE.put(loaded.row.id, loaded.row.row_version, workflow)  # only read: still the committed state
+    decoded: dict[str, Any] = json.loads(json.dumps(data, default=_iso))
+    return decoded
+
+
+def set_business_key(session: Session, instance_id: str, actor: Actor, business_key: str,
+                     *, now: datetime | None = None) -> ProcessInstance:
+    """Give a case its official key (e.g. the case number once filed) on the case and its tasks."""
+    key = (business_key or "").strip()
+    if not key or len(key) > 200:
+        raise InvalidData("a business key of 1 to 200 characters is required")
+    cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
+    loaded = load(cmd, instance_id)
+    previous = loaded.row.business_key
+    loaded.row.business_key = key
+    for task_id in loaded.row.ready_task_ids or []:
+        human = session.get(HumanTask, task_id)
+        if human is not None:
+            human.business_key = key
+    cmd.record(loaded, "business_key_set", {"from": previous, "to": key})
+    save(cmd)
+    return loaded.row

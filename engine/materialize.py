@@ -32,11 +32,16 @@ FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def all_tasks(loaded: Loaded, state: int) -> list[Task]:
+    """Tasks in ``state`` in the workflow and its subprocesses, each once.
+
+    SpiffWorkflow's iterator already descends into running subprocesses; the explicit walk
+    over ``subprocesses`` catches the ones it does not, and the id map drops the overlap.
+    """
     workflow = loaded.workflow
-    tasks = list(workflow.get_tasks(state=state))
+    found = {t.id: t for t in workflow.get_tasks(state=state)}
     for sp in workflow.subprocesses.values():
-        tasks.extend(sp.get_tasks(state=state))
-    return tasks
+        found.update((t.id, t) for t in sp.get_tasks(state=state))
+    return list(found.values())
 
 
 def task_properties(task: Task) -> dict[str, str]:

@@ -35,6 +35,7 @@ class OperatorContext:
     instance_id: str
     element_id: str
     attempt: int
+    now: datetime
 
 
 Operator = Callable[[dict[str, Any], OperatorContext], Any]
@@ -90,7 +91,7 @@ def run_job(session: Session, job_id: str, now: datetime | None = None) -> str:
     registered = _OPERATORS.get(job.operator)
     if registered is None:
         raise JobFailed(f"no service-task operator named {job.operator!r} is registered")
-    context = OperatorContext(session, job.id, job.instance_id, job.element_id, job.attempts + 1)
+    context = OperatorContext(session, job.id, job.instance_id, job.element_id, job.attempts + 1, now)
     try:
         result = registered.func(dict(job.params), context)
     except Exception as exc:

@@ -38,5 +38,10 @@ def can_reassign(actor: Actor, task: HumanTask) -> bool:
     return actor.is_admin or (HEAD_ROLE in actor.roles and task.unit_id in actor.unit_ids)
 
 
+def can_see_unit(actor: Actor, unit_id: str | None) -> bool:
+    """Directory records (entities, staff) of a unit: visible within the actor's units."""
+    return actor.is_admin or (unit_id is not None and unit_id in actor.unit_ids)
+
+
 def can_start(actor: Actor, unit_id: str | None) -> bool:
     return actor.is_admin or unit_id is None or unit_id in actor.unit_ids

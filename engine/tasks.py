@@ -8,6 +8,7 @@ locked/versioned so a claim cannot race a completion.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,13 +83,17 @@ def _change_assignee(session: Session, task: HumanTask, actor: Actor, assignee: 
 
 @dataclass
 class InboxFilters:
-    scope: str = "all"  # all | assigned | claimable
+    """What an inbox page shows. ``scope`` "completed" lists tasks the actor finished, newest first
+    by default; the other scopes list ready tasks by due date, soonest first unless ``descending``."""
+
+    scope: str = "all"  # all | assigned | claimable | completed
     process_key: str | None = None
     task_name: str | None = None
     entity_id: str | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
     overdue_at: datetime | None = None  # only tasks whose due date passed before this instant
+    descending: bool | None = None  # None: the scope's natural order
 
 
 @dataclass
@@ -98,17 +103,20 @@ class InboxPage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _encode_cursor(task: HumanTask) -> str:
-    raw = json.dumps([task.due_sort.isoformat(), task.id]).encode()
+def _encode_cursor(key: datetime | None, task_id: str) -> str:
+    raw = json.dumps([key.isoformat() if key else None, task_id]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         due, task_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(due), str(task_id)
-    except (ValueError, TypeError) as exc:
+        key = datetime.fromisoformat(due)
+    except (ValueError, TypeError, binascii.Error) as exc:
         raise InvalidData("the page cursor is not valid") from exc
+    if key.tzinfo is None:
+        raise InvalidData("the page cursor is not valid")
+    return key, str(task_id)
 
 
 def visible_condition(actor: Actor, scope: str) -> ColumnElement[bool]:
@@ -126,11 +134,24 @@ def visible_condition(actor: Actor, scope: str) -> ColumnElement[bool]:
 
 def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, cursor: str | None = None,
           limit: int = 50) -> InboxPage:
-    """Ready tasks assigned to the actor or claimable by their roles in their units, by due date."""
+    """Tasks of one inbox tab, keyset-paged.
+
+    Ready tasks assigned to the actor or claimable by their roles in their units, by due date;
+    or (scope "completed") the tasks the actor completed, by completion time.
+    """
     filters = filters or InboxFilters()
     if not 1 <= limit <= 500:
         raise InvalidData("page size must be between 1 and 500")
-    conditions: list[ColumnElement[bool]] = [HumanTask.status == "ready", visible_condition(actor, filters.scope)]
+    completed = filters.scope == "completed"
+    if completed:
+        conditions: list[ColumnElement[bool]] = [HumanTask.completed_by == actor.user_id,
+                                                 HumanTask.status == "completed"]
+        key = HumanTask.completed_at
+        descending = True if filters.descending is None else filters.descending
+    else:
+        conditions = [HumanTask.status == "ready", visible_condition(actor, filters.scope)]
+        key = HumanTask.due_sort
+        descending = bool(filters.descending)
     if filters.process_key:
         conditions.append(HumanTask.process_key == filters.process_key)
     if filters.task_name:
@@ -145,10 +166,17 @@ def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, c
         conditions.append(HumanTask.due_sort < filters.overdue_at)
     query = select(HumanTask).where(*conditions)
     if cursor:
-        due, task_id = _decode_cursor(cursor)
-        query = query.where(or_(HumanTask.due_sort > due, and_(HumanTask.due_sort == due, HumanTask.id > task_id)))
-    rows = list(session.scalars(query.order_by(HumanTask.due_sort, HumanTask.id).limit(limit + 1)))
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        after, task_id = _decode_cursor(cursor)
+        if descending:
+            query = query.where(or_(key < after, and_(key == after, HumanTask.id < task_id)))
+        else:
+            query = query.where(or_(key > after, and_(key == after, HumanTask.id > task_id)))
+    order = (key.desc(), HumanTask.id.desc()) if descending else (key, HumanTask.id)
+    rows = list(session.scalars(query.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_cursor(last.completed_at if completed else last.due_sort, last.id)
     return InboxPage(rows[:limit], next_cursor)
 
 
@@ -168,3 +196,22 @@ def inbox_counts(session: Session, actor: Actor, now: datetime) -> dict[str, int
 def completed_by(session: Session, actor: Actor, limit: int = 50) -> list[HumanTask]:
     return list(session.scalars(select(HumanTask).where(HumanTask.completed_by == actor.user_id)
                                 .order_by(HumanTask.completed_at.desc()).limit(limit)))
+
+
+def set_due(session: Session, task_id: str, actor: Actor, due_at: datetime, reason: str,
+            *, now: datetime | None = None) -> HumanTask:
+    """Move an open task's due date (an approved extension), with the reason in the audit trail."""
+    text = _reason(reason, required=True)
+    if due_at.tzinfo is None:
+        raise InvalidData("the new due date must carry a time zone")
+    task = get_ready_task(session, task_id)
+    if not permissions.can_reassign(actor, task):
+        raise PermissionDenied("only a head of this unit may change a task's due date")
+    cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
+    loaded = load(cmd, task.instance_id)
+    previous = task.due_at
+    task.due_at = task.due_sort = due_at
+    cmd.record(loaded, "task_due_changed", {"from": previous.isoformat() if previous else None,
+                                            "to": due_at.isoformat(), "reason": text}, task.id, task.task_name)
+    save(cmd)
+    return task

@@ -119,3 +119,28 @@ def test_cancel_needs_a_reason_and_a_head(db_session: Session, lead: ProcessInst
     assert lead.status == "cancelled" and lead.cancel_reason == "重复登记"
     assert _ready(db_session, lead.id) == []
     assert audit_history(db_session, lead.id)[-1].data == {"reason": "重复登记"}
+
+
+def test_business_key_extension_and_case_data(db_session: Session, lead: ProcessInstance) -> None:
+    from datetime import UTC, datetime
+
+    from engine import instance_data, set_business_key, set_due
+
+    [register] = _ready(db_session, lead.id)
+    set_business_key(db_session, lead.id, HEAD, "宝卫医罚〔2026〕12号")
+    db_session.commit()
+    assert db_session.get(HumanTask, register.id).business_key == "宝卫医罚〔2026〕12号"  # type: ignore[union-attr]
+    new_due = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)
+    with pytest.raises(PermissionDenied):
+        set_due(db_session, register.id, OFFICER, new_due, "延期")
+    with pytest.raises(InvalidData):
+        set_due(db_session, register.id, HEAD, new_due, "")
+    db_session.rollback()
+    set_due(db_session, register.id, HEAD, new_due, "负责人批准延长办案期限")
+    db_session.commit()
+    assert db_session.get(HumanTask, register.id).due_at == new_due  # type: ignore[union-attr]
+    assert instance_data(db_session, lead.id, OFFICER)["source"] == "complaint"
+    with pytest.raises(PermissionDenied):
+        instance_data(db_session, lead.id, OUTSIDER)
+    actions = [e.action for e in audit_history(db_session, lead.id)]
+    assert actions[-2:] == ["business_key_set", "task_due_changed"]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import InvalidTimer, complete_task, fire_due_timers, start
+from engine import InvalidTimer, complete_task, fire_due_timers, start, verify_audit
 from engine.models import HumanTask, ProcessInstance, StartTimer, TimerRow
 from tests.engine_helpers import HEAD, OFFICER, deploy_fixture
 
@@ -80,6 +80,7 @@ def test_intermediate_timer_waits_then_continues(db_session: Session, timed: Pro
     fire_due_timers(db_session, done_at + timedelta(hours=2, seconds=1))
     db_session.commit()
     assert _ready(db_session, timed.id) == ["done"]
+    assert verify_audit(db_session).ok  # events stamped with +08:00 times hash as stored (UTC)
 
 
 def test_timer_expression_that_does_not_parse_is_refused(db_session: Session) -> None:
