@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
@@ -126,24 +127,34 @@ def _waiting_events(loaded: Loaded) -> list[Task]:
     return list(loaded.workflow.event_manager.tasks.values())
 
 
-def _timer_due(task: Task) -> datetime | None:
+def _definitions(task: Task) -> list[Any]:
+    """The event definitions a waiting task listens for (an event-based gateway has several)."""
     definition = task.task_spec.event_definition
-    value = definition.details(task).value
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition]
+
+
+def _timer_due(task: Task) -> datetime | None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):  # a cycle: its next firing
+        value = value.get("next") if value.get("cycles") != 0 else None
     if value is None:
         return None
-    try:
-        due = datetime.fromisoformat(value)
+    try:  # read exactly as SpiffWorkflow reads it when it decides whether the timer fired
+        due: datetime = TimerEventDefinition.get_datetime(value)
     except (TypeError, ValueError) as exc:
         raise InvalidTimer(f"timer '{task.task_spec.bpmn_id}' has an unusable time {value!r}",
                            task_name=task.task_spec.bpmn_id) from exc
-    return due if due.tzinfo else due.replace(tzinfo=LOCAL_TZ)
+    return due
 
 
 def sync_timers(cmd: Command, loaded: Loaded) -> None:
     session = cmd.session
     wanted: dict[str, tuple[str, datetime]] = {}
     for task in _waiting_events(loaded):
-        if isinstance(task.task_spec.event_definition, TimerEventDefinition) and task.has_state(TaskState.WAITING):
+        is_timer = any(isinstance(d, TimerEventDefinition) for d in _definitions(task))
+        if is_timer and task.has_state(TaskState.WAITING):
             due = _timer_due(task)
             if due is not None:
                 wanted[str(task.id)] = (task.task_spec.bpmn_id, due.astimezone(UTC))
@@ -176,10 +187,10 @@ def sync_subscriptions(cmd: Command, loaded: Loaded) -> None:
     session = cmd.session
     wanted: set[tuple[str, str, str]] = set()
     for task in _waiting_events(loaded):
-        definition = task.task_spec.event_definition
-        if isinstance(definition, MessageEventDefinition):
-            for key, value in correlation_rows(definition, task.workflow.correlations):
-                wanted.add((definition.name, key, value))
+        for definition in _definitions(task):
+            if isinstance(definition, MessageEventDefinition):
+                for key, value in correlation_rows(definition, task.workflow.correlations):
+                    wanted.add((definition.name, key, value))
     if not wanted and not loaded.row.subscription_count:
         return
     existing = {} if loaded.new or not loaded.row.subscription_count else {

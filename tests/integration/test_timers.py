@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import InvalidTimer, complete_task, fire_due_timers, start, verify_audit
+from engine import InvalidTimer, complete_task, deliver_message, fire_due_timers, start, verify_audit
 from engine.models import HumanTask, ProcessInstance, StartTimer, TimerRow
 from tests.engine_helpers import HEAD, OFFICER, deploy_fixture
 
@@ -113,3 +113,21 @@ def test_timer_start_event_starts_a_new_instance_each_cycle(db_session: Session)
     for instance_id in first.started + second.started:
         assert _ready(db_session, instance_id) == ["review_draw"]
     _ = HEAD
+
+
+@pytest.mark.parametrize("replies", [True, False])
+def test_event_based_gateway_waits_for_a_reply_or_the_deadline(db_session: Session, replies: bool) -> None:
+    deploy_fixture(db_session, "eventgateway")
+    served = datetime(2025, 9, 29, 10, 0, tzinfo=SH)  # Monday; 5 working days: Sep 30, Oct 9, 10, 11, 13
+    instance = start(db_session, "await_reply", OFFICER, {"served_on": "2025-09-29"}, now=served)
+    db_session.commit()
+    assert _timers(db_session, instance.id)["wait"] == datetime(2025, 10, 13, 23, 59, 59, tzinfo=SH)
+    if replies:
+        deliver_message(db_session, "reply", None, {"statement": "对事实有异议"}, now=served + timedelta(days=3))
+        db_session.commit()
+        assert _ready(db_session, instance.id) == ["review_reply"]
+        assert _timers(db_session, instance.id) == {}
+    else:
+        fire_due_timers(db_session, datetime(2025, 10, 14, 0, 0, 1, tzinfo=SH))
+        db_session.commit()
+        assert _ready(db_session, instance.id) == ["no_reply"]
