@@ -29,7 +29,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from . import audit
 from .actor import Actor
@@ -230,7 +230,7 @@ def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
             summary=_summarize(spec), deployed_by=actor.user_id)
         session.add(definition)
         session.flush()
-        _SPEC_CACHE[definition.id] = spec
+        _SPEC_CACHE[_cache_key(session, definition.id)] = spec
         _register_start_timer(session, definition)
         audit.append(session, actor.user_id, "deploy", data={
             "process_key": pid, "version": definition.version, "content_hash": bundle_hash,
@@ -261,35 +261,43 @@ def _register_start_timer(session: Session, definition: ProcessDefinition) -> No
     schedule_start_timer(session, definition, existing)
 
 
-_SPEC_CACHE: dict[int, LoadedSpec] = {}
+_SPEC_CACHE: dict[tuple[str, int], LoadedSpec] = {}
 _CACHE_LOCK = threading.Lock()
 _PROCESS_ID_RE = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 
 def load_spec(definition: ProcessDefinition) -> LoadedSpec:
-    """Parsed spec of a deployed version, cached per definition id (definitions never change)."""
-    cached = _SPEC_CACHE.get(definition.id)
+    """Parsed spec of a deployed version, cached per database and definition id (never changes)."""
+    key = _cache_key(object_session(definition), definition.id)
+    cached = _SPEC_CACHE.get(key)
     if cached is not None:
         return cached
     with _CACHE_LOCK:
-        cached = _SPEC_CACHE.get(definition.id)
+        cached = _SPEC_CACHE.get(key)
         if cached is None:
             files = {n: t.encode("utf-8") for n, t in definition.sources.items()}
             parser, _ids = _parse_bundle(files, max(DEFAULT_MAX_BYTES, *(len(v) for v in files.values())))
             cached = _load(parser, definition.process_key, sorted(files)[0])
-            _SPEC_CACHE[definition.id] = cached
+            _SPEC_CACHE[key] = cached
     return cached
 
 
 def spec_by_id(session: Session, definition_id: int) -> LoadedSpec:
     """The parsed spec of a definition id without touching the database once cached."""
-    cached = _SPEC_CACHE.get(definition_id)
+    cached = _SPEC_CACHE.get(_cache_key(session, definition_id))
     if cached is not None:
         return cached
     definition = session.get(ProcessDefinition, definition_id)
     if definition is None:
         raise UnknownProcess(f"process definition {definition_id} does not exist")
     return load_spec(definition)
+
+
+def _cache_key(session: Session | None, definition_id: int) -> tuple[str, int]:
+    """Definition ids are per database: a process serving two databases must not mix them up."""
+    bind = session.get_bind() if session is not None else None
+    engine = bind.engine if bind is not None else None
+    return (engine.url.render_as_string(hide_password=True) if engine is not None else "", definition_id)
 
 
 def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
