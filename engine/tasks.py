@@ -132,6 +132,24 @@ def visible_condition(actor: Actor, scope: str) -> ColumnElement[bool]:
     raise InvalidData(f"unknown inbox scope {scope!r}")
 
 
+def _filter_conditions(filters: InboxFilters) -> list[ColumnElement[bool]]:
+    """The optional column filters of an inbox query (process, task, entity, due range)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.process_key:
+        conditions.append(HumanTask.process_key == filters.process_key)
+    if filters.task_name:
+        conditions.append(HumanTask.task_name == filters.task_name)
+    if filters.entity_id:
+        conditions.append(HumanTask.entity_id == filters.entity_id)
+    if filters.due_before:
+        conditions.append(HumanTask.due_sort < filters.due_before)
+    if filters.due_after:
+        conditions.append(HumanTask.due_sort >= filters.due_after)
+    if filters.overdue_at:
+        conditions.append(HumanTask.due_sort < filters.overdue_at)
+    return conditions
+
+
 def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, cursor: str | None = None,
           limit: int = 50) -> InboxPage:
     """Tasks of one inbox tab, keyset-paged.
@@ -152,19 +170,7 @@ def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, c
         conditions = [HumanTask.status == "ready", visible_condition(actor, filters.scope)]
         key = HumanTask.due_sort
         descending = bool(filters.descending)
-    if filters.process_key:
-        conditions.append(HumanTask.process_key == filters.process_key)
-    if filters.task_name:
-        conditions.append(HumanTask.task_name == filters.task_name)
-    if filters.entity_id:
-        conditions.append(HumanTask.entity_id == filters.entity_id)
-    if filters.due_before:
-        conditions.append(HumanTask.due_sort < filters.due_before)
-    if filters.due_after:
-        conditions.append(HumanTask.due_sort >= filters.due_after)
-    if filters.overdue_at:
-        conditions.append(HumanTask.due_sort < filters.overdue_at)
-    query = select(HumanTask).where(*conditions)
+    query = select(HumanTask).where(*conditions, *_filter_conditions(filters))
     if cursor:
         after, task_id = _decode_cursor(cursor)
         if descending:

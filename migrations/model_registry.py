@@ -9,6 +9,9 @@ from sqlalchemy import MetaData
 MODEL_MODULES = (
     "engine.models",
     "signing.models",
+    "processes.penalty.models",
+    "processes.directory.models",
+    "web.models",
 )
 
 

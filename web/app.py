@@ -2,34 +2,95 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Mapping
+from typing import Any
 
-from engine.db import Base
+from flask import Flask, has_request_context, session
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+import forms
+import processes
 from engine.dbconnect import engine_options, install_sqlite_pragmas
 from engine.settings import Settings
 
-db = SQLAlchemy(model_class=Base)
+from .config import LANGUAGES, web_config
+from .extensions import babel, csrf, db
+
+__all__ = ["create_app", "db", "engine_url", "load_form_modules"]
+
+BUILTIN_FORM_MODULES = ("forms.lead",)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, config: Mapping[str, Any] | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=engine_url(settings.database_url),
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         WEIJIAN_SETTINGS=settings,
     )
+    app.config.update(web_config(settings))
+    app.config.update(config or {})
     db.init_app(app)
     with app.app_context():
         # Same per-dialect settings (SQLite WAL, busy timeout) as workers and the CLI.
         install_sqlite_pragmas(db.engine)
+    _use_celery_for(settings)
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(str(forms.TEMPLATE_DIR))])  # type: ignore[list-item]
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    load_form_modules()
 
-    from .views import bp
+    from . import api, errors, filters, security
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .cases import bp as cases_bp
+    from .inbox import bp as inbox_bp
+    from .tasks import bp as tasks_bp
+    from .views import bp as home_bp
 
-    app.register_blueprint(bp)
+    security.init_security(app)
+    filters.init_filters(app)
+    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    api.init_api(app)
+    errors.init_errors(app)
     return app
+
+
+def select_locale() -> str:
+    """Chinese unless the user switched (Babel 4 resolves ``zh_CN`` to the ``zh_Hans_CN`` catalog)."""
+    chosen = session.get("lang") if has_request_context() else None
+    return chosen if chosen in LANGUAGES else "zh_CN"
+
+
+def load_form_modules() -> list[str]:
+    """Import every module that registers task forms: the built-in ones and each process
+    package's ``forms`` module (``processes/<name>/forms.py``). Explicit, so no registration
+    depends on what happened to be imported first."""
+    loaded = []
+    for name in BUILTIN_FORM_MODULES:
+        importlib.import_module(name)
+        loaded.append(name)
+    for module in pkgutil.iter_modules(processes.__path__):
+        candidate = f"processes.{module.name}.forms"
+        if module.ispkg and importlib.util.find_spec(candidate) is not None:
+            importlib.import_module(candidate)
+            loaded.append(candidate)
+    return loaded
+
+
+def _use_celery_for(settings: Settings) -> None:
+    """Run outbox jobs against this app's database (Flask's Celery pattern, one app per process)."""
+    from celery import current_app as current_celery
+
+    from integrations.celery_app import make_celery
+
+    if current_celery.conf.get("weijian_settings") != settings:
+        make_celery(settings)
 
 
 def engine_url(url: str) -> str:

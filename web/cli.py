@@ -54,12 +54,104 @@ def demo() -> None:
 
 @demo.command("load")
 def demo_load() -> None:
+    from integrations.celery_app import dispatch_after_commit
     from integrations.db import session_scope
     from processes.demo_data import load_demo
 
     with session_scope() as session:
         summary = load_demo(session)
+    dispatch_after_commit(session)
     click.echo(summary)
+
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="display name, e.g. 张伟")
+@click.option("--unit", "unit_id", required=True, help="unit id")
+@click.option("--roles", required=True, help="comma-separated: officer,legal_reviewer,head,complaint_clerk,admin")
+@click.option("--certificate", default=None, help="enforcement certificate number (officers)")
+@click.password_option(envvar="WEIJIAN_NEW_PASSWORD", help="password (prompted if not given)")
+def users_create(username: str, display_name: str, unit_id: str, roles: str, certificate: str | None,
+                 password: str) -> None:
+    """Create a staff account."""
+    from integrations.db import session_scope
+    from processes.directory.services import DirectoryError, create_user
+
+    try:
+        with session_scope() as session:
+            user = create_user(session, username, display_name, unit_id, roles.split(","), password, certificate)
+            click.echo(f"created {user.id} ({user.display_name}) in {user.unit_id}: {', '.join(user.roles)}")
+    except DirectoryError as exc:
+        click.echo(f"not created: {exc.message}", err=True)
+        sys.exit(1)
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--name", default="api", help="name of the system using the token")
+@click.option("--days", default=365, type=int, help="days until it expires (0: never)")
+def users_token(username: str, name: str, days: int) -> None:
+    """Issue an API token acting as USERNAME (printed once; only its hash is stored)."""
+    from processes.directory.models import User
+    from web.app import create_app
+    from web.extensions import dbs
+    from web.security import create_token
+
+    app = create_app(Settings.from_env())
+    with app.app_context():
+        user = dbs().get(User, username)
+        if user is None:
+            click.echo(f"no user {username}", err=True)
+            sys.exit(1)
+        _row, token = create_token(user, name, SYSTEM.user_id, days or None)
+        dbs().commit()
+    click.echo(token)
+
+
+@main.group()
+def units() -> None:
+    """Units (jurisdictions)."""
+
+
+@units.command("create")
+@click.argument("unit_id")
+@click.option("--name", required=True)
+@click.option("--level", required=True, type=click.Choice(["province", "city", "county"]))
+@click.option("--region", "region_code", required=True, help="6-digit administrative region code")
+@click.option("--parent", "parent_id", default=None)
+@click.option("--short-name", default=None, help="short name used in document numbers, e.g. 宝")
+def units_create(unit_id: str, name: str, level: str, region_code: str, parent_id: str | None,
+                 short_name: str | None) -> None:
+    """Create a unit under PARENT."""
+    from integrations.db import session_scope
+    from processes.directory.services import DirectoryError, create_unit
+
+    try:
+        with session_scope() as session:
+            unit = create_unit(session, unit_id, name, level, region_code, parent_id, short_name)
+            click.echo(f"created unit {unit.id} {unit.name}")
+    except DirectoryError as exc:
+        click.echo(f"not created: {exc.message}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def i18n() -> None:
+    """Translations of the web UI."""
+
+
+@i18n.command("compile")
+def i18n_compile() -> None:
+    """Compile web/translations/*/LC_MESSAGES/messages.po to .mo (the .mo files are committed)."""
+    from web.i18n import compile_catalogs
+
+    for path in compile_catalogs():
+        click.echo(f"compiled {path}")
 
 
 @main.group()

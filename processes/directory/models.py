@@ -1,0 +1,133 @@
+"""What every process shares: units (jurisdictions), staff, supervised entities and case documents.
+
+The tables live on the engine's ``Base`` (one ``MetaData``, one naming convention) so Alembic
+sees one schema. The engine never imports this module: it only knows the string ids kept here
+(``Unit.id`` is an instance's ``unit_id``, ``User.id`` an actor's ``user_id``,
+``Entity.credit_code`` an instance's ``entity_id``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, utcnow
+
+ROLES: dict[str, str] = {
+    "officer": "执法人员",
+    "legal_reviewer": "法制审核员",
+    "head": "负责人",
+    "complaint_clerk": "投诉受理员",
+    "admin": "系统管理员",
+}
+"""Role code → Chinese label. Lanes in BPMN use the codes."""
+
+LEVELS: dict[str, str] = {"province": "省级", "city": "市级", "county": "县级"}
+
+ENTITY_CATEGORIES: dict[str, str] = {
+    "medical": "医疗机构",
+    "public_place": "公共场所",
+    "drinking_water": "生活饮用水",
+    "school": "学校卫生",
+    "disinfection": "消毒产品",
+    "occupational": "职业卫生",
+    "radiation": "放射卫生",
+    "infectious": "传染病防治",
+    "blood": "血液安全",
+    "maternal": "母婴保健",
+    "other": "其他",
+}
+
+
+class Unit(Base):
+    """A supervision institute at one level (province > city > county), with its 6-digit region code.
+
+    ``path`` is the chain of ids from the root (``/610000/610300/610302/``) so a user's subtree
+    is one prefix query, however deep the tree.
+    """
+
+    __tablename__ = "dir_unit"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(20))  # region short name used in document numbers
+    level: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("dir_unit.id"), index=True)
+    path: Mapped[str] = mapped_column(String(700), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A member of staff. ``id`` is the login name: it is what the audit trail records."""
+
+    __tablename__ = "dir_user"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    certificate_no: Mapped[str | None] = mapped_column(String(50))  # 执法证号
+    unit_id: Mapped[str] = mapped_column(ForeignKey("dir_unit.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in (self.roles or [])
+
+
+class Entity(Base):
+    """A supervised organisation (管理相对人), keyed by its 统一社会信用代码."""
+
+    __tablename__ = "dir_entity"
+
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(500))
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    licence_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("dir_unit.id"), index=True)  # the supervising unit
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredFile(Base):
+    """An uploaded file's content, stored once on disk under its SHA-256 (type sniffed on upload)."""
+
+    __tablename__ = "stored_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))  # the first name it was uploaded under
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseDocument(Base):
+    """A document of a case (一户一档): an uploaded file attached by a task, or a generated one."""
+
+    __tablename__ = "case_document"
+    __table_args__ = (Index("ix_case_document_instance", "instance_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    field: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="upload")  # upload | generated
+    title: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,261 @@
+"""Directory services: create units, staff and entities; sign-in with lockout; the engine ``Actor``.
+
+Plain functions taking the caller's ``Session``; none commits (the request or CLI command does).
+Validation problems raise ``DirectoryError`` with a Chinese message and the field it concerns,
+so a form can show it next to the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine import Actor
+from engine.db import utcnow
+from engine.errors import InvalidData
+
+from .codes import credit_code_problem, normalize_credit_code, region_code_problem
+from .models import ENTITY_CATEGORIES, LEVELS, ROLES, Entity, Unit, User
+
+_hasher = PasswordHasher()
+# Verified against when the login name is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("weijian-no-such-user")
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,49}$")
+UNIT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MIN_PASSWORD = 8
+PARENT_LEVEL = {"province": None, "city": "province", "county": ("province", "city")}
+
+
+class DirectoryError(InvalidData):
+    """Invalid directory input; ``field`` names the form field at fault."""
+
+    code = "invalid_data"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.field = field
+
+
+# -- units ------------------------------------------------------------------------------------
+
+def create_unit(session: Session, unit_id: str, name: str, level: str, region_code: str,
+                parent_id: str | None = None, short_name: str | None = None) -> Unit:
+    if not UNIT_ID_RE.match(unit_id or ""):
+        raise DirectoryError("单位编号只能包含字母、数字、下划线和连字符", "id")
+    if session.get(Unit, unit_id) is not None:
+        raise DirectoryError(f"单位编号 {unit_id} 已存在", "id")
+    if level not in LEVELS:
+        raise DirectoryError("请选择单位级别", "level")
+    if not (name or "").strip():
+        raise DirectoryError("请填写单位名称", "name")
+    parent = session.get(Unit, parent_id) if parent_id else None
+    if parent_id and parent is None:
+        raise DirectoryError("上级单位不存在", "parent_id")
+    allowed = PARENT_LEVEL[level]
+    if parent is None and allowed is not None:
+        raise DirectoryError("市级、县级单位必须选择上级单位", "parent_id")
+    if parent is not None and (allowed is None or parent.level not in (allowed if isinstance(allowed, tuple)
+                                                                         else (allowed,))):
+        raise DirectoryError("上级单位的级别不正确", "parent_id")
+    problem = region_code_problem(region_code, level, parent.region_code if parent else None)
+    if problem:
+        raise DirectoryError(problem, "region_code")
+    unit = Unit(id=unit_id, name=name.strip(), short_name=(short_name or name.strip()[:1]).strip()[:20],
+                level=level, region_code=region_code.strip(), parent_id=parent.id if parent else None,
+                path=f"{parent.path if parent else '/'}{unit_id}/")
+    session.add(unit)
+    return unit
+
+
+def subtree_ids(session: Session, unit_id: str) -> list[str]:
+    """The unit and every unit below it (a provincial user sees cities and counties)."""
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        return []
+    return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))))
+
+
+def units_tree(session: Session) -> list[tuple[int, Unit]]:
+    """Every unit with its depth, parents before children (for lists and selects)."""
+    units = list(session.scalars(select(Unit).order_by(Unit.path)))
+    return [(u.path.count("/") - 2, u) for u in units]
+
+
+# -- staff ------------------------------------------------------------------------------------
+
+def _check_roles(roles: Iterable[str]) -> list[str]:
+    chosen = sorted({r.strip() for r in roles if r and r.strip()})
+    unknown = [r for r in chosen if r not in ROLES]
+    if unknown:
+        raise DirectoryError(f"未知角色：{', '.join(unknown)}", "roles")
+    if not chosen:
+        raise DirectoryError("至少选择一个角色", "roles")
+    return chosen
+
+
+def hash_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise DirectoryError(f"密码至少{MIN_PASSWORD}位", "password")
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, username: str, display_name: str, unit_id: str, roles: Sequence[str],
+                password: str, certificate_no: str | None = None) -> User:
+    username = (username or "").strip().lower()
+    if not USERNAME_RE.match(username):
+        raise DirectoryError("登录名为2-50位小写字母、数字、点、下划线或连字符", "id")
+    if session.get(User, username) is not None:
+        raise DirectoryError(f"登录名 {username} 已存在", "id")
+    if not (display_name or "").strip():
+        raise DirectoryError("请填写姓名", "display_name")
+    if session.get(Unit, unit_id) is None:
+        raise DirectoryError("所属单位不存在", "unit_id")
+    checked = _check_roles(roles)
+    if "officer" in checked and not (certificate_no or "").strip():
+        raise DirectoryError("执法人员须填写执法证号", "certificate_no")
+    user = User(id=username, display_name=display_name.strip()[:100], password_hash=hash_password(password),
+                certificate_no=(certificate_no or "").strip() or None, unit_id=unit_id, roles=checked,
+                active=True, failed_logins=0, password_changed_at=utcnow())
+    session.add(user)
+    return user
+
+
+def update_user(session: Session, user: User, *, display_name: str | None = None, unit_id: str | None = None,
+                roles: Sequence[str] | None = None, certificate_no: str | None = None,
+                active: bool | None = None) -> User:
+    if display_name is not None:
+        if not display_name.strip():
+            raise DirectoryError("请填写姓名", "display_name")
+        user.display_name = display_name.strip()[:100]
+    if unit_id is not None:
+        if session.get(Unit, unit_id) is None:
+            raise DirectoryError("所属单位不存在", "unit_id")
+        user.unit_id = unit_id
+    if certificate_no is not None:
+        user.certificate_no = certificate_no.strip() or None
+    if roles is not None:
+        user.roles = _check_roles(roles)
+    if "officer" in user.roles and not user.certificate_no:
+        raise DirectoryError("执法人员须填写执法证号", "certificate_no")
+    if active is not None:
+        user.active = active
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+def unlock(user: User) -> None:
+    user.failed_logins, user.locked_until = 0, None
+
+
+class SignInRefused(Exception):
+    """Sign-in failed. ``locked_until`` is set when the account is (now) locked."""
+
+    def __init__(self, reason: str, locked_until: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.locked_until = locked_until
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int = 5,
+                 lock_minutes: int = 15, now: datetime | None = None) -> User:
+    """Check a login; count failures and lock the account after ``max_failures`` in a row.
+
+    The caller commits in both outcomes (the failure counter must persist). Unknown names,
+    wrong passwords and inactive accounts are refused alike, so the page does not reveal which
+    accounts exist; a locked account says so, since its owner needs to know whom to call.
+    """
+    now = now or utcnow()
+    user = session.get(User, (username or "").strip().lower())
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        raise SignInRefused("bad_credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        raise SignInRefused("locked", user.locked_until)
+    if not _verify(user.password_hash, password) or not user.active:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+            raise SignInRefused("locked", user.locked_until)
+        raise SignInRefused("bad_credentials")
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    """The engine's view of a user: roles, and their unit with every unit below it."""
+    return Actor.of(user.id, list(user.roles or []), subtree_ids(session, user.unit_id),
+                    is_admin=user.is_admin)
+
+
+def staff_in_units(session: Session, unit_ids: Iterable[str], role: str | None = None) -> list[User]:
+    users = list(session.scalars(select(User).where(User.unit_id.in_(sorted(set(unit_ids))), User.active)
+                                 .order_by(User.unit_id, User.id)))
+    return [u for u in users if role is None or role in (u.roles or [])]
+
+
+def display_names(session: Session, user_ids: Iterable[str | None]) -> dict[str, str]:
+    ids = sorted({u for u in user_ids if u})
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+# -- entities ---------------------------------------------------------------------------------
+
+def create_entity(session: Session, credit_code: str, name: str, category: str, unit_id: str, *,
+                  address: str | None = None, region_code: str | None = None,
+                  legal_representative: str | None = None, licence_numbers: Sequence[str] = ()) -> Entity:
+    code = normalize_credit_code(credit_code)
+    problem = credit_code_problem(code)
+    if problem:
+        raise DirectoryError(problem, "credit_code")
+    if session.get(Entity, code) is not None:
+        raise DirectoryError(f"统一社会信用代码 {code} 已登记", "credit_code")
+    if not (name or "").strip():
+        raise DirectoryError("请填写单位名称", "name")
+    if category not in ENTITY_CATEGORIES:
+        raise DirectoryError("请选择监督类别", "category")
+    if session.get(Unit, unit_id) is None:
+        raise DirectoryError("监管单位不存在", "unit_id")
+    region = (region_code or code[2:8]).strip()
+    problem = region_code_problem(region)
+    if problem:
+        raise DirectoryError(problem, "region_code")
+    entity = Entity(credit_code=code, name=name.strip()[:300], category=category, unit_id=unit_id,
+                    address=(address or "").strip() or None, region_code=region,
+                    legal_representative=(legal_representative or "").strip() or None,
+                    licence_numbers=[n.strip() for n in licence_numbers if n and n.strip()])
+    session.add(entity)
+    return entity
+
+
+def search_entities(session: Session, actor: Actor, query: str = "", limit: int = 50) -> list[Entity]:
+    """Entities supervised within the actor's units, matching name or credit code."""
+    stmt = select(Entity)
+    if not actor.is_admin:
+        stmt = stmt.where(Entity.unit_id.in_(sorted(actor.unit_ids)))
+    text = (query or "").strip()
+    if text:
+        stmt = stmt.where(or_(Entity.name.contains(text, autoescape=True),
+                              Entity.credit_code.startswith(text.upper(), autoescape=True)))
+    return list(session.scalars(stmt.order_by(Entity.name).limit(limit)))

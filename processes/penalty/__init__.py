@@ -1,0 +1,35 @@
+"""Administrative penalty cases (行政处罚) under 行政处罚法 (2021): ordinary and summary procedure.
+
+The BPMN/DMN files beside this module are the processes (deployed as one bundle); this
+package is what their tasks need: form schemas (``FORMS``), the legal checks behind
+``submit_task``, the service-task operators (registered on import), documents, the case
+register, numbering, execution, archive and the case card. See ``README.md`` here.
+"""
+
+from __future__ import annotations
+
+from . import operators as _operators  # noqa: F401 - registers the service-task operators
+from .archive import archives_for_entity
+from .casecard import case_card, case_cards, to_csv, to_xlsx
+from .documents import documents_of, pdf_rendering
+from .forms import DATA_KEYS, FORMS
+from .rules import Rules, load_rules
+from .service import (
+    PROCESS_KEYS,
+    apply_for_recusal,
+    case_of_instance,
+    get_case,
+    request_extension,
+    sign_deliberation,
+    start_case,
+    submit_task,
+    validate_task,
+)
+from .storage import load_blob, store_blob
+
+__all__ = [
+    "DATA_KEYS", "FORMS", "PROCESS_KEYS", "Rules", "apply_for_recusal", "archives_for_entity", "case_card",
+    "case_cards", "case_of_instance", "documents_of", "get_case", "load_blob", "load_rules", "pdf_rendering",
+    "request_extension", "sign_deliberation", "start_case", "store_blob", "submit_task", "to_csv", "to_xlsx",
+    "validate_task",
+]

@@ -1,0 +1,256 @@
+"""The legal checks that need the case, one handler per form key, and what each submission
+records in the case register.
+
+A handler gets the validated form (``Submission.form``) and returns what goes into the task
+data plus a ``project`` callback that updates the register once the engine accepted the
+completion. A violated rule raises ``marshmallow.ValidationError`` keyed by the field to fix,
+with the article of the law in the message, so the web shows it next to that field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.orm import Session
+
+from engine import Actor
+from engine.calendar import WorkCalendar
+
+from . import law
+from .law import Penalty
+from .models import Blob, CaseRecord, PenaltyCase
+from .rules import Rules
+
+
+@dataclass
+class Submission:
+    session: Session
+    case: PenaltyCase
+    actor: Actor
+    form: dict[str, Any]
+    rules: Rules
+    calendar: WorkCalendar
+    today: date
+
+
+@dataclass
+class Result:
+    payload: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    project: Callable[[], None] | None = None
+
+
+Handler = Callable[[Submission], Result]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*form_keys: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        for key in form_keys:
+            HANDLERS[key] = func
+        return func
+    return register
+
+
+def fail(field_name: str, message: str) -> None:
+    raise ValidationError({field_name: [message]})
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def penalty_of(form: dict[str, Any]) -> Penalty:
+    return Penalty.of({"kinds": form.get("penalty_kinds"), "fine": form.get("fine"),
+                       "confiscation": form.get("confiscation")})
+
+
+def not_heavier(sub: Submission, penalty: Penalty, field_name: str, why: str) -> None:
+    notified = Penalty.of(sub.case.notified_penalty)
+    reasons = law.heavier(penalty, notified)
+    if reasons:
+        fail(field_name, f"{why}：{'；'.join(reasons)}（事先告知的处罚为：{notified.describe()}）")
+
+
+def check_team(sub: Submission, officers: list[dict[str, Any]], field_name: str = "officers") -> None:
+    ids = [o["user_id"] for o in officers]
+    if len(set(ids)) != len(ids):
+        fail(field_name, "同一执法人员不能重复指定")
+    if len(ids) < sub.rules.staffing.min_officers:
+        fail(field_name, f"执法人员不得少于{sub.rules.staffing.min_officers}人（行政处罚法第四十二条）")
+    blocked = [o["name"] for o in officers if o["user_id"] in (sub.case.blocked_officers or [])]
+    if blocked:
+        fail(field_name, f"{'、'.join(blocked)}已声明或者被决定回避，不能承办本案（第四十三条）")
+
+
+def add_investigators(case: PenaltyCase, ids: Iterable[str]) -> None:
+    case.investigators = sorted(set(case.investigators or []) | set(ids))
+
+
+# -- lead and filing --------------------------------------------------------------------------
+
+PARTY_FIELDS = ("entity_id", "entity_name", "party_type", "credit_code", "legal_representative", "registered_address",
+                "actual_address", "region_code", "unit_category", "licence_numbers")
+
+
+def project_party(case: PenaltyCase, form: dict[str, Any]) -> None:
+    for name in PARTY_FIELDS:
+        setattr(case, name, (form.get(name) or None) if name != "party_type" else form.get(name))
+
+
+@handles("penalty.lead")
+def lead(sub: Submission) -> Result:
+    f = sub.form
+    status = law.limitation_status(sub.rules, f["violation_date"], f["discovered_on"],
+                                   ended_on=f.get("violation_ended_on"), public_health_harm=f["public_health_harm"])
+
+    def project() -> None:
+        c = sub.case
+        project_party(c, f)
+        c.category, c.source, c.violation = f["category"], f["source"], f["suspected_violation"]
+        c.violation_date, c.accepted_on = f["violation_date"], f["accepted_on"]
+        c.limitation_expires_on = status.expires_on
+        c.status_reason = status.reason
+
+    return Result(jsonable(f), {"limitation": status.as_data()}, project)
+
+
+@handles("penalty.filing_report", "penalty.replace_officers")
+def team(sub: Submission) -> Result:
+    officers = sub.form["officers"]
+    check_team(sub, officers)
+
+    def project() -> None:
+        sub.case.officers = officers
+        add_investigators(sub.case, (o["user_id"] for o in officers))
+
+    return Result(jsonable(sub.form), project=project)
+
+
+@handles("penalty.filing_approval", "penalty.closing_approval", "penalty.summary_filing")
+def approval(sub: Submission) -> Result:
+    return Result(jsonable(sub.form))
+
+
+@handles("penalty.preservation_approval")
+def preservation_approval(sub: Submission) -> Result:
+    def project() -> None:
+        if not sub.form["approved"]:
+            sub.case.open_preservations = max(0, (sub.case.open_preservations or 0) - 1)
+    return Result(jsonable(sub.form), project=project)
+
+
+
+@handles("penalty.conflict_declaration")
+def declaration(sub: Submission) -> Result:
+    officer = next((o for o in sub.case.officers or [] if o["user_id"] == sub.actor.user_id), None)
+    payload = {**jsonable(sub.form), "user_id": sub.actor.user_id, "name": officer["name"] if officer else ""}
+
+    def project() -> None:
+        if not sub.form["no_conflict"]:
+            c = sub.case
+            c.blocked_officers = sorted(set(c.blocked_officers or []) | {sub.actor.user_id})
+            c.officers = [o for o in c.officers or [] if o["user_id"] != sub.actor.user_id]
+
+    return Result(payload, project=project)
+
+
+@handles("penalty.recusal_decision")
+def recusal(sub: Submission) -> Result:
+    f = sub.form
+    application = sub.case.pending_recusal or {}
+    replacement = f.get("replacement")
+    if f["granted"] and replacement:
+        if replacement["user_id"] in (sub.case.blocked_officers or []):
+            fail("replacement", f"{replacement['name']}已回避，不能接替")
+        if replacement["user_id"] in {o["user_id"] for o in sub.case.officers or []}:
+            fail("replacement", f"{replacement['name']}已是本案承办人")
+
+    def project() -> None:
+        c = sub.case
+        if f["granted"] and replacement:
+            recused = application.get("officer_id")
+            c.blocked_officers = sorted(set(c.blocked_officers or []) | ({recused} if recused else set()))
+            c.officers = [o for o in c.officers or [] if o["user_id"] != recused] + [replacement]
+            add_investigators(c, [replacement["user_id"]])
+        c.pending_recusal = None
+
+    return Result({**jsonable(f), "application": application}, project=project)
+
+
+# -- investigation ----------------------------------------------------------------------------
+
+RECORD_TITLES = {"interview": "询问笔录", "site": "现场笔录", "evidence": "证据", "preservation": "先行登记保存"}
+
+
+@handles("penalty.investigation_record")
+def investigation_record(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    if f["kind"] == "finish":
+        if case.open_preservations:
+            fail("kind", "尚有先行登记保存的证据未作出处理决定，不能终结调查（第五十六条）")
+        return Result(jsonable(f))
+    current = {o["user_id"]: o["name"] for o in case.officers or []}
+    present = [u for u in f["officers"] if u in current]
+    if len(set(present)) < sub.rules.staffing.min_officers or len(present) != len(f["officers"]):
+        fail("officers", f"调查取证须由本案承办人中的{sub.rules.staffing.min_officers}名以上执法人员共同进行"
+                         f"（第四十二条）；本案承办人：{'、'.join(current.values()) or '无'}")
+    for item in f.get("files") or []:
+        if sub.session.get(Blob, item["sha256"]) is None:
+            fail("files", f"文件“{item['file_name']}”尚未上传")
+    payload = {**jsonable(f), "officer_names": [current[u] for u in present]}
+
+    def project() -> None:
+        sub.session.add(CaseRecord(case_id=case.id, kind=f["kind"], title=f.get("title") or RECORD_TITLES[f["kind"]],
+                                   officers=present, content=payload, recorded_by=sub.actor.user_id,
+                                   sha256=(f["files"][0]["sha256"] if f.get("files") else None)))
+        if f["kind"] == "preservation":
+            case.open_preservations = (case.open_preservations or 0) + 1
+
+    return Result(payload, project=project)
+
+
+@handles("penalty.preservation_decision")
+def preservation_decision(sub: Submission) -> Result:
+    def project() -> None:
+        sub.case.open_preservations = max(0, (sub.case.open_preservations or 0) - 1)
+    return Result(jsonable(sub.form), project=project)
+
+
+
+@handles("penalty.investigation_report")
+def investigation_report(sub: Submission) -> Result:
+    f = sub.form
+    members = f["members"]
+    ids = [m["user_id"] for m in members]
+    minimum = sub.rules.staffing.min_deliberation_members
+    if len(ids) < minimum:
+        fail("members", f"合议人员不得少于{minimum}人")
+    if len(set(ids)) != len(ids):
+        fail("members", "合议人员不能重复")
+    if not any(m["role"] == "主持人" for m in members):
+        fail("members", "请指定合议主持人")
+    penalty = penalty_of(f) if f["outcome"] == "penalty" else Penalty(())
+    payload = {**jsonable(f), "penalty": penalty.as_data()}
+
+    def project() -> None:
+        sub.case.legal_basis = f["legal_basis"]
+        sub.case.violation = f["facts"]
+    return Result(payload, project=project)
+
+
+@handles("penalty.deliberation_opinion")
+def deliberation_opinion(sub: Submission) -> Result:
+    f = sub.form
+    penalty = penalty_of(f) if f["outcome"] == "penalty" else Penalty(())
+    return Result({**jsonable(f), "user_id": sub.actor.user_id, "penalty": penalty.as_data()})

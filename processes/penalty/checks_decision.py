@@ -1,0 +1,280 @@
+"""Legal checks from the prior notice to closing, and the summary procedure (see ``checks``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import law
+from .checks import (
+    Result,
+    Submission,
+    add_investigators,
+    check_team,
+    fail,
+    handles,
+    jsonable,
+    not_heavier,
+    penalty_of,
+    project_party,
+)
+from .execution import execution_state, fen
+from .law import Penalty
+from .models import ExecutionEvent, PenaltyCase
+
+# -- prior notice, defence, hearing -------------------------------------------------------------
+
+@handles("penalty.prior_notice_service")
+def prior_notice_service(sub: Submission) -> Result:
+    if sub.form["served_on"] > sub.today:
+        fail("served_on", "送达日期不能晚于今天")
+
+    def project() -> None:
+        sub.case.notice_served_on = sub.form["served_on"]
+        sub.case.status = "notified"
+    return Result(jsonable(sub.form), project=project)
+
+
+@handles("penalty.party_reply")
+def party_reply(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    if case.notice_served_on is None:
+        fail("kind", "事先告知书尚未送达")
+    assert case.notice_served_on is not None
+    last_day = sub.calendar.add_workdays(case.notice_served_on, sub.rules.periods.statement_workdays).due
+    if f["received_on"] > last_day:
+        fail("received_on", f"当事人应在{law.cn(last_day)}前提出（收到告知书之日起"
+                            f"{sub.rules.periods.statement_workdays}个工作日内），已逾期的视为放弃")
+    if f["received_on"] < case.notice_served_on:
+        fail("received_on", "收到日期不能早于告知书送达日期")
+    if f["kind"] == "hearing_request" and not case.hearing_right:
+        fail("kind", "拟作出的处罚不属于应当告知听证的情形（第六十三条），当事人可以陈述申辩")
+    return Result(jsonable(f))
+
+
+@handles("penalty.statement_review")
+def statement_review(sub: Submission) -> Result:
+    penalty = penalty_of(sub.form)
+    not_heavier(sub, penalty, "penalty_kinds", "不得因当事人陈述、申辩而给予更重的处罚（行政处罚法第四十五条）")
+    return Result({**jsonable(sub.form), "penalty": penalty.as_data()})
+
+
+@handles("penalty.hearing_schedule")
+def hearing_schedule(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    if f["chair_id"] in set(case.investigators or []):
+        fail("chair_id", f"{f['chair_name']}参与了本案调查，不能主持听证（第六十四条）")
+    earliest = law.earliest_hearing_date(sub.calendar, sub.rules, f["notice_sent_on"])
+    if f["hearing_date"] < earliest:
+        fail("hearing_date", f"应当在举行听证的{sub.rules.periods.hearing_notice_workdays}个工作日前通知当事人"
+                             f"（第六十四条）：{law.cn(f['notice_sent_on'])}通知的，听证最早于"
+                             f"{law.cn(earliest)}举行")
+    if case.notice_served_on and f["notice_sent_on"] < case.notice_served_on:
+        fail("notice_sent_on", "听证通知不能早于事先告知书送达日期")
+    return Result(jsonable(f))
+
+
+@handles("penalty.hearing_record")
+def hearing_record(sub: Submission) -> Result:
+    f = sub.form
+    if f["attended"]:
+        penalty = penalty_of(f)
+        not_heavier(sub, penalty, "penalty_kinds", "不得因当事人申辩而给予更重的处罚（行政处罚法第四十五条）")
+    else:
+        penalty = Penalty.of(sub.case.notified_penalty)
+
+    def project() -> None:
+        sub.case.hearing_held = bool(f["attended"])
+    return Result({**jsonable(f), "penalty": penalty.as_data()}, project=project)
+
+
+@handles("penalty.legal_review")
+def legal_review(sub: Submission) -> Result:
+    if sub.actor.user_id in set(sub.case.investigators or []):
+        fail("passed", "本案承办人不能担任法制审核人员")
+
+    def project() -> None:
+        if not sub.form["passed"]:
+            sub.case.status = "returned"
+            sub.case.status_reason = f"法制审核未通过：{sub.form['reasons']}"
+    return Result(jsonable(sub.form), project=project)
+
+
+@handles("penalty.collective_discussion", "penalty.decision_approval")
+def head_decision(sub: Submission) -> Result:
+    return Result(jsonable(sub.form))
+
+
+# -- decision, service, execution, closing ------------------------------------------------------
+
+@handles("penalty.decision")
+def decision(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    decided_on: date = f["decided_on"]
+    if decided_on > sub.today:
+        fail("decided_on", "决定日期不能晚于今天")
+    if case.filed_on and decided_on < case.filed_on:
+        fail("decided_on", "决定日期不能早于立案日期")
+    if case.decision_due and decided_on > case.decision_due:
+        fail("decided_on", f"已超过办案期限：应当在{law.cn(case.decision_due)}前作出决定（立案之日起"
+                           f"{sub.rules.periods.decision_days}日，第六十条）；确需延长的，请先报负责人批准延期")
+    penalty = penalty_of(f)
+    not_heavier(sub, penalty, "penalty_kinds",
+                "处罚决定不得重于事先告知的处罚；拟加重的，应当重新告知（第四十四、四十五条）")
+
+    def project() -> None:
+        case.decided_on, case.decided_penalty = decided_on, penalty.as_data()
+        case.fine_fen, case.confiscation_fen = fen(penalty.fine), fen(penalty.confiscation)
+        case.status = "decided"
+    return Result({**jsonable(f), "penalty": penalty.as_data(), "decision_number": case.case_number}, project=project)
+
+
+@handles("penalty.service")
+def service(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    served_on: date = f["served_on"]
+    decided = case.decided_on or sub.today
+    if served_on < decided:
+        fail("served_on", "送达日期不能早于决定日期")
+    if served_on > sub.today:
+        fail("served_on", "送达日期不能晚于今天")
+    if f["method"] == "on_spot" and served_on != decided:
+        fail("served_on", "当场交付的，送达日期应为决定当日")
+    due = law.service_due(sub.calendar, sub.rules, decided)
+    late = served_on > due
+    if late and not (f.get("late_reason") or "").strip():
+        fail("late_reason", f"应当在{law.cn(due)}前送达（决定之日起{sub.rules.periods.service_workdays}个"
+                            f"工作日内，第六十一条），已逾期，请说明原因")
+    effective = law.effective_service_date(sub.calendar, sub.rules, f["method"], served_on)
+
+    def project() -> None:
+        case.served_on, case.service_method, case.effective_served_on = served_on, f["method"], effective
+        case.payment_due = law.payment_due(sub.calendar, sub.rules, effective)
+        case.status = "served"
+        case.execution_status = "unpaid" if case.fine_fen or case.confiscation_fen else "not_applicable"
+    return Result({**jsonable(f), "service_due": due.isoformat(), "late": late}, project=project)
+
+
+def _money_fen(value: Any) -> int:
+    return fen(law.money(value))
+
+
+@handles("penalty.execution", "penalty.summary_payment")
+def execution(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    kind = f.get("kind", "payment")
+    on: date = f.get("occurred_on") or f["paid_on"]
+    if on > sub.today:
+        fail("occurred_on" if "occurred_on" in f else "paid_on", "日期不能晚于今天")
+    if kind in ("deferral", "instalments") and case.payment_due and f["until"] <= case.payment_due:
+        fail("until", f"延期或分期的截止日期应晚于原缴款期限{law.cn(case.payment_due)}")
+    event = ExecutionEvent(case_id=case.id, kind=kind, occurred_on=on, until=f.get("until"),
+                           amount_fen=_money_fen(f.get("amount")), note=f.get("note"), recorded_by=sub.actor.user_id)
+    state_data: dict[str, Any] = {}
+    if kind == "payment" and case.payment_due and case.effective_served_on:
+        events = [*_events(sub.session, case.id), event]
+        decided = Penalty.of(case.decided_penalty)
+        state = execution_state(sub.rules, decided.fine, decided.confiscation, case.payment_due,
+                                case.effective_served_on, events, on)
+        state_data = {"surcharge": float(state.surcharge), "surcharge_days": state.surcharge_days,
+                      "settled": state.settled}
+
+    def project() -> None:
+        sub.session.add(event)
+        if kind == "payment":
+            case.paid_fen = (case.paid_fen or 0) + event.amount_fen
+            if state_data:
+                case.surcharge_fen = fen(law.money(state_data["surcharge"]))
+                case.execution_status = "paid" if state_data["settled"] else "partially_paid"
+            else:
+                owed = (case.fine_fen or 0) + (case.confiscation_fen or 0)
+                case.execution_status = "paid" if case.paid_fen >= owed else "partially_paid"
+    return Result({**jsonable(f), "kind": kind, **state_data}, project=project)
+
+
+def _events(session: Session, case_id: str) -> list[ExecutionEvent]:
+    return list(session.scalars(select(ExecutionEvent).where(ExecutionEvent.case_id == case_id)
+                                .order_by(ExecutionEvent.id)))
+
+
+@handles("penalty.appeal_result")
+def appeal_result(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    event = ExecutionEvent(case_id=case.id, kind=f"appeal_{f['result']}", occurred_on=f["concluded_on"],
+                           amount_fen=_money_fen(f.get("new_fine")), note=f.get("note"), recorded_by=sub.actor.user_id)
+
+    def project() -> None:
+        sub.session.add(event)
+        if f["result"] == "revoked":
+            case.execution_status = "revoked"
+    return Result(jsonable(f), project=project)
+
+
+def approve_arrangement(session: Session, case: PenaltyCase, approved: bool) -> None:
+    """A head approved (or refused) the latest pending deferral/instalment request."""
+    for event in reversed(_events(session, case.id)):
+        if event.kind in ("deferral", "instalments") and event.approved is None:
+            event.approved = approved
+            return
+
+
+@handles("penalty.enforcement")
+def enforcement(sub: Submission) -> Result:
+    def project() -> None:
+        sub.case.execution_status = "enforcement_applied"
+    return Result(jsonable(sub.form), project=project)
+
+
+@handles("penalty.closing_report")
+def closing_report(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    if f["reason"] == "executed" and (case.fine_fen or case.confiscation_fen) and case.execution_status != "paid":
+        fail("reason", "罚没款尚未缴清，不能以“执行完毕”结案")
+    return Result(jsonable(f))
+
+
+@handles("penalty.extension_approval")
+def extension(sub: Submission) -> Result:
+    if sub.form["approved"] and len(sub.case.extensions or []) >= sub.rules.periods.max_extensions:
+        fail("approved", f"办案期限最多延长{sub.rules.periods.max_extensions}次")
+    return Result(jsonable(sub.form))
+
+
+@handles("penalty.summary_decision")
+def summary_decision(sub: Submission) -> Result:
+    f = sub.form
+    check_team(sub, f["officers"])
+    penalty = penalty_of(f)
+    problems = law.summary_problems(sub.rules, f["party_type"], penalty)
+    if problems:
+        raise ValidationError({name: [message for n, message in problems if n == name] for name, _ in problems})
+    limitation = law.limitation_status(sub.rules, f["violation_date"], f["decided_on"])
+    if limitation.expired:
+        fail("violation_date", limitation.reason)
+    if f["decided_on"] > sub.today:
+        fail("decided_on", "决定日期不能晚于今天")
+
+    def project() -> None:
+        c = sub.case
+        project_party(c, f)
+        c.category, c.violation, c.violation_date, c.legal_basis = (f["category"], f["violation"],
+                                                                   f["violation_date"], f["legal_basis"])
+        c.officers, c.source = f["officers"], "inspection"
+        add_investigators(c, (o["user_id"] for o in f["officers"]))
+        c.decided_on = c.served_on = c.effective_served_on = f["decided_on"]
+        c.decided_penalty, c.fine_fen, c.status = penalty.as_data(), fen(penalty.fine), "decided"
+        c.service_method = "on_spot"
+        c.payment_due = law.payment_due(sub.calendar, sub.rules, f["decided_on"])
+        c.execution_status = "unpaid" if penalty.fine else "not_applicable"
+    return Result({**jsonable(f), "penalty": penalty.as_data()}, project=project)
+
+
+@handles("penalty.payment_arrangement")
+def payment_arrangement(sub: Submission) -> Result:
+    def project() -> None:
+        approve_arrangement(sub.session, sub.case, bool(sub.form["approved"]))
+    return Result(jsonable(sub.form), project=project)

@@ -1,0 +1,201 @@
+"""The penalty services the web pages and the API call: start a case, submit a task form, sign
+the deliberation record, apply for recusal, request an extension.
+
+Every function takes the caller's ``Session`` and never commits (the request owns the
+transaction). ``submit_task`` is the one door for penalty task forms: schema, then the legal
+checks that need the case (``checks``), then ``engine.complete_task``, then the case register.
+A violated rule raises ``marshmallow.ValidationError`` with messages per field and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import signing
+from engine import Actor, complete_task, deliver_message, start
+from engine.calendar import CHINA_TZ
+from engine.clock import now as engine_now
+from engine.errors import MessageNotDelivered, NotFound, TaskNotReady
+from engine.models import HumanTask, ProcessInstance
+from engine.scripting import load_calendar
+
+from . import checks as _checks  # noqa: F401 - registers the handlers
+from . import checks_decision as _checks_decision  # noqa: F401 - registers the handlers
+from .checks import HANDLERS, Submission
+from .forms import DATA_KEYS, FORMS
+from .models import PenaltyCase
+from .rules import Rules, load_rules
+
+PROCESS_KEYS = {"ordinary": "penalty_ordinary", "summary": "penalty_summary"}
+SIGN_FORM = "penalty.deliberation_sign"
+
+
+def china_today(now: datetime | None = None) -> date:
+    return (now or engine_now()).astimezone(CHINA_TZ).date()
+
+
+def get_case(session: Session, case_id: str) -> PenaltyCase:
+    case = session.get(PenaltyCase, case_id)
+    if case is None:
+        raise NotFound(f"no penalty case {case_id}")
+    return case
+
+
+def case_of_instance(session: Session, instance_id: str) -> PenaltyCase:
+    case = session.scalar(select(PenaltyCase).where(PenaltyCase.instance_id == instance_id))
+    if case is None:
+        raise NotFound(f"process instance {instance_id} is not a penalty case")
+    return case
+
+
+def start_case(session: Session, actor: Actor, *, unit_id: str, unit_name: str, unit_short_name: str,
+               procedure: str = "ordinary", prefill: Mapping[str, Any] | None = None,
+               rules: Rules | None = None, now: datetime | None = None) -> PenaltyCase:
+    """Open a case lead (ordinary) or an on-the-spot decision (summary) in ``unit_id``.
+
+    ``unit_short_name`` is the region character of the case number (宝 in 宝卫医罚〔2026〕12号).
+    The rules in force are copied into the case so it keeps them. ``prefill`` (e.g. the entity
+    the lead came from) is shown as the first form's defaults.
+    """
+    if procedure not in PROCESS_KEYS:
+        raise ValidationError({"procedure": ["程序类型应为一般程序或者简易程序"]})
+    rules = rules or load_rules()
+    case_id = str(uuid.uuid4())
+    data = {"case_id": case_id, "unit_id": unit_id, "unit_name": unit_name, "unit_short_name": unit_short_name,
+            "procedure": procedure, "prefill": dict(prefill or {}), **rules.process_data()}
+    entity = dict(prefill or {})
+    instance = start(session, PROCESS_KEYS[procedure], actor, data, business_key=f"案源-{case_id[:8]}",
+                     unit_id=unit_id, entity_id=entity.get("entity_id") or None,
+                     entity_name=entity.get("entity_name") or None, now=now)
+    case = PenaltyCase(id=case_id, instance_id=instance.id, procedure=procedure, unit_id=unit_id, unit_name=unit_name,
+                       unit_short_name=unit_short_name, status="lead" if procedure == "ordinary" else "summary",
+                       entity_id=entity.get("entity_id") or None, entity_name=entity.get("entity_name") or None,
+                       officers=[], blocked_officers=[], investigators=[], extensions=[])
+    session.add(case)
+    session.flush()
+    return case
+
+
+def _ready_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, str(task_id), populate_existing=True)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if task.status != "ready":
+        raise TaskNotReady(f"task {task.title} is already {task.status}", task_id=task.id)
+    return task
+
+
+def validate_task(session: Session, task: HumanTask, actor: Actor, fields: Mapping[str, Any], *,
+                  now: datetime | None = None, rules: Rules | None = None) -> tuple[Submission, Any]:
+    """Schema and legal checks for a form, without completing anything (the web may preview)."""
+    form_key = task.form_key or ""
+    schema = FORMS.get(form_key)
+    if schema is None:
+        raise NotFound(f"task {task.title} has no penalty form ({form_key!r})")
+    form = schema().load(dict(fields))
+    case = case_of_instance(session, task.instance_id)
+    sub = Submission(session, case, actor, form, rules or load_rules(), load_calendar(session), china_today(now))
+    return sub, HANDLERS[form_key](sub)
+
+
+def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[str, Any], *,
+                now: datetime | None = None) -> ProcessInstance:
+    """Validate a penalty task form, complete the task in the engine, update the case register."""
+    task = _ready_task(session, task_id)
+    if task.form_key == SIGN_FORM:
+        passphrase = str(fields.get("passphrase") or "")
+        if not passphrase:
+            raise ValidationError({"passphrase": ["请输入签名口令"]})
+        case = case_of_instance(session, task.instance_id)
+        return sign_deliberation(session, case.id, actor.user_id, passphrase, now=now)
+    sub, result = validate_task(session, task, actor, fields, now=now)
+    data = {DATA_KEYS[task.form_key or ""]: result.payload, **result.extra}
+    instance = complete_task(session, task.id, actor, data, now=now)
+    if result.project is not None:
+        result.project()
+    sub.case.updated_at = now or engine_now()
+    session.flush()
+    return instance
+
+
+def _sign_task(session: Session, case: PenaltyCase, user_id: str) -> HumanTask:
+    task = session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == case.instance_id, HumanTask.status == "ready", HumanTask.form_key == SIGN_FORM,
+        HumanTask.assignee == user_id))
+    if task is None:
+        raise TaskNotReady("你没有待签名的合议记录")
+    return task
+
+
+def sign_deliberation(session: Session, case_id: str, user_id: str, passphrase: str, *,
+                      now: datetime | None = None) -> ProcessInstance:
+    """Sign the case's deliberation record with the member's own key and complete their signing task.
+
+    The passphrase unlocks the member's PKCS#12 for this call only; it is never stored, logged or
+    put in task data. A wrong passphrase or an INVALID signature raises ``ValidationError`` on
+    ``passphrase`` with the reason in Chinese and changes nothing.
+    """
+    case = get_case(session, case_id)
+    task = _sign_task(session, case, user_id)
+    if not case.deliberation_record_id:
+        raise TaskNotReady("合议记录尚未生成")
+    try:
+        signer = signing.ServerKeySigner.for_user(session, user_id, passphrase)
+    except signing.PassphraseError:
+        raise ValidationError({"passphrase": ["签名口令不正确"]}) from None
+    except signing.NoCertificateError:
+        raise ValidationError({"passphrase": ["你还没有有效的签名证书，请联系管理员签发"]}) from None
+    return _sign_with(session, case, task, user_id, signer, now)
+
+
+def _sign_with(session: Session, case: PenaltyCase, task: HumanTask, user_id: str, signer: signing.Signer,
+               now: datetime | None) -> ProcessInstance:
+    assert case.deliberation_record_id is not None
+    report = signing.sign_record(session, case.deliberation_record_id, user_id, signer, now=now)
+    if not report.valid:
+        reason = report.reason.label_zh if report.reason else report.detail
+        raise ValidationError({"passphrase": [f"签名未通过验证：{reason}"]})
+    signature = {"user_id": user_id, "record_id": case.deliberation_record_id, "signature_id": report.signature_id,
+                 "certificate_serial": report.certificate_serial,
+                 "signing_time": report.signing_time.isoformat() if report.signing_time else None}
+    return complete_task(session, task.id, Actor.of(user_id), {"signature": signature}, now=now)
+
+
+def apply_for_recusal(session: Session, actor: Actor, case_id: str, officer_id: str, reason: str, *,
+                      applicant: str = "当事人", now: datetime | None = None) -> None:
+    """Record a recusal application (the party's, or an officer's own); the head decides it."""
+    case = get_case(session, case_id)
+    if officer_id not in {o["user_id"] for o in case.officers or []}:
+        raise ValidationError({"officer_id": ["该执法人员不是本案承办人"]})
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明申请回避的理由"]})
+    application = {"officer_id": officer_id, "reason": reason.strip(), "applicant": applicant,
+                   "recorded_by": actor.user_id}
+    try:
+        deliver_message(session, "penalty_recusal_application", {"penalty_case": {"case_id": case.id}},
+                        application, actor, now=now)
+    except MessageNotDelivered:
+        raise ValidationError(
+            {"officer_id": ["本案当前不能受理回避申请（未立案、已作出决定或者正在处理其他申请）"]}) from None
+    case.pending_recusal = application
+
+
+def request_extension(session: Session, actor: Actor, case_id: str, reason: str, *,
+                      now: datetime | None = None) -> None:
+    """Ask the head to extend the 90-day decision period (Art. 60); the approval is a head task."""
+    case = get_case(session, case_id)
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明需要延长办案期限的理由"]})
+    try:
+        deliver_message(session, "penalty_extension_request", {"penalty_case": {"case_id": case.id}},
+                        {"reason": reason.strip(), "requested_by": actor.user_id}, actor, now=now)
+    except MessageNotDelivered:
+        raise ValidationError({"reason": ["本案当前不能申请延期（未立案、已作出决定或者已有待审批的申请）"]}) from None

@@ -1,0 +1,158 @@
+"""Shared steps of the penalty features: frozen time, driving a case to a task, refusals.
+
+Task names in the features are the BPMN task names (Chinese), looked up in the deployed files,
+so a scenario reads like the process diagram. Each scenario drives a real case on SQLite through
+``processes.penalty.submit_task`` and the engine; default form data fills what a scenario does
+not state (``tests.penalty.driver.DEFAULTS``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from marshmallow import ValidationError
+from pytest_bdd import given, parsers, then, when
+
+import signing
+from tests.penalty.driver import DEFAULTS, PenaltyWorld, at, prepare_template, world_fixture
+
+BPMN_DIR = Path(__file__).resolve().parents[3] / "processes" / "penalty"
+STATUS = {"lead": "案源", "not_filed_expired": "超过时效不予立案", "not_filed": "不予立案", "filed": "已立案",
+          "deliberated": "已合议", "notified": "已告知", "decided": "已决定", "served": "已送达", "closed": "已结案"}
+
+
+def _task_ids() -> dict[str, str]:
+    ids: dict[str, str] = {}
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+    for path in BPMN_DIR.glob("*.bpmn"):
+        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        for task in root.iterfind(".//bpmn:userTask", ns):
+            ids.setdefault(task.get("name") or "", task.get("id") or "")
+    return ids
+
+
+TASK_IDS = _task_ids()
+
+
+def task_id(title: str) -> str:
+    assert title in TASK_IDS, f"no user task named {title!r}; known: {sorted(TASK_IDS)}"
+    return TASK_IDS[title]
+
+
+@pytest.fixture(scope="session")
+def penalty_template(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+                     ) -> tuple[Path, dict[str, signing.ServerKeySigner]]:
+    path = tmp_path_factory.mktemp("penalty-bdd") / "penalty-template.db"
+    shutil.copyfile(_sqlite_template, path)
+    return path, prepare_template(path)
+
+
+@pytest.fixture
+def world(penalty_template: tuple[Path, dict[str, signing.ServerKeySigner]], tmp_path: Path
+          ) -> Iterator[PenaltyWorld]:
+    yield from world_fixture(penalty_template, tmp_path)
+
+
+@pytest.fixture
+def ctx() -> dict[str, Any]:
+    """What a scenario remembers between steps (the case, the last refusal...)."""
+    return {}
+
+
+def last_error_text(world: PenaltyWorld) -> str:
+    assert world.errors, "expected the system to refuse, but it accepted"
+    error = world.errors[-1]
+    if isinstance(error, ValidationError):
+        return str(error.messages)
+    return str(error)
+
+
+@given(parsers.parse('今天是"{day}"'))
+@when(parsers.parse('今天是"{day}"'))
+def today_is(world: PenaltyWorld, day: str) -> None:
+    world.set_day(day)
+
+
+@given("一件一般程序案件已登记案源")
+def a_case(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    ctx["case"] = world.start()
+
+
+@given(parsers.parse('案件已办理到"{title}"'))
+@when(parsers.parse('案件已办理到"{title}"'))
+def case_at(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    if "case" not in ctx:
+        ctx["case"] = world.start()
+    world.run_until(ctx["case"], task_id(title))
+
+
+@when(parsers.parse('办理"{title}"'))
+def do_task(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    world.try_submit(ctx["case"], task_id(title))
+
+
+@then(parsers.parse('系统拒绝并提示"{text}"'))
+def refused(world: PenaltyWorld, text: str) -> None:
+    message = last_error_text(world)
+    assert text in message, message
+
+
+@then("系统接受")
+def accepted(world: PenaltyWorld) -> None:
+    assert not world.errors, [str(getattr(e, "messages", e)) for e in world.errors]
+
+
+@then(parsers.parse('待办任务包括"{title}"'))
+def has_task(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    assert task_id(title) in world.ready_names(ctx["case"]), world.ready_names(ctx["case"])
+
+
+@then(parsers.parse('没有待办任务"{title}"'))
+def has_no_task(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    assert task_id(title) not in world.ready_names(ctx["case"])
+
+
+@then(parsers.parse('案件状态为"{label}"'))
+def status_is(world: PenaltyWorld, ctx: dict[str, Any], label: str) -> None:
+    assert STATUS.get(world.case(ctx["case"]).status) == label, world.case(ctx["case"]).status
+
+
+@then(parsers.parse('"{title}"的办理期限是"{day}"'))
+def task_due(world: PenaltyWorld, ctx: dict[str, Any], title: str, day: str) -> None:
+    from tests.penalty.driver import SH
+
+    task = world.task(ctx["case"], task_id(title))
+    assert task.due_at is not None
+    assert task.due_at.astimezone(SH).date().isoformat() == day
+
+
+FLAGS = {"案情疑难复杂": "complex_case", "涉及重大公共利益": "major_public_interest", "重大违法行为": "major_violation"}
+
+
+def report_with(world: PenaltyWorld, **changes: Any) -> None:
+    base = DEFAULTS["investigation_report"]
+    world.defaults["investigation_report"] = lambda w, n, t: {**base(w, n, t), **changes}
+    opinion = DEFAULTS["record_opinion"]
+    if "fine" in changes:
+        world.defaults["record_opinion"] = lambda w, n, t: {**opinion(w, n, t), "fine": changes["fine"]}
+
+
+@given(parsers.parse('调查终结报告拟对当事人罚款"{amount}"元'))
+def report_fine(world: PenaltyWorld, amount: str) -> None:
+    report_with(world, fine=float(amount))
+
+
+@given(parsers.parse('调查终结报告载明"{flag}"'))
+def report_flag(world: PenaltyWorld, flag: str) -> None:
+    report_with(world, **{FLAGS[flag]: True})
+
+
+@when(parsers.parse('时间到"{day} {clock}"'))
+def time_passes(world: PenaltyWorld, day: str, clock: str) -> None:
+    hour, minute, second = (int(x) for x in clock.split(":"))
+    world.fire(at(day, hour, minute, second))

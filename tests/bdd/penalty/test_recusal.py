@@ -1,0 +1,58 @@
+"""回避: steps for recusal.feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_bdd import parsers, scenarios, then, when
+
+from processes.penalty import apply_for_recusal
+from tests.penalty.driver import ACTORS, OFFICER1, PenaltyWorld, officer
+
+scenarios("recusal.feature")
+
+
+@when(parsers.parse('承办人"{user_id}"声明与当事人有利害关系'))
+def declares_conflict(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
+    world.submit(ctx["case"], "declare_conflicts", {"no_conflict": False, "statement": "系当事人法定代表人的亲属"},
+                 actor=ACTORS[user_id], assignee=user_id)
+
+
+@when(parsers.parse('承办人"{user_id}"声明与当事人没有利害关系'))
+def declares_none(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
+    name = "declare_conflicts" if world.ready(ctx["case"], "declare_conflicts") else "declare_replacement"
+    world.submit(ctx["case"], name, {"no_conflict": True}, actor=ACTORS[user_id], assignee=user_id)
+
+
+@when(parsers.parse('负责人指定承办人"{user_ids}"'))
+def replace(world: PenaltyWorld, ctx: dict[str, Any], user_ids: str) -> None:
+    world.try_submit(ctx["case"], "replace_officers", {"officers": [officer(u) for u in user_ids.split(",")]})
+
+
+@then(parsers.parse('本案承办人为"{user_ids}"'))
+def officers_are(world: PenaltyWorld, ctx: dict[str, Any], user_ids: str) -> None:
+    assert sorted(o["user_id"] for o in world.case(ctx["case"]).officers) == sorted(user_ids.split(","))
+
+
+@when(parsers.parse('当事人申请承办人"{user_id}"回避'))
+def apply(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
+    with world.factory() as session:
+        apply_for_recusal(session, OFFICER1, ctx["case"], user_id, "该执法人员曾在当事人单位任职", now=world.now)
+        session.commit()
+
+
+@when(parsers.parse('负责人决定"{user_id}"回避，由"{replacement}"接替'))
+def grant(world: PenaltyWorld, ctx: dict[str, Any], user_id: str, replacement: str) -> None:
+    assert world.case(ctx["case"]).pending_recusal["officer_id"] == user_id  # type: ignore[index]
+    world.submit(ctx["case"], "decide_recusal", {"granted": True, "reasons": "申请理由成立",
+                                                 "replacement": officer(replacement)})
+
+
+@when("负责人驳回回避申请")
+def refuse(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.submit(ctx["case"], "decide_recusal", {"granted": False, "reasons": "申请理由不成立"})
+
+
+@when(parsers.parse('制作询问笔录，执法人员为"{user_ids}"'))
+def interview(world: PenaltyWorld, ctx: dict[str, Any], user_ids: str) -> None:
+    world.try_submit(ctx["case"], "investigate", {"kind": "interview", "officers": user_ids.split(",")})

@@ -1,0 +1,229 @@
+"""Administration basics: staff and roles, units, API tokens, process versions, incidents, audit check.
+
+Directory changes are appended to the engine's system audit chain (who changed whose roles,
+which token was issued), since they decide who may see and do what.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from engine import EngineError, incidents, resolve_incident, retry_incident, verify_audit
+from engine.audit import append as audit_append
+from engine.db import utcnow
+from engine.models import ProcessDefinition, ProcessInstance
+from integrations.celery_app import dispatch_after_commit
+from processes.directory.models import LEVELS, ROLES, Unit, User
+from processes.directory.services import (
+    DirectoryError,
+    create_unit,
+    create_user,
+    set_password,
+    units_tree,
+    unlock,
+    update_user,
+)
+
+from .extensions import dbs
+from .models import ApiToken
+from .security import create_token, current_actor, require_roles
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+@require_roles("admin")
+def _admins_only() -> None:
+    return None
+
+
+def _audit(action: str, data: dict[str, Any]) -> None:
+    audit_append(dbs(), current_actor().user_id, action, data=data)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("admin/index.html",
+                           users=dbs().scalar(select(func.count()).select_from(User)),
+                           units=dbs().scalar(select(func.count()).select_from(Unit)),
+                           definitions=dbs().scalar(select(func.count()).select_from(ProcessDefinition)),
+                           incidents=len(incidents(dbs())))
+
+
+@bp.get("/users")
+def users() -> str:
+    rows = list(dbs().scalars(select(User).order_by(User.unit_id, User.id)))
+    names = dict(dbs().execute(select(Unit.id, Unit.name)).all())
+    return render_template("admin/users.html", users=rows, unit_names=names, now=utcnow())
+
+
+def _user_form(user: User | None, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:
+    return render_template("admin/user_form.html", user=user, values=values, errors=errors, roles=ROLES,
+                           units=units_tree(dbs())), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new() -> Any:
+    values: dict[str, Any] = {k: request.form.get(k, "") for k in
+                              ("id", "display_name", "unit_id", "certificate_no", "password")}
+    values["roles"] = request.form.getlist("roles")
+    if request.method == "GET":
+        return _user_form(None, values, {})
+    try:
+        user = create_user(dbs(), values["id"], values["display_name"], values["unit_id"], values["roles"],
+                           values["password"], values["certificate_no"])
+    except DirectoryError as exc:
+        dbs().rollback()
+        return _user_form(None, values, {exc.field or "_": exc.message}, 422)
+    _audit("user_created", {"user": user.id, "unit": user.unit_id, "roles": user.roles})
+    dbs().commit()
+    flash(_("User %(name)s created.", name=user.id), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<user_id>", methods=["GET", "POST"])
+def user_edit(user_id: str) -> Any:
+    user = dbs().get(User, user_id)
+    if user is None:
+        return render_template("error.html", status=404, message=_("Not found.")), 404
+    if request.method == "GET":
+        current = {"display_name": user.display_name, "unit_id": user.unit_id, "roles": user.roles,
+                   "certificate_no": user.certificate_no or "", "active": user.active}
+        return _user_form(user, current, {})
+    values: dict[str, Any] = {k: request.form.get(k, "") for k in
+                              ("display_name", "unit_id", "certificate_no", "password")}
+    values["roles"] = request.form.getlist("roles")
+    values["active"] = request.form.get("active") == "1"
+    before = {"unit": user.unit_id, "roles": list(user.roles), "active": user.active}
+    try:
+        update_user(dbs(), user, display_name=values["display_name"], unit_id=values["unit_id"],
+                    roles=values["roles"], certificate_no=values["certificate_no"], active=values["active"])
+        if values["password"]:
+            set_password(user, values["password"])
+        if request.form.get("unlock") == "1":
+            unlock(user)
+    except DirectoryError as exc:
+        dbs().rollback()
+        return _user_form(user, values, {exc.field or "_": exc.message}, 422)
+    _audit("user_changed", {"user": user.id, "before": before,
+                            "after": {"unit": user.unit_id, "roles": user.roles, "active": user.active},
+                            "password_reset": bool(values["password"])})
+    dbs().commit()
+    flash(_("User %(name)s saved.", name=user.id), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/units", methods=["GET", "POST"])
+def units() -> Any:
+    errors: dict[str, str] = {}
+    values = {k: request.form.get(k, "") for k in ("id", "name", "short_name", "level", "region_code", "parent_id")}
+    status = 200
+    if request.method == "POST":
+        try:
+            unit = create_unit(dbs(), values["id"], values["name"], values["level"], values["region_code"],
+                               values["parent_id"] or None, values["short_name"] or None)
+        except DirectoryError as exc:
+            dbs().rollback()
+            errors[exc.field or "_"] = exc.message
+            status = 422
+        else:
+            _audit("unit_created", {"unit": unit.id, "parent": unit.parent_id, "region_code": unit.region_code})
+            dbs().commit()
+            flash(_("Unit %(name)s created.", name=unit.name), "success")
+            return redirect(url_for("admin.units"))
+    return render_template("admin/units.html", tree=units_tree(dbs()), levels=LEVELS, values=values,
+                           errors=errors), status
+
+
+@bp.get("/tokens")
+def tokens() -> str:
+    rows = list(dbs().scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+    users_ = list(dbs().scalars(select(User).where(User.active).order_by(User.id)))
+    return render_template("admin/tokens.html", tokens=rows, users=users_, new_token=None, now=utcnow())
+
+
+@bp.post("/tokens")
+def token_new() -> Any:
+    user = dbs().get(User, request.form.get("user_id", ""))
+    if user is None:
+        flash(_("Choose a user."), "error")
+        return redirect(url_for("admin.tokens"))
+    row, token = create_token(user, request.form.get("name", ""), current_actor().user_id)
+    _audit("api_token_created", {"user": user.id, "name": row.name, "prefix": row.prefix})
+    dbs().commit()
+    rows = list(dbs().scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+    users_ = list(dbs().scalars(select(User).where(User.active).order_by(User.id)))
+    return render_template("admin/tokens.html", tokens=rows, users=users_, new_token=token, now=utcnow())
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> Response:
+    row = dbs().get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        _audit("api_token_revoked", {"user": row.user_id, "prefix": row.prefix})
+        dbs().commit()
+        flash(_("Token revoked."), "info")
+    return redirect(url_for("admin.tokens"))
+
+
+@bp.get("/processes")
+def processes() -> str:
+    rows = list(dbs().scalars(select(ProcessDefinition)
+                                   .order_by(ProcessDefinition.process_key, ProcessDefinition.version.desc())))
+    counts = dict(dbs().execute(select(ProcessInstance.definition_id, func.count())
+                                     .where(ProcessInstance.status == "running")
+                                     .group_by(ProcessInstance.definition_id)).all())
+    return render_template("admin/processes.html", definitions=rows, running=counts)
+
+
+@bp.get("/incidents")
+def incident_list() -> str:
+    return render_template("admin/incidents.html", incidents=incidents(dbs()))
+
+
+@bp.post("/incidents/<job_id>/retry")
+def incident_retry(job_id: str) -> Response:
+    try:
+        retry_incident(dbs(), job_id, current_actor())
+    except EngineError as exc:
+        dbs().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.incident_list"))
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash(_("The job was queued again."), "success")
+    return redirect(url_for("admin.incident_list"))
+
+
+@bp.post("/incidents/<job_id>/resolve")
+def incident_resolve(job_id: str) -> Response:
+    raw = request.form.get("result", "").strip()
+    try:
+        result = json.loads(raw) if raw else None
+    except ValueError:
+        flash(_("The result must be JSON (or empty)."), "error")
+        return redirect(url_for("admin.incident_list"))
+    try:
+        resolve_incident(dbs(), job_id, current_actor(), result, request.form.get("note", ""))
+    except EngineError as exc:
+        dbs().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.incident_list"))
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash(_("The incident was resolved and the case continues."), "success")
+    return redirect(url_for("admin.incident_list"))
+
+
+@bp.get("/audit")
+def audit() -> str:
+    return render_template("admin/audit.html", result=verify_audit(dbs()))

@@ -1,0 +1,84 @@
+"""Administrator endpoints: incidents (failed service tasks) with retry and resolve, audit check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from engine import PermissionDenied, incidents, resolve_incident, retry_incident, verify_audit
+from engine.models import OutboxJob
+from integrations.celery_app import dispatch_after_commit
+from web.extensions import dbs
+from web.security import current_actor
+
+from . import authenticate_api
+from . import schemas as s
+
+blp = Blueprint("api_admin", __name__, url_prefix="/admin", description="Administration (admin role only)")
+blp.before_request(authenticate_api)
+
+
+@blp.before_request
+def _admins_only() -> None:
+    if not current_actor().is_admin:
+        raise PermissionDenied("administrators only")
+
+
+def incident_body(job: OutboxJob) -> dict[str, Any]:
+    return {"id": job.id, "instance_id": job.instance_id, "element_id": job.element_id, "operator": job.operator,
+            "attempts": job.attempts, "last_error": job.last_error, "created_at": job.created_at}
+
+
+def _errors(view: Any) -> Any:
+    for code in (401, 403, 404, 409, 422):
+        view = blp.alt_response(code, schema=s.ApiErrorSchema, description="error")(view)
+    return view
+
+
+@blp.route("/incidents")
+class Incidents(MethodView):
+    @blp.response(200, s.IncidentSchema(many=True))
+    @_errors
+    def get(self) -> list[dict[str, Any]]:
+        """Open incidents: service tasks that failed every retry."""
+        return [incident_body(j) for j in incidents(dbs())]
+
+
+@blp.route("/incidents/<job_id>/retry")
+class RetryIncident(MethodView):
+    @blp.response(200, s.IncidentSchema)
+    @_errors
+    def post(self, job_id: str) -> dict[str, Any]:
+        """Queue the failed job again with a fresh retry budget."""
+        job = retry_incident(dbs(), job_id, current_actor())
+        body = incident_body(job)
+        dbs().commit()
+        dispatch_after_commit(dbs())
+        return body
+
+
+@blp.route("/incidents/<job_id>/resolve")
+class ResolveIncident(MethodView):
+    @blp.arguments(s.ResolveSchema)
+    @blp.response(200, s.IncidentSchema)
+    @_errors
+    def post(self, body: dict[str, Any], job_id: str) -> dict[str, Any]:
+        """Record the result of work done by hand and let the case continue."""
+        job = resolve_incident(dbs(), job_id, current_actor(), body["result"], body["note"])
+        out = incident_body(job)
+        dbs().commit()
+        dispatch_after_commit(dbs())
+        return out
+
+
+@blp.route("/audit")
+class AuditCheck(MethodView):
+    @blp.response(200, s.AuditVerifySchema)
+    @_errors
+    def get(self) -> dict[str, Any]:
+        """Recompute every audit hash chain; name the first broken link."""
+        result = verify_audit(dbs())
+        return {"ok": result.ok, "chains": result.chains, "events": result.events,
+                "first_broken": str(result.first_broken) if result.first_broken else None}

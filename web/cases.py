@@ -1,0 +1,170 @@
+"""Case pages (header, tasks, deadlines, diagram, audit timeline, documents), starting a case,
+and entity pages (一户一档: every case of one supervised organisation)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WResponse
+
+from engine import EngineError, NotFound, start
+from engine import permissions as perm
+from engine.models import HumanTask, ProcessDefinition
+from integrations.celery_app import dispatch_after_commit
+from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
+from processes.directory.services import DirectoryError, create_entity, search_entities
+
+from .casework import case_view, entity_cases, upload_store, visible_entity, visible_instance
+from .diagram import process_xml
+from .extensions import dbs
+from .security import current_actor, require_roles
+
+bp = Blueprint("cases", __name__)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@bp.get("/cases/<instance_id>")
+@login_required
+def show(instance_id: str) -> str:
+    actor = current_actor()
+    view = case_view(actor, visible_instance(actor, instance_id))
+    return render_template("case.html", view=view,
+                           current=[t.task_name for t, _name, _d in view.tasks],
+                           completed=view.instance.completed_elements or [])
+
+
+@bp.get("/cases/<instance_id>/diagram.bpmn")
+@login_required
+def diagram(instance_id: str) -> Response:
+    instance = visible_instance(current_actor(), instance_id)
+    definition = dbs().get(ProcessDefinition, instance.definition_id)
+    if definition is None:
+        abort(404)
+    return Response(process_xml(definition), mimetype="application/xml")
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int) -> WResponse:
+    row = dbs().get(CaseDocument, document_id)
+    if row is None:
+        abort(404)
+    visible_instance(current_actor(), row.instance_id)  # 404 for other units' documents
+    stored = dbs().get(StoredFile, row.sha256)
+    store = upload_store()
+    if stored is None or not store.exists(row.sha256):
+        abort(404)
+    return send_file(store.path(row.sha256), mimetype=stored.content_type, as_attachment=True,
+                     download_name=row.details.get("filename") or stored.filename, etag=row.sha256)
+
+
+def startable_processes() -> list[ProcessDefinition]:
+    """Newest version of each process a person can start by hand (a none start event)."""
+    newest: dict[str, ProcessDefinition] = {}
+    for d in dbs().scalars(select(ProcessDefinition).order_by(ProcessDefinition.version)):
+        newest[d.process_key] = d
+    return [d for d in newest.values() if d.summary.get("start", {}).get("kind") == "none"]
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+@require_roles("officer", "head", "complaint_clerk")
+def new_case() -> str | WResponse | tuple[str, int]:
+    actor = current_actor()
+    processes = startable_processes()
+    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids))).order_by(Unit.path)))
+    values = {"process": request.values.get("process", ""), "entity": request.values.get("entity", ""),
+              "unit": request.values.get("unit", ""), "business_key": request.form.get("business_key", "")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        keys = {d.process_key: d for d in processes}
+        if values["process"] not in keys:
+            errors["process"] = _("Choose a process.")
+        unit_id = values["unit"] or (units[0].id if units else "")
+        if not perm.can_start(actor, unit_id) or not unit_id:
+            errors["unit"] = _("Choose one of your units.")
+        entity = None
+        try:
+            entity = visible_entity(actor, values["entity"]) if values["entity"] else None
+        except NotFound:
+            errors["entity"] = _("No such entity in your units.")
+        if entity is None and "entity" not in errors:
+            errors["entity"] = _("Choose the entity concerned.")
+        key = values["business_key"].strip()[:100] or _business_key()
+        if not errors and entity is not None:
+            try:
+                instance = start(dbs(), values["process"], actor, {}, key, unit_id=unit_id,
+                                 entity_id=entity.credit_code, entity_name=entity.name)
+            except EngineError as exc:
+                dbs().rollback()
+                errors["_"] = exc.message
+            else:
+                dbs().commit()
+                dispatch_after_commit(dbs())
+                flash(_("Case %(key)s started.", key=key), "success")
+                return redirect(url_for("cases.show", instance_id=instance.id))
+        dbs().rollback()
+    entities = search_entities(dbs(), actor, "", limit=300)
+    return render_template("case_new.html", processes=processes, units=units, entities=entities,
+                           values=values, errors=errors), 422 if errors else 200
+
+
+def _business_key() -> str:
+    return f"{datetime.now(LOCAL_TZ):%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+@bp.get("/entities")
+@login_required
+def entities() -> str:
+    actor = current_actor()
+    q = request.args.get("q", "")[:100]
+    return render_template("entities.html", entities=search_entities(dbs(), actor, q, limit=200), q=q)
+
+
+@bp.get("/entities/<credit_code>")
+@login_required
+def entity(credit_code: str) -> str:
+    actor = current_actor()
+    row = visible_entity(actor, credit_code)
+    cases = entity_cases(actor, row.credit_code)
+    open_tasks = {c.id: [] for c in cases}  # type: dict[str, list[HumanTask]]
+    if cases:
+        for t in dbs().scalars(select(HumanTask).where(HumanTask.instance_id.in_(list(open_tasks)),
+                                                            HumanTask.status == "ready")):
+            open_tasks[t.instance_id].append(t)
+    unit = dbs().get(Unit, row.unit_id)
+    return render_template("entity.html", entity=row, cases=cases, open_tasks=open_tasks, unit=unit)
+
+
+@bp.route("/entities/new", methods=["GET", "POST"])
+@login_required
+@require_roles("officer", "head", "complaint_clerk")
+def new_entity() -> str | WResponse | tuple[str, int]:
+    actor = current_actor()
+    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids))).order_by(Unit.path)))
+    values = {k: request.form.get(k, "") for k in ("credit_code", "name", "category", "unit_id", "address",
+                                                   "legal_representative", "licence_numbers")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not perm.can_see_unit(actor, values["unit_id"]):
+            errors["unit_id"] = _("Choose one of your units.")
+        else:
+            try:
+                row = create_entity(dbs(), values["credit_code"], values["name"], values["category"],
+                                    values["unit_id"], address=values["address"],
+                                    legal_representative=values["legal_representative"],
+                                    licence_numbers=values["licence_numbers"].replace("，", ",").split(","))
+                dbs().commit()
+                flash(_("Entity registered."), "success")
+                return redirect(url_for("cases.entity", credit_code=row.credit_code))
+            except DirectoryError as exc:
+                dbs().rollback()
+                errors[exc.field or "_"] = exc.message
+    return render_template("entity_new.html", units=units, values=values, errors=errors,
+                           categories=ENTITY_CATEGORIES), 422 if errors else 200

@@ -1,0 +1,327 @@
+"""What the HTML views and the JSON API both do: find what an actor may see, list an inbox,
+complete a task with its form, describe a case. One implementation, two presentations.
+
+Visibility follows ``engine.permissions``; anything the actor may not see is reported exactly
+like something that does not exist (``NotFound``), so ids from other units reveal nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from engine import Actor, InboxFilters, InvalidData, NotFound, audit_history, complete_task, inbox, inbox_counts
+from engine import permissions as perm
+from engine.db import utcnow
+from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from engine.scripting import load_calendar
+from forms import FieldSpec, FileInfo, RegisteredForm, UploadStore, describe, format_value, get_form
+from processes.directory.models import CaseDocument, Entity, StoredFile, User
+from processes.directory.services import display_names
+
+from .extensions import dbs
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+TABS = ("assigned", "claimable", "overdue", "completed")
+ORDERS = ("due", "-due")
+
+
+def upload_store() -> UploadStore:
+    return UploadStore(current_app.config["UPLOAD_DIR"])
+
+
+class DirectoryRefs:
+    """``forms.References`` backed by the directory and the upload store, scoped to one actor."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    def entity_visible(self, credit_code: str) -> bool:
+        entity = dbs().get(Entity, credit_code)
+        return entity is not None and perm.can_see_unit(self.actor, entity.unit_id)
+
+    def staff_visible(self, user_id: str, role: str | None) -> bool:
+        user = dbs().get(User, user_id)
+        return user is not None and user.active and perm.can_see_unit(self.actor, user.unit_id) and \
+            (role is None or role in (user.roles or []))
+
+    def file_info(self, sha256: str) -> FileInfo | None:
+        return upload_store().info(sha256)
+
+    def max_upload_bytes(self) -> int:
+        return int(current_app.config["UPLOAD_MAX_BYTES"])
+
+
+# -- visibility -------------------------------------------------------------------------------
+
+def visible_task(actor: Actor, task_id: str) -> HumanTask:
+    task = dbs().get(HumanTask, str(task_id)) if _is_uuid(task_id) else None
+    if task is None or not perm.can_see_task(actor, task):
+        raise NotFound("没有找到该任务", task_id=str(task_id))
+    return task
+
+
+def visible_instance(actor: Actor, instance_id: str) -> ProcessInstance:
+    instance = dbs().get(ProcessInstance, str(instance_id)) if _is_uuid(instance_id) else None
+    if instance is None or not perm.can_see_instance(actor, instance):
+        raise NotFound("没有找到该案件", instance_id=str(instance_id))
+    return instance
+
+
+def visible_entity(actor: Actor, credit_code: str) -> Entity:
+    entity = dbs().get(Entity, (credit_code or "").strip().upper()[:18])
+    if entity is None or not perm.can_see_unit(actor, entity.unit_id):
+        raise NotFound("没有找到该单位", entity_id=credit_code)
+    return entity
+
+
+def _is_uuid(value: str) -> bool:
+    from uuid import UUID
+
+    try:
+        UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+# -- inbox ------------------------------------------------------------------------------------
+
+@dataclass
+class InboxQuery:
+    tab: str = "assigned"
+    process: str = ""
+    task: str = ""
+    entity: str = ""
+    due_from: date | None = None
+    due_to: date | None = None
+    order: str = "due"
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> InboxQuery:
+        """From query-string or JSON values; bad values raise ``InvalidData`` naming the field."""
+        tab = str(params.get("tab") or "assigned")
+        if tab not in TABS:
+            raise InvalidData("unknown inbox tab", field="tab")
+        order = str(params.get("order") or "due")
+        if order not in ORDERS:
+            raise InvalidData("unknown sort order", field="order")
+        return cls(tab, str(params.get("process") or "")[:200], str(params.get("task") or "")[:200],
+                   str(params.get("entity") or "").strip().upper()[:18], _date(params, "due_from"),
+                   _date(params, "due_to"), order)
+
+    def params(self) -> dict[str, Any]:
+        values = {"tab": self.tab, "process": self.process, "task": self.task, "entity": self.entity,
+                  "due_from": self.due_from.isoformat() if self.due_from else "",
+                  "due_to": self.due_to.isoformat() if self.due_to else "", "order": self.order}
+        return {k: v for k, v in values.items() if v and not (k == "order" and v == "due")}
+
+    def filters(self, now: datetime) -> InboxFilters:
+        scope = {"assigned": "assigned", "claimable": "claimable", "overdue": "all", "completed": "completed"}
+        return InboxFilters(
+            scope=scope[self.tab], process_key=self.process or None, task_name=self.task or None,
+            entity_id=self.entity or None, due_after=_local_midnight(self.due_from),
+            due_before=_local_midnight(self.due_to + timedelta(days=1)) if self.due_to else None,
+            overdue_at=now if self.tab == "overdue" else None,
+            descending=(self.order == "-due") if self.tab != "completed" else None)
+
+
+def _date(params: Mapping[str, Any], name: str) -> date | None:
+    value = params.get(name)
+    if not value:
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidData("dates are written YYYY-MM-DD", field=name) from exc
+
+
+def _local_midnight(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC) if day else None
+
+
+@dataclass
+class Deadline:
+    due_at: datetime | None
+    local: str = ""
+    remaining: int | None = None  # working days, negative when overdue
+    state: str = ""  # overdue | soon | ok | ""
+    uncertain: bool = False
+
+
+def deadline(due_at: datetime | None, now: datetime, uncertain: bool = False) -> Deadline:
+    """Due date with the working days left (the inbox's red/amber colouring)."""
+    if due_at is None:
+        return Deadline(None)
+    calendar = load_calendar(dbs())
+    local_due = due_at.astimezone(LOCAL_TZ)
+    count = calendar.count_workdays(now.astimezone(LOCAL_TZ).date(), local_due.date())
+    state = "overdue" if due_at < now else "soon" if count.days <= 2 else "ok"
+    return Deadline(due_at, local_due.strftime("%Y-%m-%d %H:%M"), count.days, state,
+                    uncertain or not count.certain)
+
+
+@dataclass
+class InboxRow:
+    task: HumanTask
+    process_name: str
+    assignee_name: str
+    deadline: Deadline
+
+
+@dataclass
+class InboxResult:
+    rows: list[InboxRow]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def process_names() -> dict[str, str]:
+    rows = dbs().execute(select(ProcessDefinition.process_key, ProcessDefinition.name)
+                              .order_by(ProcessDefinition.version)).all()
+    return dict(rows)
+
+
+def task_names(process_key: str | None = None) -> dict[str, str]:
+    """BPMN user-task ids and names of deployed processes (the inbox's task filter)."""
+    stmt = select(ProcessDefinition).order_by(ProcessDefinition.version)
+    if process_key:
+        stmt = stmt.where(ProcessDefinition.process_key == process_key)
+    names: dict[str, str] = {}
+    for definition in dbs().scalars(stmt):
+        for task in definition.summary.get("user_tasks", []):
+            names[task["id"]] = task.get("name") or task["id"]
+    return names
+
+
+def load_inbox(actor: Actor, query: InboxQuery, cursor: str | None, limit: int) -> InboxResult:
+    now = utcnow()
+    page = inbox(dbs(), actor, query.filters(now), cursor=cursor or None, limit=limit)
+    names = process_names()
+    people = display_names(dbs(), [t.assignee or t.completed_by for t in page.tasks])
+    rows = [InboxRow(t, names.get(t.process_key, t.process_key),
+                     people.get(t.assignee or t.completed_by or "", t.assignee or t.completed_by or ""),
+                     deadline(t.due_at, now, t.due_uncertain) if t.status == "ready" else Deadline(t.due_at))
+            for t in page.tasks]
+    return InboxResult(rows, page.next_cursor, inbox_counts(dbs(), actor, now))
+
+
+# -- completing a task ------------------------------------------------------------------------
+
+def file_fields(form: RegisteredForm) -> list[str]:
+    return [spec.name for spec in describe(form.schema) if spec.widget == "file"]
+
+
+def complete_with_form(actor: Actor, task: HumanTask, form: RegisteredForm | None,
+                       data: dict[str, Any]) -> ProcessInstance:
+    """Complete the task with validated data; attach its uploaded files to the case's documents."""
+    instance = complete_task(dbs(), task.id, actor, data)
+    if form is None:
+        return instance
+    labels = {spec.name: spec.label for spec in describe(form.schema)}
+    store = upload_store()
+    for name in file_fields(form):
+        value = data.get(name)
+        for item in value if isinstance(value, list) else [value] if value else []:
+            sha = item["sha256"]
+            if dbs().get(StoredFile, sha) is None:
+                info = store.info(sha)
+                if info is None:
+                    raise InvalidData("文件已丢失，请重新上传", field=name)
+                dbs().add(StoredFile(sha256=sha, size=info.size, content_type=info.content_type,
+                                          filename=item["filename"], uploaded_by=actor.user_id))
+                dbs().flush()  # no relationship() links the two tables: insert the file row first
+            title = f"{labels.get(name, name)}：{item['filename']}"
+            dbs().add(CaseDocument(instance_id=task.instance_id, task_id=task.id, task_name=task.task_name,
+                                        field=name, kind="upload", title=title,
+                                        sha256=sha, created_by=actor.user_id,
+                                        details={"filename": item["filename"], "size": item.get("size")}))
+    return instance
+
+
+# -- case view --------------------------------------------------------------------------------
+
+ACTIONS = {
+    "instance_started": "启动案件", "task_completed": "完成任务", "task_claimed": "领取任务",
+    "task_unclaimed": "释放任务", "task_assigned": "指派任务", "instance_completed": "案件办结",
+    "instance_cancelled": "撤销案件", "service_task_queued": "提交后台处理", "service_task_completed": "后台处理完成",
+    "timer_fired": "时限到达", "message_received": "收到消息", "message_sent": "发送消息",
+    "incident_resolved": "人工处理异常", "incident_retried": "重试后台处理",
+}
+
+
+@dataclass
+class Fact:
+    label: str
+    value: Any
+    field: str
+    text: str
+
+
+def _specs(form_key: str | None) -> dict[str, FieldSpec]:
+    form = get_form(form_key)
+    return {s.name: s for s in describe(form.schema)} if form else {}
+
+
+def case_facts(events: Iterable[AuditEvent]) -> list[Fact]:
+    """The case's key facts: the latest value of every field entered so far, labelled by its form."""
+    facts: dict[str, Fact] = {}
+    for ev in events:
+        if ev.action not in ("instance_started", "task_completed"):
+            continue
+        payload = (ev.data or {}).get("data") or {}
+        specs = _specs((ev.data or {}).get("form_key"))
+        for name, value in payload.items():
+            spec = specs.get(name)
+            facts[name] = Fact(spec.label if spec else name, value, name, format_value(spec, value))
+    return list(facts.values())
+
+
+@dataclass
+class CaseView:
+    instance: ProcessInstance
+    definition: ProcessDefinition | None
+    tasks: list[tuple[HumanTask, str, Deadline]]
+    events: list[AuditEvent]
+    people: dict[str, str]
+    documents: list[CaseDocument]
+    facts: list[Fact]
+    unit_name: str = ""
+    task_titles: dict[str, str] = field(default_factory=dict)
+
+
+def case_view(actor: Actor, instance: ProcessInstance) -> CaseView:
+    from processes.directory.models import Unit
+
+    now = utcnow()
+    tasks = list(dbs().scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                            HumanTask.status == "ready")
+                                    .order_by(HumanTask.due_sort)))
+    events = audit_history(dbs(), instance.id)
+    people = display_names(dbs(), [t.assignee for t in tasks] + [e.actor for e in events]
+                           + [instance.started_by])
+    documents = list(dbs().scalars(select(CaseDocument).where(CaseDocument.instance_id == instance.id)
+                                        .order_by(CaseDocument.created_at, CaseDocument.id)))
+    unit = dbs().get(Unit, instance.unit_id) if instance.unit_id else None
+    definition = dbs().get(ProcessDefinition, instance.definition_id)
+    titles = {t["id"]: t.get("name") or t["id"] for t in (definition.summary.get("user_tasks", [])
+                                                          if definition else [])}
+    return CaseView(instance, definition,
+                    [(t, people.get(t.assignee or "", t.assignee or ""), deadline(t.due_at, now, t.due_uncertain))
+                     for t in tasks], events, people, documents, case_facts(events),
+                    unit.name if unit else (instance.unit_id or ""), titles)
+
+
+def entity_cases(actor: Actor, credit_code: str) -> list[ProcessInstance]:
+    """Every case of an entity that the actor may see (一户一档), newest first."""
+    rows = dbs().scalars(select(ProcessInstance).where(ProcessInstance.entity_id == credit_code)
+                              .order_by(ProcessInstance.started_at.desc()).limit(500))
+    return [r for r in rows if perm.can_see_instance(actor, r)]

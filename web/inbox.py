@@ -1,0 +1,83 @@
+"""The inbox: tabs with counts, filters, sorting, keyset paging and saved filters per user."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from engine import InvalidData
+
+from .casework import InboxQuery, load_inbox, process_names, task_names
+from .extensions import dbs
+from .models import SavedFilter
+from .security import current_actor
+
+bp = Blueprint("inbox", __name__)
+MAX_SAVED = 30
+
+
+def saved_filters(user_id: str) -> list[SavedFilter]:
+    return list(dbs().scalars(select(SavedFilter).where(SavedFilter.user_id == user_id)
+                                   .order_by(SavedFilter.name)))
+
+
+@bp.get("/inbox")
+@login_required
+def index() -> str | tuple[str, int]:
+    actor = current_actor()
+    errors: dict[str, str] = {}
+    try:
+        query = InboxQuery.parse(request.args)
+    except InvalidData as exc:
+        errors[str(exc.details.get("field") or "_")] = _("Please check this filter.")
+        query = InboxQuery()
+    try:
+        result = load_inbox(actor, query, request.args.get("cursor"), current_app.config["INBOX_PAGE_SIZE"])
+    except InvalidData:  # a tampered cursor: start over at the first page
+        result = load_inbox(actor, query, None, current_app.config["INBOX_PAGE_SIZE"])
+    status = 422 if errors else 200
+    return render_template("inbox.html", query=query, result=result, errors=errors,
+                           processes=process_names(), tasks=task_names(query.process or None),
+                           saved=saved_filters(actor.user_id)), status
+
+
+@bp.post("/inbox/filters")
+@login_required
+def save_filter() -> Response:
+    actor = current_actor()
+    name = request.form.get("name", "").strip()[:100]
+    try:
+        query = InboxQuery.parse(request.form)
+    except InvalidData:
+        flash(_("The filter could not be saved: check its values."), "error")
+        return redirect(url_for("inbox.index"))
+    if not name:
+        flash(_("Give the filter a name."), "error")
+        return redirect(url_for("inbox.index", **query.params()))
+    existing = dbs().scalar(select(SavedFilter).where(SavedFilter.user_id == actor.user_id,
+                                                           SavedFilter.name == name))
+    if existing is not None:
+        existing.params = query.params()
+    elif len(saved_filters(actor.user_id)) >= MAX_SAVED:
+        flash(_("You have too many saved filters; delete one first."), "error")
+        return redirect(url_for("inbox.index", **query.params()))
+    else:
+        dbs().add(SavedFilter(user_id=actor.user_id, name=name, params=query.params()))
+    dbs().commit()
+    flash(_("Filter saved."), "success")
+    return redirect(url_for("inbox.index", **query.params()))
+
+
+@bp.post("/inbox/filters/<int:filter_id>/delete")
+@login_required
+def delete_filter(filter_id: int) -> Response:
+    actor = current_actor()
+    row = dbs().get(SavedFilter, filter_id)
+    if row is not None and row.user_id == actor.user_id:
+        dbs().delete(row)
+        dbs().commit()
+        flash(_("Filter deleted."), "info")
+    return redirect(url_for("inbox.index"))

@@ -1,0 +1,182 @@
+"""The task page (case context, instructions, form) and the claim / release / reassign commands.
+
+A submission is validated by the task's form schema first; with any error the page comes back
+(422) with the messages beside the fields and the input kept, and the transaction is rolled
+back, so nothing is written. Uploaded files are stored by content hash before validation
+(harmless: content-addressed, not yet part of any case) so a correction need not upload again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, unclaim
+from engine import permissions as perm
+from engine.models import HumanTask
+from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
+from integrations.celery_app import dispatch_after_commit
+from processes.directory.services import search_entities, staff_in_units
+
+from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
+from .extensions import dbs
+from .security import current_actor
+
+bp = Blueprint("tasks", __name__)
+
+
+def picker_options(specs: list[FieldSpec]) -> dict[str, list[tuple[str, str]]]:
+    """Choices for entity and staff pickers: what the actor's units hold."""
+    actor = current_actor()
+    options: dict[str, list[tuple[str, str]]] = {}
+    for spec in specs:
+        if spec.widget == "entity":
+            options[spec.name] = [(e.credit_code, f"{e.name}（{e.credit_code}）")
+                                  for e in search_entities(dbs(), actor, "", limit=300)]
+        elif spec.widget == "staff":
+            options[spec.name] = [(u.id, f"{u.display_name}（{u.certificate_no or u.id}）")
+                                  for u in staff_in_units(dbs(), actor.unit_ids, spec.attrs.get("role"))]
+    return options
+
+
+def read_html_submission(form: RegisteredForm) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The posted values of the form's own fields (anything else is ignored); files are stored."""
+    raw: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    store = upload_store()
+    for spec in describe(form.schema):
+        name = spec.name
+        if spec.multiple:
+            raw[name] = request.form.getlist(name)
+        elif spec.widget == "checkbox":
+            raw[name] = request.form.get(name) in ("true", "on", "1")
+        elif spec.widget == "json":
+            text = request.form.get(name, "").strip()
+            try:
+                raw[name] = json.loads(text) if text else None
+            except ValueError:
+                raw[name] = text
+                errors[name] = [_("Not valid JSON.")]
+        elif spec.widget == "file":
+            upload = request.files.get(name)
+            if upload is not None and upload.filename:
+                try:
+                    stored = store.save(upload.stream, upload.filename, spec.attrs["accept"],
+                                        spec.attrs.get("max_bytes") or current_app.config["UPLOAD_MAX_BYTES"])
+                except UploadRejected as exc:
+                    errors[name] = [str(exc)]
+                    continue
+                raw[name] = {"sha256": stored.sha256, "filename": stored.filename}
+            elif request.form.get(f"{name}__sha256"):
+                raw[name] = {"sha256": request.form.get(f"{name}__sha256", ""),
+                             "filename": request.form.get(f"{name}__filename", "")}
+        else:
+            raw[name] = request.form.get(name)
+    return raw, errors
+
+
+def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any], errors: dict[str, list[str]],
+            status: int = 200) -> tuple[str, int]:
+    actor = current_actor()
+    instance = visible_instance(actor, task.instance_id)
+    specs = describe(form.schema) if form else []
+    view = case_view(actor, instance)
+    assignable = staff_in_units(dbs(), actor.unit_ids, task.candidate_role) \
+        if task.status == "ready" and perm.can_reassign(actor, task) else []
+    return render_template(
+        "task.html", task=task, form=form, specs=specs, values=values, errors=errors,
+        options=picker_options(specs) if task.status == "ready" else {}, view=view,
+        can_complete=task.status == "ready" and perm.can_complete(actor, task),
+        can_claim=task.status == "ready" and perm.can_claim(actor, task),
+        can_release=task.status == "ready" and task.assignee is not None
+        and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
+        assignable=assignable), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def show(task_id: str) -> tuple[str, int]:
+    task = visible_task(current_actor(), task_id)
+    return _render(task, get_form(task.form_key), {}, {})
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def submit(task_id: str) -> Response | tuple[str, int]:
+    actor = current_actor()
+    task = visible_task(actor, task_id)
+    if task.status != "ready":
+        raise TaskNotReady(_("This task is already done."), task_id=task.id)
+    if not perm.can_complete(actor, task):
+        abort(403)
+    form = get_form(task.form_key)
+    data: dict[str, Any] = {}
+    if form is not None:
+        raw, errors = read_html_submission(form)
+        data, invalid = validate_submission(form, raw, DirectoryRefs(actor))
+        errors.update(invalid)
+        if errors:
+            dbs().rollback()
+            flash(_("Please correct the marked fields."), "error")
+            return _render(task, form, raw, errors, 422)
+    instance = complete_with_form(actor, task, form, data)
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash(_("Task “%(title)s” completed.", title=task.title), "success")
+    if instance.status == "running":
+        return redirect(url_for("inbox.index"))
+    return redirect(url_for("cases.show", instance_id=instance.id))
+
+
+def _command(task_id: str, action: str) -> Response:
+    actor = current_actor()
+    task = visible_task(actor, task_id)
+    try:
+        if action == "claim":
+            claim(dbs(), task.id, actor)
+            message = _("You took the task.")
+        elif action == "unclaim":
+            unclaim(dbs(), task.id, actor)
+            message = _("You released the task.")
+        else:
+            assignee = request.form.get("assignee", "")
+            if not assignee or not DirectoryRefs(actor).staff_visible(assignee, task.candidate_role):
+                raise InvalidData(_("Choose a person of this unit with the task's role."))
+            reason = request.form.get("reason", "").strip()
+            if not reason:
+                raise InvalidData(_("Give the reason for reassigning this task."))
+            assign(dbs(), task.id, actor, assignee, reason)
+            message = _("The task was reassigned.")
+    except (ConflictError, InvalidData) as exc:
+        dbs().rollback()
+        flash(exc.message if isinstance(exc, InvalidData) else _("Someone else changed this task first."), "error")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash(message, "success")
+    if action == "claim":
+        return redirect(url_for("tasks.show", task_id=task.id))
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim_task(task_id: str) -> Response:
+    return _command(task_id, "claim")
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim_task(task_id: str) -> Response:
+    return _command(task_id, "unclaim")
+
+
+@bp.post("/tasks/<task_id>/assign")
+@login_required
+def assign_task(task_id: str) -> Response:
+    return _command(task_id, "assign")
