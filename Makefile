@@ -49,6 +49,7 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.engine --json
 	$(BIN)/python -m bench.signing --json
+	$(BIN)/python -m bench.inbox --json
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install -q "uv>=0.4,<1"
