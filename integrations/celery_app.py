@@ -38,6 +38,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app = Celery("weijian", set_as_current=True)
     app.conf.update(celery_config(settings))
     app.conf.update(weijian_settings=settings)
+    # Also the default for every other thread: a threaded server's request threads have no
+    # thread-local current app, and Celery's fallback app would silently drop eager jobs.
+    app.set_default()
     return app
 
 

@@ -131,7 +131,8 @@ def _other_processes(session: Session) -> list[str]:
     entity = session.scalar(select(Entity).where(Entity.unit_id == "610302").order_by(Entity.name))
     called = {key for d in newest.values() for key in d.summary.get("called", [])}  # run inside other cases
     for key, definition in sorted(newest.items()):
-        if key in called or key == "case_lead" or definition.summary.get("start", {}).get("kind") != "none":
+        if key in called or key in ("case_lead", "penalty_ordinary", "penalty_summary") \
+                or definition.summary.get("start", {}).get("kind") != "none":
             continue
         for n in (1, 2):
             business_key = f"DEMO-{key}-{n}"
@@ -152,6 +153,11 @@ def load_demo(session: Session) -> str:
     deployed = set(session.scalars(select(ProcessDefinition.process_key)))
     cases = _lead_cases(session) if "case_lead" in deployed else []
     cases += _other_processes(session)
+    from .demo_penalty import describe as penalty_lines
+    from .demo_penalty import load_penalty_cases, load_pki
+
+    made += load_pki(session)
+    cases += load_penalty_cases(session)
     lines = [f"demo data: {len(made)} directory records and {len(cases)} cases added"
              + (" (already loaded)" if not made and not cases else "")]
     if not deployed:
@@ -159,4 +165,5 @@ def load_demo(session: Session) -> str:
     lines.append(f"sign in at /login with any of these login names, password {DEMO_PASSWORD!r}:")
     for username, display, unit_id, roles, _cert in USERS:
         lines.append(f"  {username:<11} {display}  {unit_id}  {', '.join(roles)}")
+    lines += penalty_lines()
     return "\n".join(lines)

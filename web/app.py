@@ -49,12 +49,13 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     from .auth import bp as auth_bp
     from .cases import bp as cases_bp
     from .inbox import bp as inbox_bp
+    from .penalty import bp as penalty_bp
     from .tasks import bp as tasks_bp
     from .views import bp as home_bp
 
     security.init_security(app)
     filters.init_filters(app)
-    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp):
+    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, penalty_bp):
         app.register_blueprint(blueprint)
     api.init_api(app)
     errors.init_errors(app)

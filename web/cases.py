@@ -23,6 +23,7 @@ from processes.directory.services import DirectoryError, create_entity, search_e
 from .casework import case_view, entity_cases, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
+from .penalty import penalty_view
 from .security import current_actor, require_roles
 
 bp = Blueprint("cases", __name__)
@@ -33,8 +34,9 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 @login_required
 def show(instance_id: str) -> str:
     actor = current_actor()
-    view = case_view(actor, visible_instance(actor, instance_id))
-    return render_template("case.html", view=view,
+    instance = visible_instance(actor, instance_id)
+    view = case_view(actor, instance)
+    return render_template("case.html", view=view, pview=penalty_view(actor, instance),
                            current=[t.task_name for t, _name, _d in view.tasks],
                            completed=view.instance.completed_elements or [])
 

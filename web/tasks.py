@@ -18,11 +18,12 @@ from werkzeug.wrappers import Response
 
 from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, unclaim
 from engine import permissions as perm
-from engine.models import HumanTask
+from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.services import search_entities, staff_in_units
 
+from . import penalty as penalty_web
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
 from .security import current_actor
@@ -62,6 +63,10 @@ def read_html_submission(form: RegisteredForm) -> tuple[dict[str, Any], dict[str
             except ValueError:
                 raw[name] = text
                 errors[name] = [_("Not valid JSON.")]
+        elif spec.widget == "files":
+            raw[name], problems = penalty_web.read_files(name, int(current_app.config["UPLOAD_MAX_BYTES"]))
+            if problems:
+                errors[name] = problems
         elif spec.widget == "file":
             upload = request.files.get(name)
             if upload is not None and upload.filename:
@@ -86,10 +91,13 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
     instance = visible_instance(actor, task.instance_id)
     specs = describe(form.schema) if form else []
     view = case_view(actor, instance)
+    pview = penalty_web.penalty_view(actor, instance, with_html=task.form_key == penalty_web.SIGN_FORM) \
+        if penalty_web.is_penalty_form(task.form_key) else None
     assignable = staff_in_units(dbs(), actor.unit_ids, task.candidate_role) \
         if task.status == "ready" and perm.can_reassign(actor, task) else []
     return render_template(
-        "task.html", task=task, form=form, specs=specs, values=values, errors=errors,
+        "task.html", task=task, form=form, specs=specs, values=penalty_web.public_values(values), errors=errors,
+        pview=pview,
         options=picker_options(specs) if task.status == "ready" else {}, view=view,
         can_complete=task.status == "ready" and perm.can_complete(actor, task),
         can_claim=task.status == "ready" and perm.can_claim(actor, task),
@@ -115,6 +123,8 @@ def submit(task_id: str) -> Response | tuple[str, int]:
     if not perm.can_complete(actor, task):
         abort(403)
     form = get_form(task.form_key)
+    if penalty_web.is_penalty_form(task.form_key):
+        return _submit_penalty(task, form)
     data: dict[str, Any] = {}
     if form is not None:
         raw, errors = read_html_submission(form)
@@ -125,6 +135,23 @@ def submit(task_id: str) -> Response | tuple[str, int]:
             flash(_("Please correct the marked fields."), "error")
             return _render(task, form, raw, errors, 422)
     instance = complete_with_form(actor, task, form, data)
+    return _done(task, instance)
+
+
+def _submit_penalty(task: HumanTask, form: RegisteredForm | None) -> Response | tuple[str, int]:
+    """Penalty forms go through ``processes.penalty.submit_task`` (schema, legal checks, engine)."""
+    raw, errors = read_html_submission(form) if form is not None else ({}, {})
+    instance = None
+    if not errors:
+        instance, errors = penalty_web.submit(current_actor(), task, form, raw)
+    if errors or instance is None:
+        dbs().rollback()
+        flash(_("Please correct the marked fields."), "error")
+        return _render(task, form, raw, errors, 422)
+    return _done(task, instance)
+
+
+def _done(task: HumanTask, instance: ProcessInstance) -> Response:
     dbs().commit()
     dispatch_after_commit(dbs())
     flash(_("Task “%(title)s” completed.", title=task.title), "success")

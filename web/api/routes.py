@@ -18,6 +18,7 @@ from forms.uploads import KINDS
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import StoredFile
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
+from web import penalty as penalty_web
 from web.casework import (
     CaseView,
     DirectoryRefs,
@@ -185,6 +186,12 @@ class CompleteTask(MethodView):
         if not perm.can_complete(actor, task):
             raise PermissionDenied("this task is not assigned to you or claimable by your roles in your units")
         form = get_form(task.form_key)
+        if penalty_web.is_penalty_form(task.form_key):
+            instance, problems = penalty_web.submit(actor, task, form, body["data"])
+            if instance is None:
+                return json_error(422, "invalid_data", "some fields are not valid", errors=problems)
+            commit()
+            return case_body(case_view(actor, instance))
         data: dict[str, Any] = {}
         if form is not None:
             data, errors = validate_submission(form, body["data"], DirectoryRefs(actor))
@@ -257,6 +264,8 @@ def case_body(view: CaseView) -> dict[str, Any]:
         "documents": [{"id": d.id, "title": d.title, "kind": d.kind, "sha256": d.sha256, "task_name": d.task_name,
                        "created_by": d.created_by, "created_at": d.created_at,
                        "url": url_for("cases.document", document_id=d.id)} for d in view.documents],
+        "penalty": penalty_web.penalty_body(pview)
+        if (pview := penalty_web.penalty_view(current_actor(), inst, False)) else None,
     }
 
 
@@ -291,6 +300,22 @@ class Case(MethodView):
         """A case: header, current tasks, key facts, audit trail, documents (404 outside your units)."""
         actor = current_actor()
         return case_body(case_view(actor, visible_instance(actor, instance_id)))
+
+
+@blp.route("/cases/<instance_id>/deliberation")
+class CaseDeliberation(MethodView):
+    @blp.response(200, s.DeliberationSchema)
+    @_errors(401, 404)
+    def get(self, instance_id: str) -> dict[str, Any]:
+        """The deliberation record's verification report: per signature signer, time, certificate
+        serial, VALID / INVALID with the reason (404 outside your units or before the record exists)."""
+        actor = current_actor()
+        instance = visible_instance(actor, instance_id)
+        case = penalty_web.penalty_case(instance.id)
+        found = penalty_web.deliberation(case, with_html=False) if case is not None else None
+        if found is None or found.report is None:
+            raise NotFound("this case has no deliberation record yet")
+        return found.report.to_dict()
 
 
 def entity_body(entity: Any) -> dict[str, Any]:

@@ -147,6 +147,27 @@ class DocumentSchema(Schema):
     url = fields.String()
 
 
+class SignatureReportSchema(Schema):
+    status = fields.String(metadata={"description": "VALID or INVALID"})
+    reason = fields.String(allow_none=True)
+    reason_text = fields.String(allow_none=True, metadata={"description": "the reason in Chinese"})
+    detail = fields.String()
+    signer_user_id = fields.String(allow_none=True)
+    signer_name = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    signing_time = fields.String(allow_none=True)
+    certificate_serial = fields.String(allow_none=True)
+    signature_id = fields.Integer(allow_none=True)
+
+
+class DeliberationSchema(Schema):
+    record_id = fields.String()
+    complete = fields.Boolean()
+    record_problem = fields.String(allow_none=True)
+    unsigned_members = fields.List(fields.String())
+    signatures = fields.List(fields.Nested(SignatureReportSchema))
+
+
 class CaseSchema(Schema):
     id = fields.String()
     process_key = fields.String()
@@ -165,6 +186,8 @@ class CaseSchema(Schema):
     facts = fields.Dict()
     audit = fields.List(fields.Nested(AuditEventSchema))
     documents = fields.List(fields.Nested(DocumentSchema))
+    penalty = fields.Dict(allow_none=True, metadata={
+        "description": "for penalty cases: case number, status, deadlines, reminders, documents, deliberation"})
 
 
 class StartCaseSchema(StrictSchema):

@@ -1,0 +1,394 @@
+"""Administrative penalty cases (行政处罚) in the web: the one door for their task forms, the case
+register on the case page, the deliberation record and its verification, recusal and extension
+requests, new leads and on-the-spot decisions, and the case-card export.
+
+Task forms whose key starts with ``penalty.`` are submitted through ``processes.penalty.submit_task``
+(schema, legal checks, engine, register in one call); a refusal is a ``ValidationError`` with
+Chinese messages per field, the transaction is rolled back and the form comes back (422).
+Evidence files are kept in the upload store (so a correction need not upload again) and stored
+as penalty blobs (same SHA-256) right before the submission that references them.
+The signing passphrase (``SECRET_FIELDS``) is never echoed, logged, stored or put in task data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+import signing
+from engine import Actor, NotFound
+from engine import permissions as perm
+from engine.models import HumanTask, ProcessInstance
+from forms import RegisteredForm, UploadRejected, describe
+from forms.registry import _flatten
+from forms.uploads import KINDS
+from integrations.celery_app import dispatch_after_commit
+from processes import penalty
+from processes.directory.models import Unit
+from processes.directory.services import search_entities
+from processes.penalty.models import Blob, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
+
+from .casework import upload_store, visible_instance
+from .extensions import dbs
+from .security import current_actor, require_roles
+
+bp = Blueprint("penalty", __name__)
+PREFIX = "penalty."
+SIGN_FORM = "penalty.deliberation_sign"
+SECRET_FIELDS = frozenset({"passphrase"})
+EVIDENCE_KINDS = tuple(KINDS)
+Errors = dict[str, list[str]]
+
+STATUS_LABELS = {"lead": "案源登记", "filed": "已立案", "deliberated": "已合议", "notified": "已事先告知",
+                 "decided": "已作出处罚决定", "served": "已送达", "returned": "退回补正", "summary": "简易程序",
+                 "closed": "已结案", "archived": "已归档", "not_filed": "不予立案"}
+PROCEDURE_LABELS = {"ordinary": "一般程序", "summary": "简易程序"}
+
+
+def is_penalty_form(form_key: str | None) -> bool:
+    return bool(form_key) and str(form_key).startswith(PREFIX)
+
+
+# -- reading and submitting a form ---------------------------------------------------------
+
+def read_files(name: str, max_bytes: int) -> tuple[list[dict[str, str]], list[str]]:
+    """The evidence files of a ``files`` field: kept ones (hidden inputs) plus new uploads."""
+    items: list[dict[str, str]] = []
+    errors: list[str] = []
+    for sha, filename in zip(request.form.getlist(f"{name}__sha256"), request.form.getlist(f"{name}__filename"),
+                             strict=False):
+        if sha:
+            items.append({"title": filename, "file_name": filename, "sha256": sha})
+    store = upload_store()
+    for upload in request.files.getlist(name):
+        if not upload or not upload.filename:
+            continue
+        try:
+            stored = store.save(upload.stream, upload.filename, EVIDENCE_KINDS, max_bytes)
+        except UploadRejected as exc:
+            errors.append(str(exc))
+            continue
+        if all(i["sha256"] != stored.sha256 for i in items):
+            items.append({"title": stored.filename, "file_name": stored.filename, "sha256": stored.sha256})
+    return items, errors
+
+
+def _file_lists(form: RegisteredForm) -> list[str]:
+    return [spec.name for spec in describe(form.schema) if spec.widget == "files"]
+
+
+def store_evidence(form: RegisteredForm, data: Mapping[str, Any]) -> Errors:
+    """Copy every referenced upload into the penalty blob store (same SHA-256)."""
+    store = upload_store()
+    errors: Errors = {}
+    for name in _file_lists(form):
+        value = data.get(name)
+        for item in value if isinstance(value, list) else []:
+            sha = str(item.get("sha256") or "") if isinstance(item, Mapping) else ""
+            if not sha or dbs().get(Blob, sha) is not None:
+                continue
+            info = store.info(sha)
+            if info is None:
+                errors.setdefault(name, []).append(f"文件“{item.get('file_name') or sha[:12]}”已丢失，请重新上传")
+                continue
+            penalty.store_blob(dbs(), store.path(sha).read_bytes(), info.content_type)
+    return errors
+
+
+def _clean(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Blank values mean "not given" (as for every other form)."""
+    def blank(v: Any) -> bool:
+        return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list | tuple) and not v)
+    return {k: v for k, v in raw.items() if not blank(v)}
+
+
+def form_errors(form: RegisteredForm | None, messages: Any) -> Errors:
+    """A ``ValidationError``'s messages by field; keys that are not fields go to ``_schema``."""
+    names = {spec.name for spec in describe(form.schema)} if form else set()
+    out: Errors = {}
+    for key, texts in _flatten(messages).items():
+        out.setdefault(key if key in names else "_schema", []).extend(texts)
+    return out
+
+
+def submit(actor: Actor, task: HumanTask, form: RegisteredForm | None, raw: Mapping[str, Any]
+           ) -> tuple[ProcessInstance | None, Errors]:
+    """Submit a penalty form; on refusal the transaction is rolled back and the errors returned."""
+    data = _clean(raw)
+    if form is not None:
+        missing = store_evidence(form, data)
+        if missing:
+            dbs().rollback()
+            return None, missing
+    try:
+        instance = penalty.submit_task(dbs(), task.id, actor, data)
+    except ValidationError as exc:
+        dbs().rollback()
+        return None, form_errors(form, exc.messages)
+    return instance, {}
+
+
+def public_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What may be sent back to the browser: never the passphrase."""
+    return {k: v for k, v in values.items() if k not in SECRET_FIELDS}
+
+
+# -- the case register on the page -----------------------------------------------------------
+
+@dataclass
+class Deliberation:
+    record_id: str
+    html: str = ""
+    report: signing.RecordVerification | None = None
+    problem: str = ""
+
+
+@dataclass
+class PenaltyView:
+    case: PenaltyCase
+    status_label: str
+    procedure_label: str
+    documents: list[CaseDocument]
+    evidence: list[dict[str, Any]]
+    reminders: list[DeadlineNotice]
+    deliberation: Deliberation | None
+    can_request: bool = False
+    people: dict[str, str] = field(default_factory=dict)
+
+
+def penalty_case(instance_id: str) -> PenaltyCase | None:
+    return dbs().scalar(select(PenaltyCase).where(PenaltyCase.instance_id == instance_id))
+
+
+def deliberation(case: PenaltyCase, with_html: bool = True) -> Deliberation | None:
+    if not case.deliberation_record_id:
+        return None
+    result = Deliberation(case.deliberation_record_id)
+    try:
+        result.report = signing.verify_record(dbs(), case.deliberation_record_id)
+        if with_html:
+            record = signing.get_record(dbs(), case.deliberation_record_id)
+            result.html = signing.render_html(record.record_xml, result.report)
+    except signing.SigningError as exc:
+        result.problem = str(exc)
+    if result.report is not None and result.report.record_problem:
+        result.problem = result.report.record_problem
+    return result
+
+
+def evidence_files(case: PenaltyCase) -> list[dict[str, Any]]:
+    files: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for record in dbs().scalars(select(CaseRecord).where(CaseRecord.case_id == case.id).order_by(CaseRecord.id)):
+        for item in (record.content or {}).get("files") or []:
+            if isinstance(item, Mapping) and item.get("sha256") and item["sha256"] not in seen:
+                seen.add(item["sha256"])
+                files.append({"record": record.title, "file_name": item.get("file_name") or item.get("title"),
+                              "sha256": item["sha256"]})
+    return files
+
+
+def penalty_view(actor: Actor, instance: ProcessInstance, with_html: bool = True) -> PenaltyView | None:
+    case = penalty_case(instance.id)
+    if case is None:
+        return None
+    reminders = list(dbs().scalars(select(DeadlineNotice).where(DeadlineNotice.case_id == case.id)
+                                   .order_by(DeadlineNotice.created_at.desc(), DeadlineNotice.id.desc()).limit(50)))
+    can_request = instance.status == "running" and case.procedure == "ordinary" and case.case_number is not None \
+        and case.decided_on is None and perm.can_start(actor, case.unit_id)
+    return PenaltyView(case, STATUS_LABELS.get(case.status, case.status),
+                       PROCEDURE_LABELS.get(case.procedure, case.procedure), penalty.documents_of(dbs(), case.id),
+                       evidence_files(case), reminders, deliberation(case, with_html), can_request)
+
+
+def penalty_body(view: PenaltyView) -> dict[str, Any]:
+    """The case register as JSON (the API's ``penalty`` member)."""
+    c = view.case
+    return {
+        "case_id": c.id, "case_number": c.case_number, "procedure": c.procedure, "status": c.status,
+        "status_label": view.status_label, "filed_on": _iso(c.filed_on), "decision_due": _iso(c.decision_due),
+        "extensions": c.extensions or [], "decided_on": _iso(c.decided_on), "payment_due": _iso(c.payment_due),
+        "reminders": [{"kind": r.kind, "role": r.role, "message": r.message, "due": _iso(r.due)}
+                      for r in view.reminders],
+        "documents": [{"id": d.id, "doc_type": d.doc_type, "title": d.title, "number": d.number,
+                       "file_name": d.file_name, "sha256": d.sha256,
+                       "url": url_for("penalty.document", document_id=d.id)} for d in view.documents],
+        "deliberation": view.deliberation.report.to_dict()
+        if view.deliberation and view.deliberation.report else None,
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def visible_case(actor: Actor, case_id: str) -> PenaltyCase:
+    case = dbs().get(PenaltyCase, str(case_id))
+    if case is None:
+        raise NotFound("没有找到该案件", case_id=str(case_id))
+    visible_instance(actor, case.instance_id)
+    return case
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+def _blob_response(sha256: str, filename: str) -> Response:
+    from io import BytesIO
+
+    blob = dbs().get(Blob, sha256)
+    if blob is None:
+        abort(404)
+    content = penalty.load_blob(dbs(), sha256)
+    return send_file(BytesIO(content), mimetype=blob.media_type, as_attachment=True, download_name=filename,
+                     etag=sha256)
+
+
+@bp.get("/penalty/documents/<int:document_id>")
+@login_required
+def document(document_id: int) -> Response:
+    row = dbs().get(CaseDocument, document_id)
+    if row is None:
+        abort(404)
+    visible_case(current_actor(), row.case_id)
+    return _blob_response(row.sha256, row.file_name)
+
+
+@bp.get("/penalty/cases/<case_id>/files/<sha256>")
+@login_required
+def evidence(case_id: str, sha256: str) -> Response:
+    case = visible_case(current_actor(), case_id)
+    for item in evidence_files(case):
+        if item["sha256"] == sha256:
+            return _blob_response(sha256, str(item["file_name"] or sha256))
+    abort(404)
+
+
+def export_cards(cards: list[dict[str, Any]], fmt: str, stem: str) -> Response:
+    from io import BytesIO
+
+    if fmt == "csv":
+        content, mimetype = penalty.to_csv(cards), "text/csv; charset=utf-8"
+    else:
+        content = penalty.to_xlsx(cards)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=f"{stem}.{fmt}")
+
+
+def _back(case: PenaltyCase) -> Response:
+    return redirect(url_for("cases.show", instance_id=case.instance_id))
+
+
+@bp.post("/penalty/cases/<case_id>/recusal")
+@login_required
+def recusal(case_id: str) -> Response:
+    actor = current_actor()
+    case = visible_case(actor, case_id)
+    try:
+        penalty.apply_for_recusal(dbs(), actor, case.id, request.form.get("officer_id", ""),
+                                  request.form.get("reason", "")[:2000],
+                                  applicant=(request.form.get("applicant", "") or "当事人")[:100])
+    except ValidationError as exc:
+        dbs().rollback()
+        flash("；".join(m for ms in _flatten(exc.messages).values() for m in ms), "error")
+        return _back(case)
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash("回避申请已登记，等待负责人决定。", "success")
+    return _back(case)
+
+
+@bp.post("/penalty/cases/<case_id>/extension")
+@login_required
+def extension(case_id: str) -> Response:
+    actor = current_actor()
+    case = visible_case(actor, case_id)
+    try:
+        penalty.request_extension(dbs(), actor, case.id, request.form.get("reason", "")[:2000])
+    except ValidationError as exc:
+        dbs().rollback()
+        flash("；".join(m for ms in _flatten(exc.messages).values() for m in ms), "error")
+        return _back(case)
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash("延长办案期限的申请已提交负责人审批。", "success")
+    return _back(case)
+
+
+@bp.route("/penalty/new", methods=["GET", "POST"])
+@login_required
+@require_roles("officer", "head")
+def new_case() -> str | Response | tuple[str, int]:
+    """新建案源 (ordinary procedure) or 当场处罚 (summary procedure)."""
+    actor = current_actor()
+    procedure = request.values.get("procedure", "ordinary")
+    if procedure not in penalty.PROCESS_KEYS:
+        procedure = "ordinary"
+    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids))).order_by(Unit.path)))
+    entities = search_entities(dbs(), actor, "", limit=300)
+    values = {"unit": request.form.get("unit", ""), "entity": request.form.get("entity", "")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        unit = next((u for u in units if u.id == (values["unit"] or (units[0].id if units else ""))), None)
+        if unit is None or not perm.can_start(actor, unit.id):
+            errors["unit"] = "请选择本单位"
+        entity = next((e for e in entities if e.credit_code == values["entity"]), None)
+        if values["entity"] and entity is None:
+            errors["entity"] = "未找到该被监督单位，或不在您的管辖范围内"
+        if not errors and unit is not None:
+            prefill = {"entity_id": entity.credit_code, "entity_name": entity.name,
+                       "credit_code": entity.credit_code} if entity else {}
+            try:
+                case = penalty.start_case(dbs(), actor, unit_id=unit.id, unit_name=unit.name,
+                                          unit_short_name=unit.short_name or unit.name[:2],
+                                          procedure=procedure, prefill=prefill)
+            except ValidationError as exc:
+                dbs().rollback()
+                errors["_"] = "；".join(m for ms in _flatten(exc.messages).values() for m in ms)
+            else:
+                dbs().commit()
+                dispatch_after_commit(dbs())
+                task = dbs().scalar(select(HumanTask).where(HumanTask.instance_id == case.instance_id,
+                                                            HumanTask.status == "ready"))
+                flash("案源已登记，请填写登记表。" if procedure == "ordinary" else "请填写当场处罚决定。", "success")
+                if task is not None:
+                    return redirect(url_for("tasks.show", task_id=task.id))
+                return redirect(url_for("cases.show", instance_id=case.instance_id))
+    title = "新建案源" if procedure == "ordinary" else "当场处罚（简易程序）"
+    return render_template("penalty_new.html", title=title, procedure=procedure, units=units, entities=entities,
+                           values=values, errors=errors), 422 if errors else 200
+
+
+@bp.get("/reports/casecards")
+@login_required
+@require_roles("head", "legal_reviewer", "officer")
+def casecards() -> str | Response | tuple[str, int]:
+    """一案一卡: the cards of the cases decided in a date range, as CSV or XLSX."""
+    actor = current_actor()
+    error = ""
+    date_from = request.args.get("from", "")
+    date_to = request.args.get("to", "")
+    fmt = request.args.get("format", "")
+    if fmt:
+        try:
+            start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
+        except ValueError:
+            error = "请按 YYYY-MM-DD 填写起止日期"
+        else:
+            if end < start:
+                error = "截止日期不能早于起始日期"
+            elif fmt not in ("csv", "xlsx"):
+                error = "格式应为 CSV 或 XLSX"
+            else:
+                cards = penalty.case_cards(dbs(), date_from=start, date_to=end,
+                                           unit_ids=None if actor.is_admin else actor.unit_ids)
+                return export_cards(cards, fmt, f"一案一卡-{start:%Y%m%d}-{end:%Y%m%d}")
+    return render_template("casecards.html", date_from=date_from, date_to=date_to, error=error), \
+        422 if error else 200
