@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock
 from .actor import SYSTEM, Actor
 from .errors import InvalidData, NotFound, PermissionDenied, TaskNotReady
-from .models import OutboxJob
+from .models import HumanTask, OutboxJob
 from .runtime import Command, advance, find_task, load, running, save
 
 
@@ -36,6 +36,13 @@ class OperatorContext:
     element_id: str
     attempt: int
     now: datetime
+    effects: dict[str, Any] = field(default_factory=dict)
+
+    def set_business_key(self, key: str) -> None:
+        """Give the case its official key (e.g. the case number) when the job's result is applied."""
+        if not key or len(key) > 200:
+            raise ValueError("a business key of 1 to 200 characters is required")
+        self.effects["business_key"] = key
 
 
 Operator = Callable[[dict[str, Any], OperatorContext], Any]
@@ -96,10 +103,11 @@ def run_job(session: Session, job_id: str, now: datetime | None = None) -> str:
         result = registered.func(dict(job.params), context)
     except Exception as exc:
         raise JobFailed(f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}") from exc
-    return _resume(session, job, result, SYSTEM, now, "service_task_completed")
+    return _resume(session, job, result, SYSTEM, now, "service_task_completed", context.effects)
 
 
-def _resume(session: Session, job: OutboxJob, result: Any, actor: Actor, now: datetime, action: str) -> str:
+def _resume(session: Session, job: OutboxJob, result: Any, actor: Actor, now: datetime, action: str,
+            effects: dict[str, Any] | None = None) -> str:
     cmd = Command(session, actor, now=now)
     loaded = load(cmd, job.instance_id)
     session.refresh(job)
@@ -109,6 +117,14 @@ def _resume(session: Session, job: OutboxJob, result: Any, actor: Actor, now: da
     if task is None or not task.has_state(TaskState.READY):
         job.status, job.finished_at = "done", now
         return "skipped"
+    business_key = (effects or {}).get("business_key")
+    if business_key and business_key != loaded.row.business_key:
+        loaded.row.business_key = business_key
+        for task_id in loaded.row.ready_task_ids or []:
+            human = session.get(HumanTask, task_id)
+            if human is not None:
+                human.business_key = business_key
+        cmd.record(loaded, "business_key_set", {"to": business_key, "job": job.id})
     with running(cmd, loaded):
         task.data[task.task_spec.result_variable] = result
         task.complete()

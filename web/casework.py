@@ -272,16 +272,22 @@ def _specs(form_key: str | None) -> dict[str, FieldSpec]:
 
 
 def case_facts(events: Iterable[AuditEvent]) -> list[Fact]:
-    """The case's key facts: the latest value of every field entered so far, labelled by its form."""
+    """The case's key facts: the latest value of every form field entered so far, labelled by its form.
+
+    Only fields a form describes are shown: process data without a form (start parameters,
+    rule snapshots) has no label an officer would understand and stays in the audit trail.
+    """
     facts: dict[str, Fact] = {}
     for ev in events:
-        if ev.action not in ("instance_started", "task_completed"):
+        if ev.action != "task_completed":
             continue
         payload = (ev.data or {}).get("data") or {}
         specs = _specs((ev.data or {}).get("form_key"))
         for name, value in payload.items():
             spec = specs.get(name)
-            facts[name] = Fact(spec.label if spec else name, value, name, format_value(spec, value))
+            nested = isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value))
+            if spec is not None and not nested:
+                facts[name] = Fact(spec.label, value, name, format_value(spec, value))
     return list(facts.values())
 
 

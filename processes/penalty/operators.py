@@ -74,6 +74,7 @@ def _as_of(params: dict[str, Any]) -> date:
 def allocate_number(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     case = _case(ctx, params)
     number = allocate_case_number(ctx.session, case, load_rules(), int(params["year"]))
+    ctx.set_business_key(number)
     return {"case_number": number, "year": case.number_year, "seq": case.number_seq}
 
 

@@ -49,6 +49,7 @@ def test_an_ordinary_case_runs_from_lead_to_archive(world: PenaltyWorld) -> None
     case = world.case(case_id)
     assert world.instance(case_id).status == "completed"
     assert case.status == "closed" and case.case_number == "宝卫医罚〔2025〕1号"
+    assert world.instance(case_id).business_key == case.case_number  # the inbox shows the case number
     assert case.execution_status == "paid" and case.paid_fen == 500_000
 
     with world.factory() as session:
