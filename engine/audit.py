@@ -45,28 +45,43 @@ def instance_chain(instance_id: str) -> str:
     return f"instance:{instance_id}"
 
 
+def instance_event(instance: ProcessInstance, actor: str, action: str, *, task_id: str | None = None,
+                   task_name: str | None = None, data: Any = None, now: datetime | None = None) -> dict[str, Any]:
+    """The next event of the instance's chain as a row (column -> value); advances the chain head.
+
+    The instance row's version check serializes appends, so the caller writes the row with the
+    instance update of the same command (``engine.hotwrite``) or through the ORM (``append``).
+    """
+    created_at = (now or utcnow()).astimezone(UTC)  # hashed exactly as the column gives it back
+    payload = _normalize(data if data is not None else {})
+    chain_key, seq, prev = instance_chain(instance.id), instance.audit_seq + 1, instance.audit_head or GENESIS
+    digest = compute_hash(prev, chain_key, seq, instance.id, actor, action, task_id, task_name, payload, created_at)
+    instance.audit_seq, instance.audit_head = seq, digest
+    return {"chain_key": chain_key, "seq": seq, "instance_id": instance.id, "actor": actor, "action": action,
+            "task_id": task_id, "task_name": task_name, "data": payload, "created_at": created_at,
+            "prev_hash": prev, "hash": digest}
+
+
 def append(session: Session, actor: str, action: str, *, instance: ProcessInstance | None = None,
            task_id: str | None = None, task_name: str | None = None, data: Any = None,
            now: datetime | None = None) -> AuditEvent:
     """Append one event to the instance's chain (or the system chain). Caller commits."""
+    if instance is not None:
+        event = AuditEvent(**instance_event(instance, actor, action, task_id=task_id, task_name=task_name,
+                                            data=data, now=now))
+        session.add(event)
+        return event
     # Hashed exactly as the column gives it back: UTC (a +08:00 time would hash differently).
     created_at = (now or utcnow()).astimezone(UTC)
     payload = _normalize(data if data is not None else {})
-    if instance is not None:
-        chain_key, seq, prev = instance_chain(instance.id), instance.audit_seq + 1, instance.audit_head or GENESIS
-    else:
-        head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True) or _new_system_chain(session)
-        chain_key, seq, prev = SYSTEM_CHAIN, head.seq + 1, head.head_hash
-    digest = compute_hash(prev, chain_key, seq, instance.id if instance else None, actor, action,
-                          task_id, task_name, payload, created_at)
-    event = AuditEvent(chain_key=chain_key, seq=seq, instance_id=instance.id if instance else None,
-                       actor=actor, action=action, task_id=task_id, task_name=task_name, data=payload,
-                       created_at=created_at, prev_hash=prev, hash=digest)
+    head = session.get(AuditChain, SYSTEM_CHAIN, with_for_update=True) or _new_system_chain(session)
+    seq, prev = head.seq + 1, head.head_hash
+    digest = compute_hash(prev, SYSTEM_CHAIN, seq, None, actor, action, task_id, task_name, payload, created_at)
+    event = AuditEvent(chain_key=SYSTEM_CHAIN, seq=seq, instance_id=None, actor=actor, action=action,
+                       task_id=task_id, task_name=task_name, data=payload, created_at=created_at,
+                       prev_hash=prev, hash=digest)
     session.add(event)
-    if instance is not None:
-        instance.audit_seq, instance.audit_head = seq, digest
-    else:
-        head.seq, head.head_hash = seq, digest
+    head.seq, head.head_hash = seq, digest
     return event
 
 

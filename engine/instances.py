@@ -12,6 +12,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import permissions
@@ -111,12 +112,16 @@ def start(session: Session, process_key: str, actor: Actor, data: Mapping[str, A
                             entity_id=entity_id, entity_name=entity_name, now=now)
 
 
-def get_ready_task(session: Session, task_id: str) -> HumanTask:
+def _task_id(task_id: str) -> str:
     try:
         UUID(str(task_id))
     except ValueError as exc:
         raise UnknownTask(f"no task {task_id!r}", task_id=str(task_id)) from exc
-    task = session.get(HumanTask, str(task_id), populate_existing=True)
+    return str(task_id)
+
+
+def get_ready_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, _task_id(task_id), populate_existing=True)
     if task is None:
         raise UnknownTask(f"no task {task_id}", task_id=str(task_id))
     if task.status != "ready":
@@ -124,20 +129,34 @@ def get_ready_task(session: Session, task_id: str) -> HumanTask:
     return task
 
 
+# One statement reads the task and its instance (the instance locked on PostgreSQL): the two
+# look-ups were a third of a completion's cost when made one after the other.
+_TASK_AND_INSTANCE = (select(HumanTask, ProcessInstance)
+                      .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                      .where(HumanTask.id == bindparam("task_id"))
+                      .execution_options(populate_existing=True))
+_TASK_AND_INSTANCE_FOR_UPDATE = _TASK_AND_INSTANCE.with_for_update(of=ProcessInstance)
+
+
 def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[str, Any] | None = None,
                   *, now: datetime | None = None) -> ProcessInstance:
     """Complete a ready user task with the submitted data and run the case until it waits."""
     payload = _check_data(data)
-    human = get_ready_task(session, task_id)
+    postgres = is_postgres(session)
+    found = session.execute(_TASK_AND_INSTANCE_FOR_UPDATE if postgres else _TASK_AND_INSTANCE,
+                            {"task_id": _task_id(task_id)}).one_or_none()
+    if found is None:
+        raise UnknownTask(f"no task {task_id}", task_id=str(task_id))
+    human, instance = found
+    if postgres:
+        session.refresh(human)  # re-read after the row lock: the winner may have just committed
+    if human.status != "ready":
+        raise TaskNotReady(f"task {human.title} is already {human.status}", task_id=human.id, status=human.status)
     if not permissions.can_complete(actor, human):
         raise PermissionDenied("this task is not assigned to you or claimable by your roles in your units",
                                task_id=human.id)
     cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
-    loaded = load(cmd, human.instance_id)
-    if is_postgres(session):
-        session.refresh(human)  # re-read after the row lock: the winner may have just committed
-    if human.status != "ready":  # someone completed it while we waited for the lock
-        raise TaskNotReady(f"task {human.title} was just {human.status} by someone else", task_id=human.id)
+    loaded = load(cmd, human.instance_id, instance)
     task = find_task(loaded.workflow, human.id)
     if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTask):
         raise TaskNotReady(f"task {human.title} is no longer waiting", task_id=human.id)

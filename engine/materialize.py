@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -35,13 +36,14 @@ FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 def all_tasks(loaded: Loaded, state: int) -> list[Task]:
     """Tasks in ``state`` in the workflow and its subprocesses, each once.
 
-    SpiffWorkflow's iterator already descends into running subprocesses; the explicit walk
-    over ``subprocesses`` catches the ones it does not, and the id map drops the overlap.
+    Reads each workflow's task map rather than walking the tree with SpiffWorkflow's
+    iterator: the same tasks, without the per-node look-ups that made the walks a tenth of a
+    completion's cost.
     """
     workflow = loaded.workflow
-    found = {t.id: t for t in workflow.get_tasks(state=state)}
+    found = {t.id: t for t in workflow.tasks.values() if t.state & state}
     for sp in workflow.subprocesses.values():
-        found.update((t.id, t) for t in sp.get_tasks(state=state))
+        found.update((t.id, t) for t in sp.tasks.values() if t.state & state)
     return list(found.values())
 
 
@@ -80,7 +82,8 @@ def _evaluate(task: Task, expression: str) -> Any:
     return task.workflow.script_engine.evaluate(task, expression)
 
 
-def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> HumanTask:
+def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> dict[str, Any]:
+    """The human-task row (column -> value) of a user task that just became ready."""
     from .scripting import load_calendar
 
     spec = task.task_spec
@@ -95,17 +98,27 @@ def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> HumanTask:
         uncertain = any(not calendar.knows_year(y) for y in years)
     instructions = (getattr(spec, "extensions", None) or {}).get("instructionsForEndUser") or spec.documentation
     lane = effective_lane(task)
-    return HumanTask(
-        id=str(task.id), instance_id=row.id, process_key=row.process_key, task_name=spec.bpmn_id,
-        title=spec.bpmn_name or spec.bpmn_id, lane=lane, candidate_role=props.get("candidateRole") or lane,
-        unit_id=row.unit_id, assignee=str(assignee) if assignee else None, form_key=props.get("formKey"),
-        instructions=instructions, business_key=row.business_key, entity_id=row.entity_id,
-        entity_name=row.entity_name, status="ready", created_at=cmd.now, due_at=due_at,
-        due_sort=due_at or FAR_FUTURE, due_uncertain=uncertain)
+    return {
+        "id": str(task.id), "instance_id": row.id, "process_key": row.process_key, "task_name": spec.bpmn_id,
+        "title": spec.bpmn_name or spec.bpmn_id, "lane": lane, "candidate_role": props.get("candidateRole") or lane,
+        "unit_id": row.unit_id, "assignee": str(assignee) if assignee else None, "form_key": props.get("formKey"),
+        "instructions": instructions, "business_key": row.business_key, "entity_id": row.entity_id,
+        "entity_name": row.entity_name, "status": "ready", "created_at": cmd.now, "due_at": due_at,
+        "due_sort": due_at or FAR_FUTURE, "due_uncertain": uncertain, "completed_by": None, "completed_at": None}
 
 
-def sync_human_tasks(cmd: Command, loaded: Loaded) -> None:
+@dataclass
+class HumanTaskChanges:
+    """What a command did to the instance's human tasks: rows that left ``ready``, rows to insert."""
+
+    finished: list[HumanTask] = field(default_factory=list)
+    new: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sync_human_tasks(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
+    """Diff the ready user tasks against the stored rows; the caller writes the changes."""
     session = cmd.session
+    changes = HumanTaskChanges()
     ready = {str(t.id): t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, UserTask)}
     known = list(loaded.row.ready_task_ids or [])
     existing = {task_id: row for task_id in known if (row := session.get(HumanTask, task_id)) is not None}
@@ -116,11 +129,11 @@ def sync_human_tasks(cmd: Command, loaded: Loaded) -> None:
             row.status, row.completed_by, row.completed_at = "completed", cmd.actor.user_id, cmd.now
         else:
             row.status, row.completed_at = "cancelled", cmd.now
-    for task_id, task in ready.items():
-        if task_id not in existing:
-            session.add(_new_human_task(cmd, loaded, task))
+        changes.finished.append(row)
+    changes.new = [_new_human_task(cmd, loaded, task) for task_id, task in ready.items() if task_id not in existing]
     if sorted(ready) != sorted(known):
         loaded.row.ready_task_ids = sorted(ready)
+    return changes
 
 
 def _waiting_events(loaded: Loaded) -> list[Task]:
@@ -239,13 +252,15 @@ def clear_instance_rows(cmd: Command, instance_id: str) -> None:
     row.timer_count = row.subscription_count = 0
 
 
-def sync_query_tables(cmd: Command, loaded: Loaded) -> None:
-    sync_human_tasks(cmd, loaded)
+def sync_query_tables(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
+    """Bring timers, subscriptions and jobs up to date (ORM); return the human-task changes to write."""
+    changes = sync_human_tasks(cmd, loaded)
     if loaded.row.status != "running" or loaded.workflow.is_completed():
         if not loaded.new:
             clear_instance_rows(cmd, loaded.row.id)
-        return
+        return changes
     sync_timers(cmd, loaded)
     sync_subscriptions(cmd, loaded)
     sync_outbox(cmd, loaded)
+    return changes
 

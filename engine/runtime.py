@@ -10,6 +10,7 @@ leaves the session clean.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,16 +20,17 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
-from sqlalchemy import event, select
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock
+from . import audit, clock, hotwrite
 from .actor import Actor
 from .definitions import load_spec, spec_by_id
 from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, UnknownInstance, WorkflowFailed
-from .models import ProcessDefinition, ProcessInstance
+from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from .scripting import make_script_engine, work_calendar
 from .state import SERIALIZER_VERSION, WORKFLOW_CACHE, dump_state, load_state, prune_history
 
@@ -74,14 +76,19 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def load(cmd: Command, instance_id: str) -> Loaded:
-    """Load (and lock) an instance once per command."""
+_LOAD = select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id")).execution_options(
+    populate_existing=True)
+_LOAD_FOR_UPDATE = _LOAD.with_for_update()
+
+
+def load(cmd: Command, instance_id: str, row: ProcessInstance | None = None) -> Loaded:
+    """Load (and lock) an instance once per command; ``row`` when the caller already read it
+    (fresh, and locked on PostgreSQL) in the same transaction."""
     if instance_id in cmd.loaded:
         return cmd.loaded[instance_id]
-    query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-    if is_postgres(cmd.session):
-        query = query.with_for_update()
-    row = cmd.session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+    if row is None:
+        query = _LOAD_FOR_UPDATE if is_postgres(cmd.session) else _LOAD
+        row = cmd.session.execute(query, {"instance_id": instance_id}).scalar_one_or_none()
     if row is None:
         raise UnknownInstance(f"no process instance {instance_id}", instance_id=instance_id)
     workflow = WORKFLOW_CACHE.take(row.id, row.row_version)
@@ -164,7 +171,13 @@ def translate_error(exc: BaseException) -> EngineError:
 
 
 def save(cmd: Command) -> None:
-    """Write every instance this command touched; raise ConflictError if someone else won."""
+    """Write every instance this command touched; raise ConflictError if someone else won.
+
+    A new instance goes through the ORM (it is inserted first: the rows below refer to it). An
+    existing one takes the Core path of ``engine.hotwrite``: instance UPDATE with the version
+    check, human-task and audit rows as plain statements. What else the command changed through
+    the ORM (timers, subscriptions, jobs, operator effects) is flushed at the end.
+    """
     from .materialize import sync_query_tables
 
     session = cmd.session
@@ -175,26 +188,39 @@ def save(cmd: Command) -> None:
             session.add(row)
             flush(session)  # the rows below refer to it
         with running(cmd, loaded), session.no_autoflush:
-            sync_query_tables(cmd, loaded)
+            human = sync_query_tables(cmd, loaded)
             completed = set(row.completed_elements or [])
-            for task in workflow.get_tasks():
-                _collect_completed(task, completed)
+            _collect_completed(workflow.tasks.values(), completed)
             for sp in workflow.subprocesses.values():
-                for task in sp.get_tasks():
-                    _collect_completed(task, completed)
+                _collect_completed(sp.tasks.values(), completed)
             prune_history(workflow)
             row.state = dump_state(workflow)
-        row.serializer_version = SERIALIZER_VERSION
+        if row.serializer_version != SERIALIZER_VERSION:
+            row.serializer_version = SERIALIZER_VERSION
         if sorted(completed) != sorted(row.completed_elements or []):
             row.completed_elements = sorted(completed)
         if row.status == "running" and workflow.is_completed():
             row.status = "completed"
             row.ended_at = cmd.now
             cmd.record(loaded, "instance_completed")
-        for action, data, task_id, task_name in loaded.audit:
-            audit.append(session, cmd.actor.user_id, action, instance=row, task_id=task_id,
-                         task_name=task_name, data=data, now=cmd.now)
+        events = [audit.instance_event(row, cmd.actor.user_id, action, task_id=task_id, task_name=task_name,
+                                       data=data, now=cmd.now)
+                  for action, data, task_id, task_name in loaded.audit]
         loaded.audit.clear()
+        if loaded.new:
+            session.add_all(HumanTask(**values) for values in human.new)
+            session.add_all(AuditEvent(**values) for values in events)
+            continue
+        try:
+            hotwrite.update_instance(session, row)
+            hotwrite.finish_human_tasks(session, human.finished)
+            hotwrite.insert_rows(session, hotwrite.HUMAN, human.new)
+            hotwrite.insert_rows(session, hotwrite.AUDIT, events)
+        except (IntegrityError, OperationalError) as exc:
+            conflict = _as_conflict(exc)
+            if conflict is None:
+                raise
+            raise conflict from exc
     flush(session)
     pending = session.info.setdefault(CACHE_PUTS_KEY, [])
     for loaded in cmd.loaded.values():
@@ -204,12 +230,12 @@ def save(cmd: Command) -> None:
         session.info.setdefault(NEW_JOBS_KEY, []).extend(cmd.new_jobs)
 
 
-def _collect_completed(task: Any, into: set[str]) -> None:
-    from SpiffWorkflow.util.task import TaskState
-
-    bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-    if bpmn_id and task.has_state(TaskState.COMPLETED):
-        into.add(bpmn_id)
+def _collect_completed(tasks: Iterable[Task], into: set[str]) -> None:
+    for task in tasks:
+        if task.state == TaskState.COMPLETED:
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if bpmn_id:
+                into.add(bpmn_id)
 
 
 def _as_conflict(exc: BaseException) -> ConflictError | None:

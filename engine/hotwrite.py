@@ -1,0 +1,149 @@
+"""Core-level writes for the rows every command on an existing instance touches.
+
+Why: a completion writes the instance row (state, version, chain head), one or two human-task
+rows and one or two audit events. Through the ORM unit of work those statements cost about
+0.9 ms of a 2.5 ms completion (``bench.engine``, SQLite); as plain Core statements they cost
+a fraction of that. The ORM objects the command holds are kept in step (their new values are
+marked committed), so a caller reading them after the command sees what was written, and the
+session's final flush has nothing left to do for them. Everything rarer (new instances,
+timers, subscriptions, outbox jobs, rows changed by operators) still goes through the ORM.
+
+The instance UPDATE carries the optimistic version check the ORM's ``version_id_col`` did:
+``WHERE id = ? AND row_version = ?``; no row updated means someone else committed first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import JSON, Dialect, Table, inspect
+from sqlalchemy.orm import Session
+
+from .errors import ConflictError
+from .models import AuditEvent, HumanTask, ProcessInstance
+
+INSTANCE: Table = ProcessInstance.__table__  # type: ignore[assignment]
+HUMAN: Table = HumanTask.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+
+def mark_clean(obj: Any) -> None:
+    """Tell the ORM that ``obj``'s current values are what the database holds.
+
+    SQLAlchemy's own post-flush step (``InstanceState._commit_all``); there is no public
+    equivalent that also drops the object from the session's modified set.
+    """
+    state = inspect(obj)
+    state._commit_all(state.dict, state.session.identity_map if state.session is not None else None)
+
+
+def changed_columns(obj: Any) -> dict[str, Any]:
+    """Column values changed on a persistent ORM object since it was loaded (all of them, so
+    that marking the object clean afterwards loses nothing another step changed)."""
+    state = inspect(obj)
+    columns = state.mapper.columns
+    return {key: state.dict[key] for key in state.committed_state if key in columns and key in state.dict}
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """SQL text in the driver's own parameter style, with the column types' bind processors.
+
+    Why not a Core statement: SQLAlchemy spends ~0.1 ms per execution building and cache-keying
+    a fresh statement (~0.05 ms for a prebuilt one) against ~0.01 ms for the driver itself; a
+    completion runs four of these. Values are converted exactly as Core would convert them
+    (each column type's public ``bind_processor``), so rows read back identically.
+    """
+
+    sql: str
+    processors: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {name: (fn(values[name]) if fn is not None else values[name]) for name, fn in self.processors}
+
+
+def _placeholder(dialect: Dialect, name: str) -> str:
+    return f":{name}" if dialect.name == "sqlite" else f"%({name})s"
+
+
+def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's own conversion; JSON is serialized here on every dialect (psycopg
+    would otherwise adapt a Python list as an array: SQLAlchemy leaves JSON to a cast it
+    renders into its own statements)."""
+    if name not in table.c:
+        return None
+    column_type = table.c[name].type
+    if isinstance(column_type, JSON):
+        serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
+        none_as_null = column_type.none_as_null
+        return lambda value: None if value is None and none_as_null else serializer(value)
+    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
+    return processor
+
+
+@lru_cache(maxsize=256)
+def _update(table: Table, keys: tuple[str, ...], versioned: bool, dialect: Dialect) -> _Statement:
+    quote = dialect.identifier_preparer.quote
+    sets = [f"{quote(k)} = {_placeholder(dialect, k)}" for k in keys]
+    where = f"{quote('id')} = {_placeholder(dialect, '_id')}"
+    if versioned:
+        sets.append(f"{quote('row_version')} = {quote('row_version')} + 1")
+        where += f" AND {quote('row_version')} = {_placeholder(dialect, '_version')}"
+    # Identifiers come from the table metadata, values only ever travel as parameters.
+    sql = f"UPDATE {quote(table.name)} SET {', '.join(sets)} WHERE {where}"  # noqa: S608
+    names = (*keys, "_id", "_version") if versioned else (*keys, "_id")
+    return _Statement(sql, tuple((n, _processor(table, n, dialect)) for n in names))
+
+
+@lru_cache(maxsize=64)
+def _insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Statement:
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(k) for k in keys)
+    values = ", ".join(_placeholder(dialect, k) for k in keys)
+    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({values})"  # noqa: S608 (identifiers from metadata)
+    return _Statement(sql, tuple((k, _processor(table, k, dialect)) for k in keys))
+
+
+def _dialect(session: Session) -> Dialect:
+    return session.get_bind().dialect
+
+
+def update_instance(session: Session, row: ProcessInstance) -> None:
+    """Write the instance's changed columns with the version check; raise ConflictError if it lost."""
+    values = changed_columns(row)
+    values.pop("row_version", None)
+    version = row.row_version
+    stmt = _update(INSTANCE, tuple(sorted(values)), True, _dialect(session))
+    result = session.connection().exec_driver_sql(stmt.sql, stmt.params({**values, "_id": row.id,
+                                                                          "_version": version}))
+    if result.rowcount != 1:
+        raise ConflictError("this case was changed by someone else at the same time; reload and retry")
+    row.row_version = version + 1
+    mark_clean(row)
+
+
+def finish_human_tasks(session: Session, rows: Sequence[HumanTask]) -> None:
+    """Write the changed columns of human tasks that left the ready state."""
+    conn = session.connection()
+    for human in rows:
+        values = changed_columns(human)
+        if values:
+            stmt = _update(HUMAN, tuple(sorted(values)), False, _dialect(session))
+            conn.exec_driver_sql(stmt.sql, stmt.params({**values, "_id": human.id}))
+        mark_clean(human)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert complete rows (every column but an autoincrement key), all with the same columns."""
+    if not rows:
+        return
+    stmt = _insert(table, tuple(sorted(rows[0])), _dialect(session))
+    conn = session.connection()
+    if len(rows) == 1:
+        conn.exec_driver_sql(stmt.sql, stmt.params(rows[0]))
+    else:
+        conn.exec_driver_sql(stmt.sql, [stmt.params(r) for r in rows])
