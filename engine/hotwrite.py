@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Dialect, Table, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .errors import ConflictError
 from .models import AuditEvent, HumanTask, ProcessInstance
@@ -81,7 +81,9 @@ def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
         serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
         none_as_null = column_type.none_as_null
         return lambda value: None if value is None and none_as_null else serializer(value)
-    processor: Callable[[Any], Any] | None = column_type.bind_processor(dialect)
+    # The dialect's implementation, as SQLAlchemy itself resolves it: SQLite's DATETIME writes
+    # its fixed text format, which the stored rows' ordering relies on.
+    processor: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
     return processor
 
 
@@ -124,6 +126,20 @@ def update_instance(session: Session, row: ProcessInstance) -> None:
         raise ConflictError("this case was changed by someone else at the same time; reload and retry")
     row.row_version = version + 1
     mark_clean(row)
+
+
+def insert_instance(session: Session, row: ProcessInstance) -> None:
+    """Insert a new instance with every column set, then attach it to the session as loaded.
+
+    ``make_transient_to_detached`` + ``add`` is SQLAlchemy's public way to say "this object
+    already exists in the database"; the session will not insert it again.
+    """
+    state = inspect(row)
+    values = {column.key: state.dict[column.key] for column in INSTANCE.columns}  # KeyError: a column left unset
+    stmt = _insert(INSTANCE, tuple(sorted(values)), _dialect(session))
+    session.connection().exec_driver_sql(stmt.sql, stmt.params(values))
+    make_transient_to_detached(row)
+    session.add(row)
 
 
 def finish_human_tasks(session: Session, rows: Sequence[HumanTask]) -> None:

@@ -59,7 +59,8 @@ def create_in_command(cmd: Command, definition: ProcessDefinition, payload: dict
         id=str(uuid.uuid4()), definition_id=definition.id, process_key=definition.process_key,
         business_key=business_key, unit_id=unit_id, entity_id=entity_id, entity_name=entity_name,
         status="running", state=b"", serializer_version=SERIALIZER_VERSION, started_by=cmd.actor.user_id,
-        started_at=cmd.now, updated_at=cmd.now, completed_elements=[], audit_seq=0, audit_head="", row_version=1)
+        started_at=cmd.now, updated_at=cmd.now, ended_at=None, cancel_reason=None, completed_elements=[],
+        ready_task_ids=[], timer_count=0, subscription_count=0, audit_seq=0, audit_head="", row_version=1)
     loaded = Loaded(row, workflow, new=True)
     cmd.loaded[row.id] = loaded
     workflow.task_tree.data.update(payload)

@@ -30,7 +30,7 @@ from . import audit, clock, hotwrite
 from .actor import Actor
 from .definitions import load_spec, spec_by_id
 from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, UnknownInstance, WorkflowFailed
-from .models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
+from .models import ProcessDefinition, ProcessInstance
 from .scripting import make_script_engine, work_calendar
 from .state import SERIALIZER_VERSION, WORKFLOW_CACHE, dump_state, load_state, prune_history
 
@@ -173,10 +173,10 @@ def translate_error(exc: BaseException) -> EngineError:
 def save(cmd: Command) -> None:
     """Write every instance this command touched; raise ConflictError if someone else won.
 
-    A new instance goes through the ORM (it is inserted first: the rows below refer to it). An
-    existing one takes the Core path of ``engine.hotwrite``: instance UPDATE with the version
-    check, human-task and audit rows as plain statements. What else the command changed through
-    the ORM (timers, subscriptions, jobs, operator effects) is flushed at the end.
+    Instance, human-task and audit rows take the driver-level path of ``engine.hotwrite``: a
+    new instance is inserted whole, an existing one updated with the version check. What else
+    the command changed through the ORM (timers, subscriptions, jobs, operator effects) is
+    flushed at the end, after the instance rows it refers to exist.
     """
     from .materialize import sync_query_tables
 
@@ -184,9 +184,6 @@ def save(cmd: Command) -> None:
     for loaded in cmd.loaded.values():
         workflow, row = loaded.workflow, loaded.row
         row.updated_at = cmd.now
-        if loaded.new:
-            session.add(row)
-            flush(session)  # the rows below refer to it
         with running(cmd, loaded), session.no_autoflush:
             human = sync_query_tables(cmd, loaded)
             completed = set(row.completed_elements or [])
@@ -207,12 +204,12 @@ def save(cmd: Command) -> None:
                                        data=data, now=cmd.now)
                   for action, data, task_id, task_name in loaded.audit]
         loaded.audit.clear()
-        if loaded.new:
-            session.add_all(HumanTask(**values) for values in human.new)
-            session.add_all(AuditEvent(**values) for values in events)
-            continue
         try:
-            hotwrite.update_instance(session, row)
+            if loaded.new:
+                hotwrite.insert_instance(session, row)
+                loaded.new = False
+            else:
+                hotwrite.update_instance(session, row)
             hotwrite.finish_human_tasks(session, human.finished)
             hotwrite.insert_rows(session, hotwrite.HUMAN, human.new)
             hotwrite.insert_rows(session, hotwrite.AUDIT, events)

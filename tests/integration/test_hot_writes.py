@@ -1,0 +1,82 @@
+"""The driver-level writes of ``engine.hotwrite`` store exactly what the ORM stores.
+
+Inbox order, keyset paging and the audit chain read these columns back; a timestamp written in
+another text format (SQLite) or a list adapted as an array instead of JSON (PostgreSQL) would
+break them silently, so both databases are checked value by value against ORM-written rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import complete_task, start, verify_audit
+from engine.dbconnect import make_engine
+from engine.models import HumanTask, ProcessInstance
+from tests.engine_helpers import HEAD, OFFICER, deploy_fixture
+
+NOW = datetime(2026, 3, 2, 1, 30, 15, tzinfo=UTC)  # a Monday; microseconds zero on purpose
+
+
+def _run(session: Session) -> tuple[str, str]:
+    deploy_fixture(session, "lead")
+    instance = start(session, "case_lead", OFFICER, {"source": "complaint"}, business_key="LEAD-1", now=NOW)
+    session.commit()
+    [register] = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id))
+    done = complete_task(session, register.id, OFFICER, {"amount": 50000, "facts": "无证经营"},
+                         now=NOW + timedelta(hours=1))
+    session.commit()
+    assert done is instance and done.row_version == 2  # the caller's object follows the write
+    return instance.id, register.id
+
+
+def _check(factory: sessionmaker[Session]) -> None:
+    with factory() as session:
+        instance_id, register_id = _run(session)
+    with factory() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instance is not None
+        assert instance.row_version == 2 and instance.audit_seq == 2
+        assert instance.updated_at == NOW + timedelta(hours=1) and instance.started_at == NOW
+        assert isinstance(instance.completed_elements, list) and "register" in instance.completed_elements
+        [approve_id] = instance.ready_task_ids
+        register = session.get(HumanTask, register_id)
+        approve = session.get(HumanTask, approve_id)
+        assert register is not None and approve is not None
+        assert (register.status, register.completed_by, register.completed_at) == (
+            "completed", OFFICER.user_id, NOW + timedelta(hours=1))
+        assert approve.status == "ready" and approve.created_at == NOW + timedelta(hours=1)
+        assert approve.due_sort > approve.created_at and approve.candidate_role == "head"
+        assert verify_audit(session).ok
+        if session.get_bind().dialect.name == "sqlite":
+            # The ORM's text format for timestamps, microseconds included, so text order is time order.
+            stored = session.execute(text("SELECT created_at, due_sort FROM human_task WHERE id = :id"),
+                                     {"id": approve_id}).one()
+            assert stored[0] == "2026-03-02 02:30:15.000000"
+            assert len(stored[1]) == len("2026-03-02 02:30:15.000000")
+            kinds = session.execute(text("SELECT json_type(completed_elements), json_type(ready_task_ids) "
+                                         "FROM process_instance WHERE id = :id"), {"id": instance_id}).one()
+        else:
+            kinds = session.execute(text("SELECT json_typeof(completed_elements::json), "
+                                         "json_typeof(ready_task_ids::json) FROM process_instance WHERE id = :id"),
+                                    {"id": instance_id}).one()
+        assert tuple(kinds) == ("array", "array")
+    with factory() as session:  # the next task still completes through the same path
+        complete_task(session, approve_id, HEAD, {"approved": True}, now=NOW + timedelta(hours=2))
+        session.commit()
+
+
+def test_hot_writes_match_the_orm_on_sqlite(session_factory: sessionmaker[Session]) -> None:
+    _check(session_factory)
+
+
+@pytest.mark.postgres
+def test_hot_writes_match_the_orm_on_postgres(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        _check(sessionmaker(engine, expire_on_commit=False))
+    finally:
+        engine.dispose()
