@@ -4,7 +4,8 @@ A field deserializes to what the engine stores (JSON values: dates as ISO string
 float rounded to fen, choices as their typed value), so ``schema.load`` output goes to
 ``complete_task`` unchanged, whether it came from an HTML post (strings) or API JSON (typed).
 The metadata carries ``title``/``description`` and ``x-widget`` so the OpenAPI document and the
-HTML renderer read the same schema.
+HTML renderer read the same schema. Labels and messages are Chinese, the source text; the web shows
+them in English through its domain catalog when a person chose English (``web.i18n.domain_text``).
 """
 
 from __future__ import annotations

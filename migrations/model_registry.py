@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "engine.models",
     "signing.models",
     "processes.penalty.models",
+    "processes.penalty.rule_overrides",
     "processes.directory.models",
     "web.models",
 )

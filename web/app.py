@@ -8,7 +8,7 @@ import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, has_request_context, session
+from flask import Flask, has_request_context, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 import forms
@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
     from . import api, errors, filters, security
     from .admin import bp as admin_bp
+    from .admin_rules import bp as admin_rules_bp
     from .auth import bp as auth_bp
+    from .card_reports import bp as card_reports_bp
     from .cases import bp as cases_bp
     from .inbox import bp as inbox_bp
     from .penalty import bp as penalty_bp
@@ -55,7 +57,8 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
     security.init_security(app)
     filters.init_filters(app)
-    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, penalty_bp):
+    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_rules_bp, penalty_bp,
+                      card_reports_bp):
         app.register_blueprint(blueprint)
     api.init_api(app)
     errors.init_errors(app)
@@ -63,8 +66,15 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
 
 def select_locale() -> str:
-    """Chinese unless the user switched (Babel 4 resolves ``zh_CN`` to the ``zh_Hans_CN`` catalog)."""
+    """Chinese unless the user switched (Babel 4 resolves ``zh_CN`` to the ``zh_Hans_CN`` catalog).
+
+    An API request with no language chosen in its session (a program with a token, usually)
+    follows ``Accept-Language``; pages ignore the browser's header, so the UI is Chinese until a
+    person switches."""
     chosen = session.get("lang") if has_request_context() else None
+    if chosen not in LANGUAGES and has_request_context() and request.path.startswith("/api/"):
+        chosen = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+        chosen = "en" if chosen == "en" else None
     return chosen if chosen in LANGUAGES else "zh_CN"
 
 

@@ -33,13 +33,18 @@ def db_upgrade() -> None:
 @main.command()
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def deploy(path: Path | None) -> None:
-    """Deploy every process package (BPMN + DMN) under PATH (default: processes/)."""
-    from engine import EngineError, deploy_directory
+    """Deploy every process package (BPMN + DMN) under PATH (default: processes/).
+
+    The penalty bundle is deployed with the DMN tables administrators edited (kept in the
+    database), so a deploy of the files never silently brings the files' thresholds back.
+    """
+    from engine import EngineError
     from integrations.db import session_scope
+    from processes.penalty.dmn_overrides import deploy_processes
 
     try:
         with session_scope() as session:
-            definitions = deploy_directory(session, path or PROJECT_ROOT / "processes", SYSTEM)
+            definitions = deploy_processes(session, path or PROJECT_ROOT / "processes", SYSTEM)
             for d in definitions:
                 click.echo(f"{d.process_key} v{d.version} ({d.content_hash[:12]})")
     except EngineError as exc:
@@ -147,7 +152,7 @@ def i18n() -> None:
 
 @i18n.command("compile")
 def i18n_compile() -> None:
-    """Compile web/translations/*/LC_MESSAGES/messages.po to .mo (the .mo files are committed)."""
+    """Compile web/translations/*/LC_MESSAGES/*.po to .mo (the .mo files are committed)."""
     from web.i18n import compile_catalogs
 
     for path in compile_catalogs():

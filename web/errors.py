@@ -1,13 +1,15 @@
 """Errors as people and programs should see them.
 
 HTML pages get a short page in the UI language; ``/api/`` paths get JSON
-``{"code", "message", ...}`` with a stable ``code``. Engine errors map to HTTP statuses here,
+``{"code", "message", ...}`` with a stable ``code``; the message and field errors are in the UI
+language (Chinese domain messages pass through ``web.i18n.domain_text``). Engine errors map to HTTP statuses here,
 once: not found → 404, forbidden → 403, conflict → 409, invalid data → 422.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
@@ -19,6 +21,7 @@ from werkzeug.wrappers import Response
 from engine import ConflictError, EngineError, InvalidData, InvalidDefinition, NotFound, PermissionDenied
 
 from .extensions import dbs
+from .i18n import domain_text
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,11 @@ def wants_json() -> bool:
 
 
 def json_error(http_status: int, code: str | None = None, message: str | None = None, **extra: Any) -> Response:
-    body = {"code": code or HTTP_CODES.get(http_status, "error"), "message": message or _default_message(http_status)}
+    body = {"code": code or HTTP_CODES.get(http_status, "error"),
+            "message": domain_text(message) if message else _default_message(http_status)}
+    if isinstance(extra.get("errors"), Mapping):
+        extra["errors"] = {str(k): [domain_text(m) for m in (v if isinstance(v, list | tuple) else [v])]
+                           for k, v in extra["errors"].items()}
     body.update({k: v for k, v in extra.items() if v is not None and k not in ("code", "message")})
     response = jsonify(body)
     response.status_code = http_status
@@ -82,7 +89,7 @@ def init_errors(app: Flask) -> None:
             details = {k: v for k, v in exc.details.items() if k in ("field", "task_id", "status")}
             return json_error(status, exc.code, exc.message if status != 404 else _default_message(404),
                               **details)
-        return error_page(status, exc.message if status in (409, 422) else None)
+        return error_page(status, domain_text(exc.message) if status in (409, 422) else None)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:

@@ -14,6 +14,7 @@ from processes.directory.models import ENTITY_CATEGORIES, LEVELS, ROLES
 
 from .casework import ACTIONS
 from .config import LANGUAGES
+from .i18n import domain_text
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 START_ROLES = frozenset({"officer", "head", "complaint_clerk"})
@@ -45,10 +46,11 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(filesize)
     app.add_template_filter(pretty)
-    app.add_template_filter(lambda r: ROLES.get(r, r), "role_label")
-    app.add_template_filter(lambda a: ACTIONS.get(a, a), "action_label")
-    app.add_template_filter(lambda c: ENTITY_CATEGORIES.get(c, c), "category_label")
-    app.add_template_filter(lambda lv: LEVELS.get(lv, lv), "level_label")
+    app.add_template_filter(domain_text, "dt")  # Chinese domain text in the UI language (web.i18n)
+    app.add_template_filter(lambda r: domain_text(ROLES.get(r, r)), "role_label")
+    app.add_template_filter(lambda a: domain_text(ACTIONS.get(a, a)), "action_label")
+    app.add_template_filter(lambda c: domain_text(ENTITY_CATEGORIES.get(c, c)), "category_label")
+    app.add_template_filter(lambda lv: domain_text(LEVELS.get(lv, lv)), "level_label")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

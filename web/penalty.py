@@ -4,7 +4,8 @@ requests, new leads and on-the-spot decisions, and the case-card export.
 
 Task forms whose key starts with ``penalty.`` are submitted through ``processes.penalty.submit_task``
 (schema, legal checks, engine, register in one call); a refusal is a ``ValidationError`` with
-Chinese messages per field, the transaction is rolled back and the form comes back (422).
+Chinese messages per field, the transaction is rolled back and the form comes back (422). The
+messages stay Chinese here; pages and the API show them in the UI language (``web.i18n.domain_text``).
 Evidence files are kept in the upload store (so a correction need not upload again) and stored
 as penalty blobs (same SHA-256) right before the submission that references them.
 The signing passphrase (``SECRET_FIELDS``) is never echoed, logged, stored or put in task data.
@@ -18,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -38,6 +40,7 @@ from processes.penalty.models import Blob, CaseDocument, CaseRecord, DeadlineNot
 
 from .casework import upload_store, visible_instance
 from .extensions import dbs
+from .i18n import domain_text
 from .security import current_actor, require_roles
 
 bp = Blueprint("penalty", __name__)
@@ -97,7 +100,8 @@ def store_evidence(form: RegisteredForm, data: Mapping[str, Any]) -> Errors:
                 continue
             info = store.info(sha)
             if info is None:
-                errors.setdefault(name, []).append(f"文件“{item.get('file_name') or sha[:12]}”已丢失，请重新上传")
+                errors.setdefault(name, []).append(_("The file “%(name)s” is lost; please upload it again.",
+                                                     name=item.get("file_name") or sha[:12]))
                 continue
             penalty.store_blob(dbs(), store.path(sha).read_bytes(), info.content_type)
     return errors
@@ -214,7 +218,8 @@ def penalty_body(view: PenaltyView) -> dict[str, Any]:
     c = view.case
     return {
         "case_id": c.id, "case_number": c.case_number, "procedure": c.procedure, "status": c.status,
-        "status_label": view.status_label, "filed_on": _iso(c.filed_on), "decision_due": _iso(c.decision_due),
+        "status_label": domain_text(view.status_label), "filed_on": _iso(c.filed_on),
+        "decision_due": _iso(c.decision_due),
         "extensions": c.extensions or [], "decided_on": _iso(c.decided_on), "payment_due": _iso(c.payment_due),
         "reminders": [{"kind": r.kind, "role": r.role, "message": r.message, "due": _iso(r.due)}
                       for r in view.reminders],
@@ -233,7 +238,7 @@ def _iso(value: date | None) -> str | None:
 def visible_case(actor: Actor, case_id: str) -> PenaltyCase:
     case = dbs().get(PenaltyCase, str(case_id))
     if case is None:
-        raise NotFound("没有找到该案件", case_id=str(case_id))
+        raise NotFound("no such penalty case", case_id=str(case_id))
     visible_instance(actor, case.instance_id)
     return case
 
@@ -282,6 +287,11 @@ def export_cards(cards: list[dict[str, Any]], fmt: str, stem: str) -> Response:
     return send_file(BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=f"{stem}.{fmt}")
 
 
+def joined_messages(exc: ValidationError) -> str:
+    """A service's refusal as one flash line, in the UI language."""
+    return _("; ").join(domain_text(m) for ms in _flatten(exc.messages).values() for m in ms)
+
+
 def _back(case: PenaltyCase) -> Response:
     return redirect(url_for("cases.show", instance_id=case.instance_id))
 
@@ -297,11 +307,11 @@ def recusal(case_id: str) -> Response:
                                   applicant=(request.form.get("applicant", "") or "当事人")[:100])
     except ValidationError as exc:
         dbs().rollback()
-        flash("；".join(m for ms in _flatten(exc.messages).values() for m in ms), "error")
+        flash(joined_messages(exc), "error")
         return _back(case)
     dbs().commit()
     dispatch_after_commit(dbs())
-    flash("回避申请已登记，等待负责人决定。", "success")
+    flash(_("The recusal application is recorded; the head will decide."), "success")
     return _back(case)
 
 
@@ -314,11 +324,11 @@ def extension(case_id: str) -> Response:
         penalty.request_extension(dbs(), actor, case.id, request.form.get("reason", "")[:2000])
     except ValidationError as exc:
         dbs().rollback()
-        flash("；".join(m for ms in _flatten(exc.messages).values() for m in ms), "error")
+        flash(joined_messages(exc), "error")
         return _back(case)
     dbs().commit()
     dispatch_after_commit(dbs())
-    flash("延长办案期限的申请已提交负责人审批。", "success")
+    flash(_("The request for a longer case period went to the head for approval."), "success")
     return _back(case)
 
 
@@ -338,10 +348,10 @@ def new_case() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         unit = next((u for u in units if u.id == (values["unit"] or (units[0].id if units else ""))), None)
         if unit is None or not perm.can_start(actor, unit.id):
-            errors["unit"] = "请选择本单位"
+            errors["unit"] = _("Choose one of your units.")
         entity = next((e for e in entities if e.credit_code == values["entity"]), None)
         if values["entity"] and entity is None:
-            errors["entity"] = "未找到该被监督单位，或不在您的管辖范围内"
+            errors["entity"] = _("No such supervised entity in your jurisdiction.")
         if not errors and unit is not None:
             prefill = {"entity_id": entity.credit_code, "entity_name": entity.name,
                        "credit_code": entity.credit_code} if entity else {}
@@ -351,17 +361,18 @@ def new_case() -> str | Response | tuple[str, int]:
                                           procedure=procedure, prefill=prefill)
             except ValidationError as exc:
                 dbs().rollback()
-                errors["_"] = "；".join(m for ms in _flatten(exc.messages).values() for m in ms)
+                errors["_"] = joined_messages(exc)
             else:
                 dbs().commit()
                 dispatch_after_commit(dbs())
                 task = dbs().scalar(select(HumanTask).where(HumanTask.instance_id == case.instance_id,
                                                             HumanTask.status == "ready"))
-                flash("案源已登记，请填写登记表。" if procedure == "ordinary" else "请填写当场处罚决定。", "success")
+                flash(_("The lead is registered; please fill in the lead form.") if procedure == "ordinary"
+                      else _("Please fill in the on-the-spot penalty decision."), "success")
                 if task is not None:
                     return redirect(url_for("tasks.show", task_id=task.id))
                 return redirect(url_for("cases.show", instance_id=case.instance_id))
-    title = "新建案源" if procedure == "ordinary" else "当场处罚（简易程序）"
+    title = _("New lead") if procedure == "ordinary" else _("On-the-spot penalty (summary procedure)")
     return render_template("penalty_new.html", title=title, procedure=procedure, units=units, entities=entities,
                            values=values, errors=errors), 422 if errors else 200
 
@@ -370,25 +381,29 @@ def new_case() -> str | Response | tuple[str, int]:
 @login_required
 @require_roles("head", "legal_reviewer", "officer")
 def casecards() -> str | Response | tuple[str, int]:
-    """一案一卡: the cards of the cases decided in a date range, as CSV or XLSX."""
+    """一案一卡: the cards of the cases decided, served (first report) or closed (second report) in a
+    date range, as CSV or XLSX; the report deadlines are at ``card_reports.due``."""
     actor = current_actor()
     error = ""
     date_from = request.args.get("from", "")
     date_to = request.args.get("to", "")
     fmt = request.args.get("format", "")
+    selection = request.args.get("report", "decided")
+    if selection not in penalty.CARD_SELECTIONS:
+        error, fmt = _("Choose which cases to export."), ""
     if fmt:
         try:
             start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
         except ValueError:
-            error = "请按 YYYY-MM-DD 填写起止日期"
+            error = _("Enter both dates as YYYY-MM-DD.")
         else:
             if end < start:
-                error = "截止日期不能早于起始日期"
+                error = _("The end date cannot be before the start date.")
             elif fmt not in ("csv", "xlsx"):
-                error = "格式应为 CSV 或 XLSX"
+                error = _("The format must be CSV or XLSX.")
             else:
-                cards = penalty.case_cards(dbs(), date_from=start, date_to=end,
+                cards = penalty.case_cards(dbs(), date_from=start, date_to=end, report=selection,
                                            unit_ids=None if actor.is_admin else actor.unit_ids)
                 return export_cards(cards, fmt, f"一案一卡-{start:%Y%m%d}-{end:%Y%m%d}")
-    return render_template("casecards.html", date_from=date_from, date_to=date_to, error=error), \
-        422 if error else 200
+    return render_template("casecards.html", date_from=date_from, date_to=date_to, error=error,
+                           selection=selection, selections=penalty.CARD_SELECTIONS), 422 if error else 200

@@ -26,6 +26,7 @@ from processes.directory.services import search_entities, staff_in_units
 from . import penalty as penalty_web
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
+from .i18n import domain_text
 from .security import current_actor
 
 bp = Blueprint("tasks", __name__)
@@ -154,7 +155,7 @@ def _submit_penalty(task: HumanTask, form: RegisteredForm | None) -> Response | 
 def _done(task: HumanTask, instance: ProcessInstance) -> Response:
     dbs().commit()
     dispatch_after_commit(dbs())
-    flash(_("Task “%(title)s” completed.", title=task.title), "success")
+    flash(_("Task “%(title)s” completed.", title=domain_text(task.title)), "success")
     if instance.status == "running":
         return redirect(url_for("inbox.index"))
     return redirect(url_for("cases.show", instance_id=instance.id))

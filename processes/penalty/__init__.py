@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from . import operators as _operators  # noqa: F401 - registers the service-task operators
 from .archive import archives_for_entity
-from .casecard import case_card, case_cards, to_csv, to_xlsx
+from .casecard import CARD_SELECTIONS, case_card, case_cards, to_csv, to_xlsx
+from .checks_execution import execution_state_of, pending_arrangement
 from .documents import documents_of, pdf_rendering
 from .forms import DATA_KEYS, FORMS
+from .reporting import REPORTS, STATES, record_reports, reports_due
 from .rules import Rules, load_rules
 from .service import (
     PROCESS_KEYS,
@@ -28,8 +30,9 @@ from .service import (
 from .storage import load_blob, store_blob
 
 __all__ = [
-    "DATA_KEYS", "FORMS", "PROCESS_KEYS", "Rules", "apply_for_recusal", "archives_for_entity", "case_card",
-    "case_cards", "case_of_instance", "documents_of", "get_case", "load_blob", "load_rules", "pdf_rendering",
+    "CARD_SELECTIONS", "DATA_KEYS", "FORMS", "PROCESS_KEYS", "REPORTS", "STATES", "Rules", "apply_for_recusal",
+    "archives_for_entity", "case_card", "case_cards", "case_of_instance", "documents_of", "execution_state_of",
+    "get_case", "load_blob", "load_rules", "pdf_rendering", "pending_arrangement", "record_reports", "reports_due",
     "request_extension", "sign_deliberation", "start_case", "store_blob", "submit_task", "to_csv", "to_xlsx",
     "validate_task",
 ]

@@ -1,8 +1,8 @@
 """一案一卡: the case card of 全国卫生监督调查制度, per case and for a date range, as CSV or XLSX.
 
 The card is read from the case register only (no workflow state), so a report over a year
-of cases is one query. Rows of a range are the cases decided in it (the card is reported
-after the decision is served and again after closing).
+of cases is one query. Rows of a range are the cases decided, served (first report) or closed
+(second report) in it; the report deadlines and the record of reports made are in ``reporting``.
 """
 
 from __future__ import annotations
@@ -54,13 +54,22 @@ def case_card(case: PenaltyCase) -> dict[str, Any]:
     }
 
 
-def case_cards(session: Session, *, date_from: date, date_to: date,
-               unit_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """Cards of the cases decided from ``date_from`` to ``date_to`` (inclusive), by decision date."""
-    query = select(PenaltyCase).where(PenaltyCase.decided_on >= date_from, PenaltyCase.decided_on <= date_to)
+CARD_SELECTIONS = {"decided": "作出处罚决定", "first": "第一次报告：处罚决定已送达", "second": "第二次报告：已结案"}
+"""Which cases a range selects: by decision date, by service date (first report), by closing date."""
+
+
+def case_cards(session: Session, *, date_from: date, date_to: date, unit_ids: Iterable[str] | None = None,
+               report: str = "decided") -> list[dict[str, Any]]:
+    """Cards of the cases decided (``decided``), served (``first`` report) or closed after a decision
+    (``second`` report) from ``date_from`` to ``date_to`` (inclusive), in that date's order."""
+    column = {"decided": PenaltyCase.decided_on, "first": PenaltyCase.served_on,
+              "second": PenaltyCase.closed_on}.get(report)
+    if column is None:
+        raise ValueError(f"unknown card selection {report!r}; known: {', '.join(CARD_SELECTIONS)}")
+    query = select(PenaltyCase).where(PenaltyCase.decided_on.is_not(None), column >= date_from, column <= date_to)
     if unit_ids is not None:
         query = query.where(PenaltyCase.unit_id.in_(sorted(unit_ids)))
-    return [case_card(c) for c in session.scalars(query.order_by(PenaltyCase.decided_on, PenaltyCase.case_number))]
+    return [case_card(c) for c in session.scalars(query.order_by(column, PenaltyCase.case_number))]
 
 
 def to_csv(cards: Iterable[dict[str, Any]]) -> bytes:

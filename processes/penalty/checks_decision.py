@@ -1,15 +1,14 @@
-"""Legal checks from the prior notice to closing, and the summary procedure (see ``checks``)."""
+"""Legal checks from the prior notice to closing, and the summary procedure (see ``checks``);
+execution (payments, arrangements, appeals) is in ``checks_execution``."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from . import law
+from . import checks_execution as _checks_execution  # noqa: F401 - registers the execution handlers
+from . import law, reporting
 from .checks import (
     Result,
     Submission,
@@ -22,9 +21,8 @@ from .checks import (
     penalty_of,
     project_party,
 )
-from .execution import execution_state, fen
+from .execution import fen
 from .law import Penalty
-from .models import ExecutionEvent, PenaltyCase
 
 # -- prior notice, defence, hearing -------------------------------------------------------------
 
@@ -154,72 +152,10 @@ def service(sub: Submission) -> Result:
     def project() -> None:
         case.served_on, case.service_method, case.effective_served_on = served_on, f["method"], effective
         case.payment_due = law.payment_due(sub.calendar, sub.rules, effective)
+        case.card_first_due = reporting.first_report_due(sub.calendar, sub.rules, effective)
         case.status = "served"
         case.execution_status = "unpaid" if case.fine_fen or case.confiscation_fen else "not_applicable"
     return Result({**jsonable(f), "service_due": due.isoformat(), "late": late}, project=project)
-
-
-def _money_fen(value: Any) -> int:
-    return fen(law.money(value))
-
-
-@handles("penalty.execution", "penalty.summary_payment")
-def execution(sub: Submission) -> Result:
-    f, case = sub.form, sub.case
-    kind = f.get("kind", "payment")
-    on: date = f.get("occurred_on") or f["paid_on"]
-    if on > sub.today:
-        fail("occurred_on" if "occurred_on" in f else "paid_on", "日期不能晚于今天")
-    if kind in ("deferral", "instalments") and case.payment_due and f["until"] <= case.payment_due:
-        fail("until", f"延期或分期的截止日期应晚于原缴款期限{law.cn(case.payment_due)}")
-    event = ExecutionEvent(case_id=case.id, kind=kind, occurred_on=on, until=f.get("until"),
-                           amount_fen=_money_fen(f.get("amount")), note=f.get("note"), recorded_by=sub.actor.user_id)
-    state_data: dict[str, Any] = {}
-    if kind == "payment" and case.payment_due and case.effective_served_on:
-        events = [*_events(sub.session, case.id), event]
-        decided = Penalty.of(case.decided_penalty)
-        state = execution_state(sub.rules, decided.fine, decided.confiscation, case.payment_due,
-                                case.effective_served_on, events, on)
-        state_data = {"surcharge": float(state.surcharge), "surcharge_days": state.surcharge_days,
-                      "settled": state.settled}
-
-    def project() -> None:
-        sub.session.add(event)
-        if kind == "payment":
-            case.paid_fen = (case.paid_fen or 0) + event.amount_fen
-            if state_data:
-                case.surcharge_fen = fen(law.money(state_data["surcharge"]))
-                case.execution_status = "paid" if state_data["settled"] else "partially_paid"
-            else:
-                owed = (case.fine_fen or 0) + (case.confiscation_fen or 0)
-                case.execution_status = "paid" if case.paid_fen >= owed else "partially_paid"
-    return Result({**jsonable(f), "kind": kind, **state_data}, project=project)
-
-
-def _events(session: Session, case_id: str) -> list[ExecutionEvent]:
-    return list(session.scalars(select(ExecutionEvent).where(ExecutionEvent.case_id == case_id)
-                                .order_by(ExecutionEvent.id)))
-
-
-@handles("penalty.appeal_result")
-def appeal_result(sub: Submission) -> Result:
-    f, case = sub.form, sub.case
-    event = ExecutionEvent(case_id=case.id, kind=f"appeal_{f['result']}", occurred_on=f["concluded_on"],
-                           amount_fen=_money_fen(f.get("new_fine")), note=f.get("note"), recorded_by=sub.actor.user_id)
-
-    def project() -> None:
-        sub.session.add(event)
-        if f["result"] == "revoked":
-            case.execution_status = "revoked"
-    return Result(jsonable(f), project=project)
-
-
-def approve_arrangement(session: Session, case: PenaltyCase, approved: bool) -> None:
-    """A head approved (or refused) the latest pending deferral/instalment request."""
-    for event in reversed(_events(session, case.id)):
-        if event.kind in ("deferral", "instalments") and event.approved is None:
-            event.approved = approved
-            return
 
 
 @handles("penalty.enforcement")
@@ -269,12 +205,6 @@ def summary_decision(sub: Submission) -> Result:
         c.decided_penalty, c.fine_fen, c.status = penalty.as_data(), fen(penalty.fine), "decided"
         c.service_method = "on_spot"
         c.payment_due = law.payment_due(sub.calendar, sub.rules, f["decided_on"])
+        c.card_first_due = reporting.first_report_due(sub.calendar, sub.rules, f["decided_on"])
         c.execution_status = "unpaid" if penalty.fine else "not_applicable"
     return Result({**jsonable(f), "penalty": penalty.as_data()}, project=project)
-
-
-@handles("penalty.payment_arrangement")
-def payment_arrangement(sub: Submission) -> Result:
-    def project() -> None:
-        approve_arrangement(sub.session, sub.case, bool(sub.form["approved"]))
-    return Result(jsonable(sub.form), project=project)

@@ -2,7 +2,9 @@
 
 Every field carries ``metadata["label"]`` (what the form shows) and, for choices,
 ``metadata["choices"]`` (code -> label), so the web's generic form renderer needs no
-penalty-specific template. Error messages are Chinese because officers read them.
+penalty-specific template. Error messages are Chinese because officers read them; a person who
+switched the UI to English sees them through the English catalog keyed by this Chinese text
+(``web/translations/en/LC_MESSAGES/domain.po``; ``tests/web/test_i18n.py`` fails on a missing entry).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from .formfields import (
     text,
     user_ids,
 )
+from .instalments import instalment_plan
 from .law import PENALTY_KINDS
 from .rules import load_rules
 
@@ -319,15 +320,31 @@ class ExecutionForm(Schema):
     kind = choice("事项", EXECUTION_KINDS)
     occurred_on = day("日期")
     amount = amount("金额")
-    until = day("延期至/分期最后一期日期", required=False)
+    until = day("延期至", required=False)
+    plan = instalment_plan("分期计划（申请分期缴纳时填写）")
     note = text("说明", required=False, long=True)
 
     @validates_schema
     def _by_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if data.get("kind") == "payment" and not data.get("amount"):
             raise ValidationError({"amount": ["请填写缴款金额"]})
-        if data.get("kind") in ("deferral", "instalments") and not data.get("until"):
-            raise ValidationError({"until": ["请填写延期或分期的截止日期"]})
+        if data.get("kind") == "deferral" and not data.get("until"):
+            raise ValidationError({"until": ["请填写延期缴纳的截止日期"]})
+        if data.get("kind") == "instalments" and not data.get("plan"):
+            raise ValidationError({"plan": ["请填写分期计划：每行一期，缴款日期和金额"]})
+        if data.get("kind") != "instalments" and data.get("plan"):
+            raise ValidationError({"plan": ["只有申请分期缴纳时才填写分期计划"]})
+
+
+class ArrangementApprovalForm(Schema):
+    """The head's decision on a deferral or instalment application (Art. 66); a refusal gives reasons."""
+
+    approved = flag("批准延期/分期缴纳")
+    opinion = text("审批意见", required=False, long=True)
+
+    @validates_schema
+    def _reason(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        _require_when(data, not data.get("approved"), "opinion", "不批准时须写明理由")
 
 
 class AppealResultForm(Schema):
@@ -415,7 +432,7 @@ FORMS: dict[str, type[Schema]] = {
     "penalty.service": ServiceForm,
     "penalty.execution": ExecutionForm,
     "penalty.appeal_result": AppealResultForm,
-    "penalty.payment_arrangement": ApprovalForm,
+    "penalty.payment_arrangement": ArrangementApprovalForm,
     "penalty.enforcement": EnforcementForm,
     "penalty.closing_report": ClosingReportForm,
     "penalty.closing_approval": ApprovalForm,

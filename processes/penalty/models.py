@@ -81,6 +81,9 @@ class PenaltyCase(Base):
     execution_status: Mapped[str | None] = mapped_column(String(30))
     deliberation_record_id: Mapped[str | None] = mapped_column(String(36))
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # 一案一卡两次报告: last day of each report (set on service and on closing; see reporting.py)
+    card_first_due: Mapped[date | None] = mapped_column(Date, index=True)
+    card_second_due: Mapped[date | None] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -146,7 +149,11 @@ class CaseRecord(Base):
 
 
 class ExecutionEvent(Base):
-    """Payment, deferral/instalment, or the start/end of reconsideration or litigation."""
+    """Payment, deferral/instalment, or the start/end of reconsideration or litigation.
+
+    An instalment application keeps its plan (``[{"due_on": "2025-10-15", "amount_fen": 200000}, ...]``)
+    and the head's decision on it (``approved``, ``decided_by``, ``decided_at``, ``decision_note``).
+    """
 
     __tablename__ = "penalty_execution_event"
     __table_args__ = (Index("ix_penalty_execution_case", "case_id", "id"),)
@@ -159,8 +166,33 @@ class ExecutionEvent(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     approved: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CardReport(Base):
+    """One report of a case card (一案一卡): which report, who made it, when, and what it said.
+
+    ``card`` is the card as reported and ``card_sha256`` its hash (``reporting.card_sha256``), so a
+    later correction of the register shows as a card that differs from what was reported.
+    """
+
+    __tablename__ = "penalty_card_report"
+    __table_args__ = (Index("ix_penalty_card_report_case", "case_id", "report"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("penalty_case.id"))
+    report: Mapped[str] = mapped_column(String(10))  # first | second
+    due: Mapped[date | None] = mapped_column(Date)
+    reported_on: Mapped[date] = mapped_column(Date)
+    card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    card_sha256: Mapped[str] = mapped_column(String(64))
+    reported_by: Mapped[str] = mapped_column(String(100))
+    reported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DeadlineNotice(Base):

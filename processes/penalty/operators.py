@@ -20,13 +20,14 @@ import signing
 from engine import OperatorContext
 from engine import operator as engine_operator
 from engine.models import OutboxJob
+from engine.scripting import load_calendar
 
-from . import archive, deliberation, documents
+from . import archive, deliberation, documents, reporting
 from .execution import execution_state, fen
 from .law import Penalty
 from .models import DeadlineNotice, ExecutionEvent, PenaltyCase
 from .numbering import allocate_case_number
-from .rules import load_rules
+from .rule_overrides import rules_for_case
 from .storage import store_blob
 
 Operator = Callable[[dict[str, Any], OperatorContext], dict[str, Any]]
@@ -73,7 +74,7 @@ def _as_of(params: dict[str, Any]) -> date:
 @operator("penalty.allocate_case_number", "分配案件编号：按单位、类别、年度连续编号（立案/当场决定）")
 def allocate_number(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     case = _case(ctx, params)
-    number = allocate_case_number(ctx.session, case, load_rules(), int(params["year"]))
+    number = allocate_case_number(ctx.session, case, rules_for_case(ctx.session, case.id), int(params["year"]))
     ctx.set_business_key(number)
     return {"case_number": number, "year": case.number_year, "seq": case.number_seq}
 
@@ -121,7 +122,7 @@ def deadline_notice(params: dict[str, Any], ctx: OperatorContext) -> dict[str, A
 @operator("penalty.generate_document", "生成执法文书（PDF），按SHA-256存储")
 def generate_document(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     case = _case(ctx, params)
-    rules = load_rules()
+    rules = rules_for_case(ctx.session, case.id)
     doc_type, data = str(params["doc_type"]), dict(params.get("data") or {})
     if doc_type == "prior_notice":
         case.notified_penalty = data.get("penalty")
@@ -135,7 +136,7 @@ def generate_document(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
 @operator("penalty.prepare_deliberation_record", "统计合议意见；形成多数意见的，生成待签名的合议记录")
 def prepare_deliberation_record(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     case = _case(ctx, params)
-    rules = load_rules()
+    rules = rules_for_case(ctx.session, case.id)
     members, opinions = list(params["members"]), list(params["opinions"])
     result = deliberation.tally(members, opinions)
     answer: dict[str, Any] = {"majority": result.majority, "votes": result.counts, "conclusion": result.conclusion}
@@ -176,13 +177,13 @@ def compute_execution_state(params: dict[str, Any], ctx: OperatorContext) -> dic
     case = _case(ctx, params)
     events = list(ctx.session.scalars(select(ExecutionEvent).where(ExecutionEvent.case_id == case.id)))
     decided = Penalty.of(case.decided_penalty)
-    state = execution_state(load_rules(), decided.fine, decided.confiscation,
+    state = execution_state(rules_for_case(ctx.session, case.id), decided.fine, decided.confiscation,
                             date.fromisoformat(params["payment_due"]), date.fromisoformat(params["served_on"]),
                             events, _as_of(params))
     if state.revoked or state.settled or state.status != case.execution_status:
         case.execution_status = state.status
     case.payment_due = state.payment_due
-    case.surcharge_fen = fen(state.surcharge) if state.settled else case.surcharge_fen
+    case.surcharge_fen = fen(state.surcharge)  # so far (final once settled)
     if state.fine != decided.fine:  # changed by reconsideration or a judgment
         case.fine_fen = fen(state.fine)
     return state.as_data()
@@ -193,5 +194,8 @@ def archive_case(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]
     case = _case(ctx, params)
     row = archive.build_archive(ctx.session, case, _as_of(params), job_id=ctx.job_id)
     case.status, case.closed_on = "closed", _as_of(params)
+    if case.decided_on is not None:  # 一案一卡: the second report is due after closing
+        case.card_second_due = reporting.second_report_due(load_calendar(ctx.session),
+                                                           rules_for_case(ctx.session, case.id), case.closed_on)
     return {"sha256": row.sha256, "manifest_sha256": row.manifest_sha256, "file_name": row.file_name}
 

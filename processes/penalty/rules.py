@@ -83,6 +83,22 @@ class SummaryLimits:
 
 
 @dataclass(frozen=True)
+class Execution:
+    """Art. 66 instalments (分期缴纳): how many, and how far past the original due date the last may fall."""
+
+    max_instalments: int
+    max_instalment_span_days: int
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """一案一卡两次报告: working days to report the case card after service and after closing."""
+
+    first_report_workdays: int
+    second_report_workdays: int
+
+
+@dataclass(frozen=True)
 class Numbering:
     """Document number formats (卫生行政执法文书规范); fields: unit, category, year, n."""
 
@@ -99,6 +115,8 @@ class Rules:
     summary: SummaryLimits
     numbering: Numbering
     categories: dict[str, str]
+    execution: Execution
+    reporting: Reporting
 
     def category_char(self, category: str) -> str:
         try:
@@ -154,6 +172,9 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
     for key in (f.name for f in fields(Numbering)):
         if "{n}" not in str(numbering.get(key, "")):
             raise ValueError(f"[numbering] {key} must contain {{n}}")
+    execution = Execution(**_ints(raw.get("execution", {}), Execution, "execution"))
+    if execution.max_instalments < 2:
+        raise ValueError("[execution] max_instalments must be at least 2 (one instalment is a deferral)")
     categories = {str(k): str(v) for k, v in raw.get("categories", {}).items()}
     if not categories:
         raise ValueError("[categories] must name at least one category")
@@ -165,7 +186,8 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
         summary=SummaryLimits(_decimal(summary.get("max_fine_person"), "max_fine_person"),
                               _decimal(summary.get("max_fine_organisation"), "max_fine_organisation")),
         numbering=Numbering(**{f.name: str(numbering[f.name]) for f in fields(Numbering)}),
-        categories=categories,
+        categories=categories, execution=execution,
+        reporting=Reporting(**_ints(raw.get("reporting", {}), Reporting, "reporting")),
     )
 
 

@@ -32,7 +32,8 @@ from . import checks_decision as _checks_decision  # noqa: F401 - registers the 
 from .checks import HANDLERS, Submission
 from .forms import DATA_KEYS, FORMS
 from .models import PenaltyCase
-from .rules import Rules, load_rules
+from .rule_overrides import effective_rules, rules_for_case, snapshot_case_rules
+from .rules import Rules
 
 PROCESS_KEYS = {"ordinary": "penalty_ordinary", "summary": "penalty_summary"}
 SIGN_FORM = "penalty.deliberation_sign"
@@ -62,12 +63,13 @@ def start_case(session: Session, actor: Actor, *, unit_id: str, unit_name: str, 
     """Open a case lead (ordinary) or an on-the-spot decision (summary) in ``unit_id``.
 
     ``unit_short_name`` is the region character of the case number (宝 in 宝卫医罚〔2026〕12号).
-    The rules in force are copied into the case so it keeps them. ``prefill`` (e.g. the entity
+    The rules in force (``rules.toml`` plus administrators' overrides) are copied into the case
+    (its data and ``penalty_case_rules``) so it keeps them. ``prefill`` (e.g. the entity
     the lead came from) is shown as the first form's defaults.
     """
     if procedure not in PROCESS_KEYS:
         raise ValidationError({"procedure": ["程序类型应为一般程序或者简易程序"]})
-    rules = rules or load_rules()
+    rules = rules or effective_rules(session)
     case_id = str(uuid.uuid4())
     data = {"case_id": case_id, "unit_id": unit_id, "unit_name": unit_name, "unit_short_name": unit_short_name,
             "procedure": procedure, "prefill": dict(prefill or {}), **rules.process_data()}
@@ -81,6 +83,7 @@ def start_case(session: Session, actor: Actor, *, unit_id: str, unit_name: str, 
                        officers=[], blocked_officers=[], investigators=[], extensions=[])
     session.add(case)
     session.flush()
+    snapshot_case_rules(session, case_id, rules)
     return case
 
 
@@ -102,7 +105,8 @@ def validate_task(session: Session, task: HumanTask, actor: Actor, fields: Mappi
         raise NotFound(f"task {task.title} has no penalty form ({form_key!r})")
     form = schema().load(dict(fields))
     case = case_of_instance(session, task.instance_id)
-    sub = Submission(session, case, actor, form, rules or load_rules(), load_calendar(session), china_today(now))
+    rules = rules or rules_for_case(session, case.id)  # the rules the case started under
+    sub = Submission(session, case, actor, form, rules, load_calendar(session), china_today(now))
     return sub, HANDLERS[form_key](sub)
 
 

@@ -36,6 +36,7 @@ from web.casework import (
 )
 from web.errors import json_error
 from web.extensions import dbs
+from web.i18n import domain_text
 from web.inbox import MAX_SAVED, saved_filters
 from web.models import SavedFilter
 from web.security import current_actor, current_db_user
@@ -65,8 +66,8 @@ def task_summary(task: HumanTask, names: dict[str, str], people: dict[str, str])
     d = deadline(task.due_at, utcnow(), task.due_uncertain) if task.status == "ready" else None
     holder = task.assignee or (task.completed_by if task.status != "ready" else None)
     return {
-        "id": task.id, "instance_id": task.instance_id, "title": task.title, "task_name": task.task_name,
-        "process_key": task.process_key, "process_name": names.get(task.process_key, task.process_key),
+        "id": task.id, "instance_id": task.instance_id, "title": domain_text(task.title), "task_name": task.task_name,
+        "process_key": task.process_key, "process_name": domain_text(names.get(task.process_key, task.process_key)),
         "business_key": task.business_key, "entity_id": task.entity_id, "entity_name": task.entity_name,
         "status": task.status, "assignee": task.assignee, "assignee_name": people.get(holder or "", holder),
         "candidate_role": task.candidate_role, "form_key": task.form_key, "completed_at": task.completed_at,
@@ -76,8 +77,11 @@ def task_summary(task: HumanTask, names: dict[str, str], people: dict[str, str])
 
 
 def form_doc(form: RegisteredForm) -> dict[str, Any]:
-    return {"key": form.key, "title": form.title, "description": form.description,
-            "fields_": [spec.__dict__ for spec in describe(form.schema)]}
+    """A form's description in the UI language (the OpenAPI document keeps the Chinese source)."""
+    fields = [{**spec.__dict__, "label": domain_text(spec.label), "help": domain_text(spec.help),
+               "choices": [(value, domain_text(label)) for value, label in spec.choices]}
+              for spec in describe(form.schema)]
+    return {"key": form.key, "title": domain_text(form.title), "description": form.description, "fields_": fields}
 
 
 @blp.route("/me")
@@ -157,7 +161,8 @@ def _task_detail(task: HumanTask) -> dict[str, Any]:
     body = task_summary(task, process_names(), people)
     form = get_form(task.form_key)
     ready = task.status == "ready"
-    body.update(instructions=task.instructions, form=form_doc(form) if form else None,
+    instructions = domain_text(task.instructions) if task.instructions else task.instructions
+    body.update(instructions=instructions, form=form_doc(form) if form else None,
                 can_complete=ready and perm.can_complete(actor, task), can_claim=ready and perm.can_claim(actor, task),
                 can_reassign=ready and perm.can_reassign(actor, task))
     return body

@@ -156,3 +156,51 @@ def report_flag(world: PenaltyWorld, flag: str) -> None:
 def time_passes(world: PenaltyWorld, day: str, clock: str) -> None:
     hour, minute, second = (int(x) for x in clock.split(":"))
     world.fire(at(day, hour, minute, second))
+
+
+# -- execution (payment.feature, instalments.feature, surcharge.feature) --------------------------
+
+def record_execution(world: PenaltyWorld, ctx: dict[str, Any], **fields: Any) -> None:
+    world.try_submit(ctx["case"], "record_execution", {"occurred_on": world.today.isoformat(), **fields})
+
+
+@when(parsers.parse('当事人缴纳"{amount}"元'))
+def pays(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    record_execution(world, ctx, kind="payment", amount=float(amount))
+
+
+@when("当事人申请行政复议")
+def reconsideration(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    record_execution(world, ctx, kind="reconsideration", note="向上海市宝山区人民政府申请行政复议")
+
+
+@when("复议机关决定维持")
+def upheld(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.submit(ctx["case"], "await_appeal", {"result": "upheld", "concluded_on": world.today.isoformat()})
+
+
+@then(parsers.parse('加处罚款为"{amount}"元'))
+def surcharge_is(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    accepted(world)
+    assert f"{world.case(ctx['case']).surcharge_fen / 100:.2f}" == amount
+
+
+@then(parsers.parse('执行情况为"{label}"'))
+def execution_status_is(world: PenaltyWorld, ctx: dict[str, Any], label: str) -> None:
+    from processes.penalty.documents import EXECUTION_LABELS
+
+    status = world.case(ctx["case"]).execution_status or ""
+    assert EXECUTION_LABELS.get(status) == label, status
+
+
+@then(parsers.parse('缴款期限是"{day}"'))
+def payment_due_is(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    due = world.case(ctx["case"]).payment_due
+    assert due is not None and due.isoformat() == day, due
+
+
+@then(parsers.parse('尚欠金额为"{amount}"元'))
+def outstanding_is(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    case = world.case(ctx["case"])
+    owed = case.fine_fen + case.confiscation_fen + case.surcharge_fen - case.paid_fen
+    assert f"{owed / 100:.2f}" == amount
