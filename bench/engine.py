@@ -26,6 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.bpmn_gen import form_payload, sequential_user_tasks
+from bench.penalty import measure_penalty
 from engine import Actor, complete_task, deploy, start
 from engine.actor import SYSTEM
 from engine.dbconnect import make_engine
@@ -162,16 +163,6 @@ def _pg_url() -> str | None:
     return f"{url}{sep}options=-csearch_path%3Dbench"
 
 
-def _optional_penalty_bench() -> Callable[[], dict[str, Any]] | None:
-    """The penalty-process benchmark joins this report once that process exists."""
-    try:
-        from bench import penalty  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    measure: Callable[[], dict[str, Any]] = penalty.measure_penalty
-    return measure
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = argparse.ArgumentParser(description=__doc__)
     args.add_argument("--json", action="store_true", help="print one JSON object (the default)")
@@ -196,9 +187,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         result["postgres"] = None
     result["ratio15_sqlite_over_raw"] = round(result["sqlite"]["instance15_ms"] / raw15, 2)
-    extra = _optional_penalty_bench()
-    if extra is not None:
-        result["penalty"] = extra()
+    result["penalty"] = measure_penalty()
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return result
 
