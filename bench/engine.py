@@ -26,7 +26,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.bpmn_gen import form_payload, sequential_user_tasks
-from bench.penalty import measure_penalty
 from engine import Actor, complete_task, deploy, start
 from engine.actor import SYSTEM
 from engine.dbconnect import make_engine
@@ -187,6 +186,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         result["postgres"] = None
     result["ratio15_sqlite_over_raw"] = round(result["sqlite"]["instance15_ms"] / raw15, 2)
+    from bench.penalty import measure_penalty  # drives the case with the test suite's driver
+
     result["penalty"] = measure_penalty()
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return result
