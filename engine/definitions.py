@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, object_session
 
 from . import audit
@@ -302,7 +302,7 @@ def _register_start_timer(session: Session, definition: ProcessDefinition) -> No
     schedule_start_timer(session, definition, existing)
 
 
-_SPEC_CACHE: dict[tuple[str, int], LoadedSpec] = {}
+_SPEC_CACHE: dict[tuple[object, int], LoadedSpec] = {}
 _CACHE_LOCK = threading.Lock()
 _PROCESS_ID_RE = re.compile(r"^[A-Za-z_][\w.-]*$")
 
@@ -334,19 +334,21 @@ def spec_by_id(session: Session, definition_id: int) -> LoadedSpec:
     return load_spec(definition)
 
 
-def _cache_key(session: Session | None, definition_id: int) -> tuple[str, int]:
+def _cache_key(session: Session | None, definition_id: int) -> tuple[object, int]:
     """Definition ids are per database: a process serving two databases must not mix them up."""
     bind = session.get_bind() if session is not None else None
     engine = bind.engine if bind is not None else None
-    return (engine.url.render_as_string(hide_password=True) if engine is not None else "", definition_id)
+    return (engine.url if engine is not None else "", definition_id)
+
+
+_LATEST = (select(ProcessDefinition).where(ProcessDefinition.process_key == bindparam("process_key"))
+           .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
     if not _PROCESS_ID_RE.match(process_key or ""):
         raise UnknownProcess(f"unknown process {process_key!r}", process_key=process_key)
-    definition = session.scalar(select(ProcessDefinition)
-                                .where(ProcessDefinition.process_key == process_key)
-                                .order_by(ProcessDefinition.version.desc()).limit(1))
+    definition = session.scalar(_LATEST, {"process_key": process_key})
     if definition is None:
         raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
     return definition

@@ -40,7 +40,8 @@ class ProcessDefinition(Base):
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     # {filename: xml text} of every BPMN/DMN file this process needs (call activities, DMN).
-    sources: Mapped[dict[str, str]] = mapped_column(JSON)
+    # Deferred: read only when the parsed spec is not cached yet, not on every start.
+    sources: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
     # What the engine learned at deploy time: start event kinds, lanes, user-task forms...
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deployed_by: Mapped[str] = mapped_column(String(100))
