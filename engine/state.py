@@ -184,8 +184,20 @@ def _lowest_common_ancestor(tasks: list[Task]) -> Task:
     return chain[deepest_allowed]
 
 
+def _frontier(unfinished: list[Task]) -> list[Task]:
+    """The unfinished tasks whose parent is finished (or absent). Every unfinished task lies
+    under one of them, so their common ancestor is everyone's; and there are only a few of them,
+    where all the predicted tasks of a long sequence would make the ancestor search quadratic."""
+    roots = []
+    for task in unfinished:
+        parent = task.parent
+        if parent is None or parent.has_state(TaskState.FINISHED_MASK):
+            roots.append(task)
+    return roots or unfinished
+
+
 def _prune_one(workflow: Any) -> None:
-    unfinished = _unfinished(workflow)
+    unfinished = _frontier(_unfinished(workflow))
     if unfinished:
         # Keep one finished task above the live part: SpiffWorkflow tasks copy their parent's
         # data when they are updated, so a waiting task must never become the root.
