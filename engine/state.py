@@ -58,16 +58,25 @@ class LeanTaskConverter(TaskConverter):
     """
 
     def to_dict(self, task: Task) -> dict[str, Any]:
-        if task.data or task.parent is None:
+        if task.data or task.internal_data or task.parent is None:
             dct: dict[str, Any] = super().to_dict(task)
             return dct
-        return {
+        # A predicted task looks the same from one command to the next; the workflow cache keeps
+        # the task objects, so its dict is kept on it until any of these change.
+        key = (task._state, task.last_state_change, task.triggered, task._parent, tuple(task._children))
+        memo = task.__dict__.get("_weijian_dict")
+        if memo is not None and memo[0] == key:
+            cached: dict[str, Any] = memo[1]
+            return cached
+        dct = {
             "id": str(task.id), "parent": str(task._parent),
             "children": [str(child) for child in task._children],
             "last_state_change": task.last_state_change, "state": task.state,
             "task_spec": task.task_spec.name, "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data), "data": {}, "delta": {},
+            "internal_data": {}, "data": {}, "delta": {},
         }
+        task.__dict__["_weijian_dict"] = (key, dct)
+        return dct
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
