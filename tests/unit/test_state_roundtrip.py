@@ -43,7 +43,7 @@ def test_memory_and_stored_state_run_the_same_case() -> None:
         ready_kept = [(t.task_spec.name, t.data) for t in kept.get_tasks(state=TaskState.READY)]
         ready_loaded = [(t.task_spec.name, t.data) for t in loaded.get_tasks(state=TaskState.READY)]
         assert ready_kept == ready_loaded
-        predicted = [t for t in loaded.get_tasks(state=TaskState.FUTURE)]
+        predicted = list(loaded.get_tasks(state=TaskState.FUTURE))
         assert predicted and all(t.data == {} for t in predicted)
         _step(kept, step)
         _step(loaded, step)
