@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,9 +28,19 @@ GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
 
 
+_ORJSON_AS_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+
+
 def _normalize(data: Any) -> Any:
-    """What the JSON column will give back, so the hash is computed on the stored form."""
-    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+    """What the JSON column will give back, so the hash is computed on the stored form.
+
+    orjson with dates and dataclasses passed to ``str`` as the json module did; what orjson
+    cannot encode (an integer beyond 64 bits) takes the json module's way.
+    """
+    try:
+        return orjson.loads(orjson.dumps(data, default=str, option=_ORJSON_AS_JSON))
+    except TypeError:
+        return json.loads(json.dumps(data, default=str, ensure_ascii=False))
 
 
 def compute_hash(prev_hash: str, chain_key: str, seq: int, instance_id: str | None, actor: str, action: str,

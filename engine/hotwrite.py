@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Dialect, Table, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -66,6 +67,14 @@ class _Statement:
         return {name: (fn(values[name]) if fn is not None else values[name]) for name, fn in self.processors}
 
 
+def _json_text(value: Any) -> str:
+    """JSON text for a JSON column: orjson's compact form, read back like the ORM's own."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError; e.g. an integer beyond 64 bits
+        return json.dumps(value)
+
+
 def _placeholder(dialect: Dialect, name: str) -> str:
     return f":{name}" if dialect.name == "sqlite" else f"%({name})s"
 
@@ -78,9 +87,8 @@ def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
         return None
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
-        serializer: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
         none_as_null = column_type.none_as_null
-        return lambda value: None if value is None and none_as_null else serializer(value)
+        return lambda value: None if value is None and none_as_null else _json_text(value)
     # The dialect's implementation, as SQLAlchemy itself resolves it: SQLite's DATETIME writes
     # its fixed text format, which the stored rows' ordering relies on.
     processor: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
