@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Dialect, Table, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .errors import ConflictError
@@ -122,15 +123,37 @@ def _dialect(session: Session) -> Dialect:
     return session.get_bind().dialect
 
 
+def _execute(session: Session, stmt: _Statement, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+    """Run on the transaction's own driver connection; return the row count.
+
+    Even ``exec_driver_sql`` spends more time in SQLAlchemy's execution context than the driver
+    spends on the statement. Driver errors are wrapped exactly as SQLAlchemy wraps them
+    (``DBAPIError.instance``), so callers see ``OperationalError``/``IntegrityError`` as before.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if isinstance(params, list):
+            cursor.executemany(stmt.sql, params)
+        else:
+            cursor.execute(stmt.sql, params)
+        count: int = cursor.rowcount
+        return count
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(stmt.sql, params, exc, dialect.loaded_dbapi.Error,
+                                  dialect=dialect) from exc
+    finally:
+        cursor.close()
+
+
 def update_instance(session: Session, row: ProcessInstance) -> None:
     """Write the instance's changed columns with the version check; raise ConflictError if it lost."""
     values = changed_columns(row)
     values.pop("row_version", None)
     version = row.row_version
     stmt = _update(INSTANCE, tuple(sorted(values)), True, _dialect(session))
-    result = session.connection().exec_driver_sql(stmt.sql, stmt.params({**values, "_id": row.id,
-                                                                          "_version": version}))
-    if result.rowcount != 1:
+    if _execute(session, stmt, stmt.params({**values, "_id": row.id, "_version": version})) != 1:
         raise ConflictError("this case was changed by someone else at the same time; reload and retry")
     row.row_version = version + 1
     mark_clean(row)
@@ -145,19 +168,18 @@ def insert_instance(session: Session, row: ProcessInstance) -> None:
     state = inspect(row)
     values = {column.key: state.dict[column.key] for column in INSTANCE.columns}  # KeyError: a column left unset
     stmt = _insert(INSTANCE, tuple(sorted(values)), _dialect(session))
-    session.connection().exec_driver_sql(stmt.sql, stmt.params(values))
+    _execute(session, stmt, stmt.params(values))
     make_transient_to_detached(row)
     session.add(row)
 
 
 def finish_human_tasks(session: Session, rows: Sequence[HumanTask]) -> None:
     """Write the changed columns of human tasks that left the ready state."""
-    conn = session.connection()
     for human in rows:
         values = changed_columns(human)
         if values:
             stmt = _update(HUMAN, tuple(sorted(values)), False, _dialect(session))
-            conn.exec_driver_sql(stmt.sql, stmt.params({**values, "_id": human.id}))
+            _execute(session, stmt, stmt.params({**values, "_id": human.id}))
         mark_clean(human)
 
 
@@ -166,8 +188,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     stmt = _insert(table, tuple(sorted(rows[0])), _dialect(session))
-    conn = session.connection()
     if len(rows) == 1:
-        conn.exec_driver_sql(stmt.sql, stmt.params(rows[0]))
+        _execute(session, stmt, stmt.params(rows[0]))
     else:
-        conn.exec_driver_sql(stmt.sql, [stmt.params(r) for r in rows])
+        _execute(session, stmt, [stmt.params(r) for r in rows])
