@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from celery import Celery, Task, shared_task
+from celery.signals import worker_ready
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from engine import JobFailed, clock, due_jobs, record_failure, run_job
 from engine.models import OutboxJob
 from engine.runtime import NEW_JOBS_KEY
 from engine.settings import Settings
+from engine.tuning import settle_heap
 
 from .db import session_factory
 
@@ -45,6 +47,12 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 
 celery_app = make_celery()
+
+
+@worker_ready.connect
+def _settle_worker_heap(**_kwargs: object) -> None:
+    """A worker is a long-running engine process: see ``engine.tuning``."""
+    settle_heap()
 
 
 def _settings(app: Celery) -> Settings:

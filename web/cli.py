@@ -205,9 +205,11 @@ def scheduler() -> None:
     """Run the scheduler alone (scale-out: exactly one such process; a second one stays idle)."""
     import time
 
+    from engine.tuning import settle_heap
     from integrations.scheduler import start_scheduler
 
     start_scheduler()
+    settle_heap()
     click.echo("scheduler running; Ctrl-C to stop")
     try:
         while True:
@@ -221,6 +223,7 @@ def scheduler() -> None:
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
     """Development server with the scheduler thread (the embedded default)."""
+    from engine.tuning import settle_heap
     from integrations.scheduler import start_scheduler
     from web.app import create_app
 
@@ -228,6 +231,7 @@ def serve(host: str, port: int) -> None:
     app = create_app(settings)
     if settings.scheduler_enabled:
         start_scheduler(settings)
+    settle_heap()
     click.echo(f"Weijian on http://{host}:{port}")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
