@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from engine.audit import append as audit_append
 from engine.db import utcnow
 from engine.models import ProcessDefinition, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
+from processes.directory.editing import update_unit
 from processes.directory.models import LEVELS, ROLES, Unit, User
 from processes.directory.services import (
     DirectoryError,
@@ -141,6 +142,34 @@ def units() -> Any:
             return redirect(url_for("admin.units"))
     return render_template("admin/units.html", tree=units_tree(dbs()), levels=LEVELS, values=values,
                            errors=errors), status
+
+
+@bp.route("/units/<unit_id>", methods=["GET", "POST"])
+def unit_edit(unit_id: str) -> Any:
+    """Rename, re-code or move a unit (its subtree moves with it); before/after values are audited."""
+    unit = dbs().get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    fields = ("name", "short_name", "region_code", "parent_id")
+    values = ({k: request.form.get(k, "") for k in fields} if request.method == "POST"
+              else {k: getattr(unit, k) or "" for k in fields})
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            changes = update_unit(dbs(), unit, name=values["name"], short_name=values["short_name"],
+                                  region_code=values["region_code"], parent_id=values["parent_id"] or None)
+        except DirectoryError as exc:
+            dbs().rollback()
+            errors[exc.field or "_"] = exc.message
+        else:
+            if changes:
+                _audit("unit_changed", {"unit": unit.id, "changes": changes})
+            dbs().commit()
+            flash(_("Unit %(name)s saved.", name=unit.name), "success")
+            return redirect(url_for("admin.units"))
+    parents = [(depth, u) for depth, u in units_tree(dbs()) if not u.path.startswith(unit.path)]
+    return render_template("admin/unit_edit.html", unit=unit, values=values, errors=errors, parents=parents,
+                           levels=LEVELS), 422 if errors else 200
 
 
 @bp.get("/tokens")

@@ -15,8 +15,10 @@ from werkzeug.wrappers import Response as WResponse
 
 from engine import EngineError, NotFound, start
 from engine import permissions as perm
+from engine.audit import append as audit_append
 from engine.models import HumanTask, ProcessDefinition
 from integrations.celery_app import dispatch_after_commit
+from processes.directory.editing import update_entity
 from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, search_entities
 
@@ -141,7 +143,53 @@ def entity(credit_code: str) -> str:
                                                             HumanTask.status == "ready")):
             open_tasks[t.instance_id].append(t)
     unit = dbs().get(Unit, row.unit_id)
-    return render_template("entity.html", entity=row, cases=cases, open_tasks=open_tasks, unit=unit)
+    can_edit = actor.is_admin or bool(actor.roles & ENTITY_EDITORS)
+    return render_template("entity.html", entity=row, cases=cases, open_tasks=open_tasks, unit=unit,
+                           can_edit=can_edit)
+
+
+ENTITY_EDITORS = frozenset({"officer", "head", "complaint_clerk"})
+ENTITY_FIELDS = ("name", "category", "unit_id", "address", "region_code", "legal_representative",
+                 "licence_numbers")
+
+
+@bp.route("/entities/<credit_code>/edit", methods=["GET", "POST"])
+@login_required
+@require_roles("officer", "head", "complaint_clerk", "admin")
+def edit_entity(credit_code: str) -> str | WResponse | tuple[str, int]:
+    """Correct an entity's particulars (not its credit code); before/after values are audited."""
+    actor = current_actor()
+    row = visible_entity(actor, credit_code)
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in ENTITY_FIELDS}
+    else:
+        values = {k: getattr(row, k) or "" for k in ENTITY_FIELDS}
+        values["licence_numbers"] = ", ".join(row.licence_numbers or [])
+    units = list(dbs().scalars(select(Unit).order_by(Unit.path)))
+    units = [u for u in units if perm.can_see_unit(actor, u.id)]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not perm.can_see_unit(actor, values["unit_id"]):
+            errors["unit_id"] = _("Choose one of your units.")
+        else:
+            try:
+                changes = update_entity(dbs(), row, name=values["name"], category=values["category"],
+                                        unit_id=values["unit_id"], address=values["address"],
+                                        region_code=values["region_code"],
+                                        legal_representative=values["legal_representative"],
+                                        licence_numbers=values["licence_numbers"].replace("，", ",").split(","))
+            except DirectoryError as exc:
+                dbs().rollback()
+                errors[exc.field or "_"] = exc.message
+            else:
+                if changes:
+                    audit_append(dbs(), actor.user_id, "entity_changed",
+                                 data={"entity": row.credit_code, "changes": changes})
+                dbs().commit()
+                flash(_("Entity saved."), "success")
+                return redirect(url_for("cases.entity", credit_code=row.credit_code))
+    return render_template("entity_edit.html", entity=row, units=units, values=values, errors=errors,
+                           categories=ENTITY_CATEGORIES), 422 if errors else 200
 
 
 @bp.route("/entities/new", methods=["GET", "POST"])

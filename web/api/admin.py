@@ -7,9 +7,14 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine import PermissionDenied, incidents, resolve_incident, retry_incident, verify_audit
+from engine import NotFound, PermissionDenied, incidents, resolve_incident, retry_incident, verify_audit
+from engine.audit import append as audit_append
 from engine.models import OutboxJob
 from integrations.celery_app import dispatch_after_commit
+from processes.directory.editing import update_unit
+from processes.directory.models import Unit
+from processes.directory.services import DirectoryError, units_tree
+from web.errors import json_error
 from web.extensions import dbs
 from web.security import current_actor
 
@@ -70,6 +75,42 @@ class ResolveIncident(MethodView):
         out = incident_body(job)
         dbs().commit()
         dispatch_after_commit(dbs())
+        return out
+
+
+def unit_body(unit: Unit) -> dict[str, Any]:
+    return {k: getattr(unit, k) for k in ("id", "name", "short_name", "level", "region_code", "parent_id")}
+
+
+@blp.route("/units")
+class Units(MethodView):
+    @blp.response(200, s.UnitSchema(many=True))
+    @_errors
+    def get(self) -> list[dict[str, Any]]:
+        """Every unit, parents before children."""
+        return [unit_body(u) for _depth, u in units_tree(dbs())]
+
+
+@blp.route("/units/<unit_id>")
+class UnitDetail(MethodView):
+    @blp.arguments(s.UnitUpdateSchema)
+    @blp.response(200, s.UnitSchema)
+    @_errors
+    def patch(self, body: dict[str, Any], unit_id: str) -> Any:
+        """Rename, re-code or move a unit (its subtree moves with it; audited)."""
+        unit = dbs().get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(f"no unit {unit_id}")
+        try:
+            changes = update_unit(dbs(), unit, name=body["name"], short_name=body["short_name"],
+                                  region_code=body["region_code"], parent_id=body["parent_id"])
+        except DirectoryError as exc:
+            dbs().rollback()
+            return json_error(422, "invalid_data", exc.message, errors={exc.field or "_": [exc.message]})
+        if changes:
+            audit_append(dbs(), current_actor().user_id, "unit_changed", data={"unit": unit.id, "changes": changes})
+        out = unit_body(unit)
+        dbs().commit()
         return out
 
 

@@ -11,11 +11,13 @@ from sqlalchemy import select
 
 from engine import InvalidData, NotFound, PermissionDenied, TaskNotReady, assign, claim, start, unclaim
 from engine import permissions as perm
+from engine.audit import append as audit_append
 from engine.db import utcnow
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from forms import RegisteredForm, UploadRejected, describe, get_form, registered_forms, validate_submission
 from forms.uploads import KINDS
 from integrations.celery_app import dispatch_after_commit
+from processes.directory.editing import update_entity
 from processes.directory.models import StoredFile
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
 from web import penalty as penalty_web
@@ -369,6 +371,33 @@ class EntityDetail(MethodView):
         return {**entity_body(entity), "cases": [{"id": c.id, "process_key": c.process_key,
                                                   "business_key": c.business_key, "status": c.status,
                                                   "started_at": c.started_at} for c in cases]}
+
+    @blp.arguments(s.EntityUpdateSchema)
+    @blp.response(200, s.EntitySchema)
+    @_errors(*ERRORS)
+    def patch(self, body: dict[str, Any], credit_code: str) -> Any:
+        """Correct an entity's particulars (officers, heads and clerks of its units; audited)."""
+        actor = current_actor()
+        if not (actor.is_admin or actor.roles & {"officer", "head", "complaint_clerk"}):
+            raise PermissionDenied("your roles may not change entities")
+        entity = visible_entity(actor, credit_code)
+        if not perm.can_see_unit(actor, body["unit_id"]):
+            raise PermissionDenied("the supervising unit must be one of yours")
+        try:
+            changes = update_entity(dbs(), entity, name=body["name"], category=body["category"],
+                                    unit_id=body["unit_id"], address=body["address"],
+                                    region_code=body["region_code"],
+                                    legal_representative=body["legal_representative"],
+                                    licence_numbers=body["licence_numbers"])
+        except DirectoryError as exc:
+            dbs().rollback()
+            return json_error(422, "invalid_data", exc.message, errors={exc.field or "_": [exc.message]})
+        if changes:
+            audit_append(dbs(), actor.user_id, "entity_changed", data={"entity": entity.credit_code,
+                                                                        "changes": changes})
+        out = entity_body(entity)
+        commit()
+        return out
 
 
 @blp.route("/uploads")

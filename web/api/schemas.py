@@ -224,6 +224,35 @@ class EntityCreateSchema(StrictSchema):
     licence_numbers = fields.List(fields.String(validate=validate.Length(max=100)), validate=validate.Length(max=20))
 
 
+class EntityUpdateSchema(StrictSchema):
+    """Particulars of an entity; the credit code (its key) is in the URL and does not change."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    category = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=6))
+    legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    licence_numbers = fields.List(fields.String(validate=validate.Length(max=100)), load_default=list,
+                                  validate=validate.Length(max=20))
+
+
+class UnitSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    short_name = fields.String()
+    level = fields.String()
+    region_code = fields.String()
+    parent_id = fields.String(allow_none=True)
+
+
+class UnitUpdateSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    short_name = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    region_code = fields.String(required=True)
+    parent_id = fields.String(load_default=None, allow_none=True)
+
+
 class CaseBriefSchema(Schema):
     id = fields.String()
     process_key = fields.String()
