@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -89,6 +90,10 @@ class HumanTask(Base):
         Index("ix_human_task_assignee_due", "status", "assignee", "due_sort", "id"),
         Index("ix_human_task_claimable_due", "status", "unit_id", "candidate_role", "due_sort", "id"),
         Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+        # PostgreSQL only (migration engine_0002): the per-(unit, role) walks of a wide inbox scope.
+        Index("ix_human_task_claimable_walk", "unit_id", "candidate_role", "due_sort", "id",
+              postgresql_where=text("status = 'ready' AND assignee IS NULL"),
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
