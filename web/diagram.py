@@ -17,6 +17,8 @@ from engine.models import ProcessDefinition
 from engine.xmlsafe import parse_xml
 from processes.directory.models import ROLES
 
+from .i18n import domain_text
+
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC = "http://www.omg.org/spec/DD/20100524/DC"
@@ -59,6 +61,9 @@ def process_xml(definition: ProcessDefinition) -> bytes:
             _add_layout(root, process)
         for lane in process.iter(f"{{{BPMN}}}lane"):  # lanes name roles: show them as people know them
             lane.set("name", ROLES.get(lane.get("name", ""), lane.get("name", "")))
+        for el in root.iter():  # labels in the user's language (web.i18n: Chinese unless English chosen)
+            if isinstance(el.tag, str) and el.get("name"):
+                el.set("name", domain_text(el.get("name")))
         return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     raise LookupError(f"no BPMN file of {definition.process_key} in its deployment")
 

@@ -111,3 +111,12 @@ def test_register_an_entity(as_user: Any, session: Session) -> None:
     elsewhere = officer.post("/entities/new", {"credit_code": make_credit_code("610303", "MA6X00002"),
                                                "name": "x", "category": "medical", "unit_id": "610303"})
     assert elsewhere.status_code == 422
+
+
+def test_diagram_labels_follow_the_users_language(as_user: Any, session: Session) -> None:
+    instance = start_lead(session)
+    officer = as_user("officer.a")
+    assert officer.post("/lang", {"lang": "en", "next": "/inbox"}).status_code == 302
+    root = parse_xml(officer.get(f"/cases/{instance.id}/diagram.bpmn").data, "diagram.bpmn")
+    lanes = {el.get("id"): el.get("name") for el in root.iter(f"{{{BPMN}}}lane")}
+    assert lanes == {"lane_officer": "Enforcement officers", "lane_head": "Head"}
