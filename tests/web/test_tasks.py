@@ -157,7 +157,8 @@ def test_tampered_task_ids(as_user: Any, session: Session) -> None:
     mine = ready_task(session, start_lead(session).id)
     theirs = ready_task(session, start_lead(session, "officer.b", ENTITY_B, "L-B").id)
     officer = as_user("officer.a")
-    for task_id in (theirs.id, str(uuid.uuid4()), "not-a-uuid", "1 OR 1=1", mine.id[:-1] + "0"):
+    near_mine = mine.id[:-1] + ("1" if mine.id.endswith("0") else "0")  # one character off, never mine
+    for task_id in (theirs.id, str(uuid.uuid4()), "not-a-uuid", "1 OR 1=1", near_mine):
         assert officer.get(f"/tasks/{task_id}").status_code == 404, task_id
         assert officer.post(f"/tasks/{task_id}", VALID).status_code == 404, task_id
         assert officer.post(f"/tasks/{task_id}/claim").status_code == 404, task_id
