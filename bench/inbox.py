@@ -4,8 +4,10 @@ Fills PostgreSQL schema ``bench_inbox`` (created by Alembic, like production) wi
 instances and 1,000,000 human-task rows over 50 units and 2,000 staff using COPY (the engine
 would take hours), then times ``engine.inbox`` as a typical officer sees it: random officers of
 random units, each tab (assigned, claimable, all, overdue) and a second page through the
-keyset cursor, plus the tab counts. Prints one JSON object with ``inbox.p50_ms``,
-``inbox.p95_ms`` and ``rows``.
+keyset cursor, plus the tab counts; then a provincial user (officer and head, all 50 units in
+scope) the same way. Prints one JSON object with ``inbox.p50_ms``, ``inbox.p95_ms``,
+``inbox.provincial_p95_ms`` (per tab: ``inbox.provincial.<tab>.p95_ms``),
+``inbox_counts.provincial_p95_ms`` and ``rows``. ``--instances 20000`` fills a tenth, for a quick run.
 
 Shape of the data: 70% of instances are finished (all five tasks completed); the others wait on
 their fifth task, half of those assigned to a person, half claimable by the lane's role. Roles
@@ -72,11 +74,11 @@ def _role(rng: random.Random) -> str:
     return ROLE_MIX[0][0]
 
 
-def rows(seed: int = 7) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
+def rows(seed: int = 7, instances: int = INSTANCES) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
     """(instance row, its task rows) for every instance, deterministic for a seed."""
     rng = random.Random(seed)
     people = staff()
-    for i in range(INSTANCES):
+    for i in range(instances):
         unit = f"U{i % UNITS:02d}"
         instance_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         process = PROCESSES[i % len(PROCESSES)]
@@ -110,7 +112,7 @@ TASK_COLUMNS = ("id, instance_id, process_key, task_name, title, lane, candidate
                 "due_uncertain, completed_by, completed_at")
 
 
-def fill(engine: Engine) -> int:
+def fill(engine: Engine, instances: int = INSTANCES) -> int:
     """Create the schema with Alembic and COPY the rows in; returns the number of task rows."""
     raw = engine.raw_connection()
     try:
@@ -124,10 +126,10 @@ def fill(engine: Engine) -> int:
             # Two passes over the same deterministic rows: instances first (the tasks' foreign key),
             # without holding a million task tuples in memory.
             with cur.copy(f"COPY process_instance ({INSTANCE_COLUMNS}) FROM STDIN") as inst_copy:
-                for instance, _tasks in rows():
+                for instance, _tasks in rows(instances=instances):
                     inst_copy.write_row(tuple(json.dumps(v) if isinstance(v, list) else v for v in instance))
             with cur.copy(f"COPY human_task ({TASK_COLUMNS}) FROM STDIN") as task_copy:
-                for _instance, tasks in rows():
+                for _instance, tasks in rows(instances=instances):
                     for task in tasks:
                         task_copy.write_row(task)
                         count += 1
@@ -140,14 +142,14 @@ def fill(engine: Engine) -> int:
     return count
 
 
-def prepare(base_url: str, reuse: bool) -> tuple[Engine, int, float]:
+def prepare(base_url: str, reuse: bool, instances: int = INSTANCES) -> tuple[Engine, int, float]:
     admin = make_engine(base_url)
     with admin.begin() as conn:
         exists = conn.execute(text("SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
                                    "AND table_name = 'human_task'"), {"s": SCHEMA}).scalar()
         if reuse and exists:
             n = conn.execute(text(f"SELECT count(*) FROM {SCHEMA}.human_task")).scalar() or 0  # noqa: S608 - constant
-            if n == INSTANCES * TASKS_PER_INSTANCE:
+            if n == instances * TASKS_PER_INSTANCE:
                 admin.dispose()
                 return make_engine(schema_url(base_url)), n, 0.0
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
@@ -157,7 +159,7 @@ def prepare(base_url: str, reuse: bool) -> tuple[Engine, int, float]:
     t0 = time.perf_counter()
     upgrade(url)
     engine = make_engine(url)
-    n = fill(engine)
+    n = fill(engine, instances)
     return engine, n, time.perf_counter() - t0
 
 
@@ -192,17 +194,26 @@ def measure(engine: Engine, samples: int, seed: int = 11) -> dict[str, Any]:
             inbox_counts(session, actor, NOW)
             counts.append(time.perf_counter() - t0)
             session.rollback()
-    # A provincial officer: every unit is in scope (the subtree of the province).
+    # A provincial user (officer and head): every unit is in scope (the subtree of the province).
     provincial = Actor.of("user0000", ["officer", "head"], [f"U{u:02d}" for u in range(UNITS)])
-    wide: list[float] = []
+    wide: dict[str, list[float]] = {"claimable": [], "all": [], "overdue": [], "assigned": [], "page2": []}
+    wide_counts: list[float] = []
     with Session(engine) as session:
         for i in range(max(40, samples // 4)):
             tab = ("claimable", "all", "overdue", "assigned")[i % 4]
             filters = InboxFilters(scope="all" if tab == "overdue" else tab,
                                    overdue_at=NOW if tab == "overdue" else None)
             t0 = time.perf_counter()
-            inbox(session, provincial, filters, limit=50)
-            wide.append(time.perf_counter() - t0)
+            page = inbox(session, provincial, filters, limit=50)
+            wide[tab].append(time.perf_counter() - t0)
+            if page.next_cursor and tab != "assigned":
+                t0 = time.perf_counter()
+                inbox(session, provincial, filters, cursor=page.next_cursor, limit=50)
+                wide["page2"].append(time.perf_counter() - t0)
+            if i % 4 == 0:  # the inbox page shows the tab counts too
+                t0 = time.perf_counter()
+                inbox_counts(session, provincial, NOW)
+                wide_counts.append(time.perf_counter() - t0)
             session.rollback()
     every = [t for values in timings.values() for t in values]
     result: dict[str, Any] = {"inbox.p50_ms": _ms(every, 0.5), "inbox.p95_ms": _ms(every, 0.95),
@@ -211,7 +222,14 @@ def measure(engine: Engine, samples: int, seed: int = 11) -> dict[str, Any]:
     for tab, values in timings.items():
         if values:
             result[f"inbox.{tab}.p95_ms"] = _ms(values, 0.95)
-    result["inbox.provincial_p50_ms"], result["inbox.provincial_p95_ms"] = _ms(wide, 0.5), _ms(wide, 0.95)
+    every_wide = [t for values in wide.values() for t in values]
+    result["inbox.provincial_p50_ms"] = _ms(every_wide, 0.5)
+    result["inbox.provincial_p95_ms"] = _ms(every_wide, 0.95)
+    for tab, values in wide.items():
+        if values:
+            result[f"inbox.provincial.{tab}.p95_ms"] = _ms(values, 0.95)
+    result["inbox_counts.provincial_p50_ms"] = _ms(wide_counts, 0.5)
+    result["inbox_counts.provincial_p95_ms"] = _ms(wide_counts, 0.95)
     return result
 
 
@@ -219,12 +237,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default)")
     parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--instances", type=int, default=INSTANCES,
+                        help="instances to fill (5 task rows each); smaller for a quick run")
     parser.add_argument("--reuse", action="store_true", help="keep an already filled bench_inbox schema")
     parser.add_argument("--keep", action="store_true", help="do not drop the schema afterwards")
     args = parser.parse_args(argv)
     base = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") or PG_DEFAULT
     base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base
-    engine, n, fill_s = prepare(base, args.reuse)
+    engine, n, fill_s = prepare(base, args.reuse, args.instances)
     try:
         with Session(engine) as session:  # warm the plan cache and the buffer pool once
             inbox(session, Actor.of("user0000", ["officer"], ["U00"]), InboxFilters())

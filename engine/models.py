@@ -90,7 +90,13 @@ class HumanTask(Base):
         Index("ix_human_task_assignee_due", "status", "assignee", "due_sort", "id"),
         Index("ix_human_task_claimable_due", "status", "unit_id", "candidate_role", "due_sort", "id"),
         Index("ix_human_task_completed_by", "completed_by", "completed_at"),
-        # PostgreSQL only (migration engine_0002): the per-(unit, role) walks of a wide inbox scope.
+        # PostgreSQL only (migrations engine_0002, engine_0003): a wide inbox scope reads everyone's claimable
+        # tasks in page order first, then, if that falls short, walks each (unit, role) pair.
+        # The migration also creates multi-column statistics on (status, assignee) so the planner
+        # counts the claimable tasks right and picks the ordered index.
+        Index("ix_human_task_claimable_order", "due_sort", "id",
+              postgresql_where=text("status = 'ready' AND assignee IS NULL"),
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
         Index("ix_human_task_claimable_walk", "unit_id", "candidate_role", "due_sort", "id",
               postgresql_where=text("status = 'ready' AND assignee IS NULL"),
               info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),

@@ -2,7 +2,9 @@
 
 A user may work a task when it is assigned to them, or when it is unassigned and its
 candidate role is one of theirs within the instance's unit. Heads reassign within their
-units; administrators may act everywhere.
+units; administrators may act everywhere, except that they administer the unit tree only
+within their own unit and the units below it (a city's administrator does not rename the
+province). Supervised entities are corrected by the staff who deal with them, in their units.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from .actor import Actor
 from .models import HumanTask, ProcessInstance
 
 HEAD_ROLE = "head"
+ENTITY_EDITOR_ROLES = frozenset({"officer", "head", "complaint_clerk"})
 
 
 def can_see_instance(actor: Actor, instance: ProcessInstance) -> bool:
@@ -45,3 +48,14 @@ def can_see_unit(actor: Actor, unit_id: str | None) -> bool:
 
 def can_start(actor: Actor, unit_id: str | None) -> bool:
     return actor.is_admin or unit_id is None or unit_id in actor.unit_ids
+
+
+def can_edit_entity(actor: Actor, unit_id: str | None) -> bool:
+    """An entity supervised by ``unit_id``: its particulars are corrected by officers, heads and
+    complaint clerks of that unit (or a unit above it), and by administrators."""
+    return can_see_unit(actor, unit_id) and (actor.is_admin or bool(actor.roles & ENTITY_EDITOR_ROLES))
+
+
+def can_manage_unit(actor: Actor, unit_id: str | None) -> bool:
+    """Rename, re-code, move or deactivate a unit: administrators, within their own subtree."""
+    return actor.is_admin and unit_id is not None and unit_id in actor.unit_ids

@@ -15,12 +15,12 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from engine import EngineError, incidents, resolve_incident, retry_incident, verify_audit
+from engine import EngineError, NotFound, incidents, resolve_incident, retry_incident, verify_audit
+from engine import permissions as perm
 from engine.audit import append as audit_append
 from engine.db import utcnow
 from engine.models import ProcessDefinition, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
-from processes.directory.editing import update_unit
 from processes.directory.models import LEVELS, ROLES, Unit, User
 from processes.directory.services import (
     DirectoryError,
@@ -32,6 +32,8 @@ from processes.directory.services import (
     update_user,
 )
 
+from . import directory
+from .api.schemas import UnitUpdateSchema
 from .extensions import dbs
 from .models import ApiToken
 from .security import create_token, current_actor, require_roles
@@ -140,36 +142,64 @@ def units() -> Any:
             dbs().commit()
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.units"))
-    return render_template("admin/units.html", tree=units_tree(dbs()), levels=LEVELS, values=values,
-                           errors=errors), status
+    actor = current_actor()
+    tree = units_tree(dbs())
+    return render_template("admin/units.html", tree=tree, levels=LEVELS, values=values, errors=errors,
+                           manageable={u.id for _d, u in tree if perm.can_manage_unit(actor, u.id)}), status
+
+
+def _unit_page(unit: Unit, values: dict[str, Any], errors: dict[str, str]) -> Any:
+    actor = current_actor()
+    parents = [(depth, u) for depth, u in units_tree(dbs())
+               if not u.path.startswith(unit.path) and (u.id == unit.parent_id or perm.can_manage_unit(actor, u.id))]
+    return render_template("admin/unit_edit.html", unit=unit, values=values, errors=errors, parents=parents,
+                           levels=LEVELS), 422 if errors else 200
+
+
+def _manageable(unit_id: str) -> Unit:
+    try:
+        return directory.manageable_unit(dbs(), current_actor(), unit_id)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/units/<unit_id>", methods=["GET", "POST"])
 def unit_edit(unit_id: str) -> Any:
-    """Rename, re-code or move a unit (its subtree moves with it); before/after values are audited."""
-    unit = dbs().get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    fields = ("name", "short_name", "region_code", "parent_id")
-    values = ({k: request.form.get(k, "") for k in fields} if request.method == "POST"
-              else {k: getattr(unit, k) or "" for k in fields})
-    errors: dict[str, str] = {}
-    if request.method == "POST":
+    """Rename, re-code or move a unit of the admin's subtree (its own subtree moves with it); audited."""
+    unit = _manageable(unit_id)
+    if request.method == "GET":
+        return _unit_page(unit, {k: getattr(unit, k) or "" for k in directory.UNIT_FIELDS}, {})
+    values = {k: request.form.get(k, "") for k in directory.UNIT_FIELDS}
+    body, errors = directory.load(UnitUpdateSchema(), directory.form_body(request.form, directory.UNIT_FIELDS,
+                                                                          optional=("parent_id",)))
+    if not errors:
         try:
-            changes = update_unit(dbs(), unit, name=values["name"], short_name=values["short_name"],
-                                  region_code=values["region_code"], parent_id=values["parent_id"] or None)
+            directory.save_unit(dbs(), current_actor(), unit, body)
         except DirectoryError as exc:
             dbs().rollback()
             errors[exc.field or "_"] = exc.message
-        else:
-            if changes:
-                _audit("unit_changed", {"unit": unit.id, "changes": changes})
-            dbs().commit()
-            flash(_("Unit %(name)s saved.", name=unit.name), "success")
-            return redirect(url_for("admin.units"))
-    parents = [(depth, u) for depth, u in units_tree(dbs()) if not u.path.startswith(unit.path)]
-    return render_template("admin/unit_edit.html", unit=unit, values=values, errors=errors, parents=parents,
-                           levels=LEVELS), 422 if errors else 200
+    if errors:
+        return _unit_page(unit, values, errors)
+    dbs().commit()
+    flash(_("Unit %(name)s saved.", name=unit.name), "success")
+    return redirect(url_for("admin.units"))
+
+
+@bp.post("/units/<unit_id>/active")
+def unit_active(unit_id: str) -> Any:
+    """Deactivate a unit (only with no active staff, active sub-units, open tasks or running cases),
+    or reactivate it."""
+    unit = _manageable(unit_id)
+    active = request.form.get("active") == "1"
+    try:
+        directory.save_unit(dbs(), current_actor(), unit, {"active": active})
+    except DirectoryError as exc:
+        dbs().rollback()
+        return _unit_page(unit, {k: getattr(unit, k) or "" for k in directory.UNIT_FIELDS}, {"active": exc.message})
+    dbs().commit()
+    flash(_("Unit %(name)s reactivated.", name=unit.name) if active
+          else _("Unit %(name)s deactivated.", name=unit.name), "success")
+    return redirect(url_for("admin.units"))
 
 
 @bp.get("/tokens")

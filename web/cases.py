@@ -15,13 +15,13 @@ from werkzeug.wrappers import Response as WResponse
 
 from engine import EngineError, NotFound, start
 from engine import permissions as perm
-from engine.audit import append as audit_append
 from engine.models import HumanTask, ProcessDefinition
 from integrations.celery_app import dispatch_after_commit
-from processes.directory.editing import update_entity
 from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, search_entities
 
+from . import directory
+from .api.schemas import EntityUpdateSchema
 from .casework import case_view, entity_cases, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
@@ -82,7 +82,8 @@ def startable_processes() -> list[ProcessDefinition]:
 def new_case() -> str | WResponse | tuple[str, int]:
     actor = current_actor()
     processes = startable_processes()
-    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids))).order_by(Unit.path)))
+    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids)), Unit.active)
+                                     .order_by(Unit.path)))
     values = {"process": request.values.get("process", ""), "entity": request.values.get("entity", ""),
               "unit": request.values.get("unit", ""), "business_key": request.form.get("business_key", "")}
     errors: dict[str, str] = {}
@@ -91,7 +92,7 @@ def new_case() -> str | WResponse | tuple[str, int]:
         if values["process"] not in keys:
             errors["process"] = _("Choose a process.")
         unit_id = values["unit"] or (units[0].id if units else "")
-        if not perm.can_start(actor, unit_id) or not unit_id:
+        if not perm.can_start(actor, unit_id) or unit_id not in {u.id for u in units}:
             errors["unit"] = _("Choose one of your units.")
         entity = None
         try:
@@ -143,51 +144,38 @@ def entity(credit_code: str) -> str:
                                                             HumanTask.status == "ready")):
             open_tasks[t.instance_id].append(t)
     unit = dbs().get(Unit, row.unit_id)
-    can_edit = actor.is_admin or bool(actor.roles & ENTITY_EDITORS)
     return render_template("entity.html", entity=row, cases=cases, open_tasks=open_tasks, unit=unit,
-                           can_edit=can_edit)
-
-
-ENTITY_EDITORS = frozenset({"officer", "head", "complaint_clerk"})
-ENTITY_FIELDS = ("name", "category", "unit_id", "address", "region_code", "legal_representative",
-                 "licence_numbers")
+                           can_edit=perm.can_edit_entity(actor, row.unit_id))
 
 
 @bp.route("/entities/<credit_code>/edit", methods=["GET", "POST"])
 @login_required
-@require_roles("officer", "head", "complaint_clerk", "admin")
 def edit_entity(credit_code: str) -> str | WResponse | tuple[str, int]:
-    """Correct an entity's particulars (not its credit code); before/after values are audited."""
+    """Correct an entity's particulars (or a mistyped credit code before its first case); audited."""
     actor = current_actor()
-    row = visible_entity(actor, credit_code)
-    if request.method == "POST":
-        values = {k: request.form.get(k, "") for k in ENTITY_FIELDS}
-    else:
-        values = {k: getattr(row, k) or "" for k in ENTITY_FIELDS}
-        values["licence_numbers"] = ", ".join(row.licence_numbers or [])
-    units = list(dbs().scalars(select(Unit).order_by(Unit.path)))
-    units = [u for u in units if perm.can_see_unit(actor, u.id)]
+    row = visible_entity(actor, credit_code)  # another unit's entity: 404
+    if not perm.can_edit_entity(actor, row.unit_id):
+        abort(403)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        if not perm.can_see_unit(actor, values["unit_id"]):
-            errors["unit_id"] = _("Choose one of your units.")
-        else:
+        values = {k: request.form.get(k, "") for k in directory.ENTITY_FIELDS}
+        body, errors = directory.load(EntityUpdateSchema(), directory.form_body(
+            request.form, directory.ENTITY_FIELDS, optional=("address", "region_code", "legal_representative")))
+        if not errors:
             try:
-                changes = update_entity(dbs(), row, name=values["name"], category=values["category"],
-                                        unit_id=values["unit_id"], address=values["address"],
-                                        region_code=values["region_code"],
-                                        legal_representative=values["legal_representative"],
-                                        licence_numbers=values["licence_numbers"].replace("，", ",").split(","))
+                directory.save_entity(dbs(), actor, row, body)
             except DirectoryError as exc:
                 dbs().rollback()
                 errors[exc.field or "_"] = exc.message
             else:
-                if changes:
-                    audit_append(dbs(), actor.user_id, "entity_changed",
-                                 data={"entity": row.credit_code, "changes": changes})
                 dbs().commit()
                 flash(_("Entity saved."), "success")
                 return redirect(url_for("cases.entity", credit_code=row.credit_code))
+    else:
+        values = {k: getattr(row, k) or "" for k in directory.ENTITY_FIELDS}
+        values["licence_numbers"] = ", ".join(row.licence_numbers or [])
+    units = [u for u in dbs().scalars(select(Unit).order_by(Unit.path))
+             if u.id == row.unit_id or (u.active and perm.can_edit_entity(actor, u.id))]
     return render_template("entity_edit.html", entity=row, units=units, values=values, errors=errors,
                            categories=ENTITY_CATEGORIES), 422 if errors else 200
 
@@ -197,7 +185,8 @@ def edit_entity(credit_code: str) -> str | WResponse | tuple[str, int]:
 @require_roles("officer", "head", "complaint_clerk")
 def new_entity() -> str | WResponse | tuple[str, int]:
     actor = current_actor()
-    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids))).order_by(Unit.path)))
+    units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids)), Unit.active)
+                                     .order_by(Unit.path)))
     values = {k: request.form.get(k, "") for k in ("credit_code", "name", "category", "unit_id", "address",
                                                    "legal_representative", "licence_numbers")}
     errors: dict[str, str] = {}

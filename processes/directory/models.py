@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, utcnow
@@ -58,6 +58,8 @@ class Unit(Base):
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("dir_unit.id"), index=True)
     path: Mapped[str] = mapped_column(String(700), index=True)
+    # An inactive unit takes no new staff, entities or cases; its history stays visible above it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

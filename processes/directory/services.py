@@ -57,6 +57,8 @@ def create_unit(session: Session, unit_id: str, name: str, level: str, region_co
     parent = session.get(Unit, parent_id) if parent_id else None
     if parent_id and parent is None:
         raise DirectoryError("上级单位不存在", "parent_id")
+    if parent is not None and not parent.active:
+        raise DirectoryError("上级单位已停用", "parent_id")
     allowed = PARENT_LEVEL[level]
     if parent is None and allowed is not None:
         raise DirectoryError("市级、县级单位必须选择上级单位", "parent_id")
@@ -70,6 +72,16 @@ def create_unit(session: Session, unit_id: str, name: str, level: str, region_co
                 level=level, region_code=region_code.strip(), parent_id=parent.id if parent else None,
                 path=f"{parent.path if parent else '/'}{unit_id}/")
     session.add(unit)
+    return unit
+
+
+def active_unit(session: Session, unit_id: str | None, missing: str, field: str) -> Unit:
+    """The unit ``unit_id`` when it exists and is active: new staff, entities and cases go only there."""
+    unit = session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        raise DirectoryError(missing, field)
+    if not unit.active:
+        raise DirectoryError(f"单位 {unit.name} 已停用", field)
     return unit
 
 
@@ -114,8 +126,7 @@ def create_user(session: Session, username: str, display_name: str, unit_id: str
         raise DirectoryError(f"登录名 {username} 已存在", "id")
     if not (display_name or "").strip():
         raise DirectoryError("请填写姓名", "display_name")
-    if session.get(Unit, unit_id) is None:
-        raise DirectoryError("所属单位不存在", "unit_id")
+    active_unit(session, unit_id, "所属单位不存在", "unit_id")
     checked = _check_roles(roles)
     if "officer" in checked and not (certificate_no or "").strip():
         raise DirectoryError("执法人员须填写执法证号", "certificate_no")
@@ -133,10 +144,11 @@ def update_user(session: Session, user: User, *, display_name: str | None = None
         if not display_name.strip():
             raise DirectoryError("请填写姓名", "display_name")
         user.display_name = display_name.strip()[:100]
-    if unit_id is not None:
-        if session.get(Unit, unit_id) is None:
-            raise DirectoryError("所属单位不存在", "unit_id")
+    if unit_id is not None and unit_id != user.unit_id:
+        active_unit(session, unit_id, "所属单位不存在", "unit_id")
         user.unit_id = unit_id
+    if active and not user.active:
+        active_unit(session, user.unit_id, "所属单位不存在", "unit_id")  # no active staff in a closed unit
     if certificate_no is not None:
         user.certificate_no = certificate_no.strip() or None
     if roles is not None:
@@ -235,8 +247,7 @@ def create_entity(session: Session, credit_code: str, name: str, category: str, 
         raise DirectoryError("请填写单位名称", "name")
     if category not in ENTITY_CATEGORIES:
         raise DirectoryError("请选择监督类别", "category")
-    if session.get(Unit, unit_id) is None:
-        raise DirectoryError("监管单位不存在", "unit_id")
+    active_unit(session, unit_id, "监管单位不存在", "unit_id")
     region = (region_code or code[2:8]).strip()
     problem = region_code_problem(region)
     if problem:

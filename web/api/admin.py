@@ -7,13 +7,12 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine import NotFound, PermissionDenied, incidents, resolve_incident, retry_incident, verify_audit
-from engine.audit import append as audit_append
+from engine import PermissionDenied, incidents, resolve_incident, retry_incident, verify_audit
 from engine.models import OutboxJob
 from integrations.celery_app import dispatch_after_commit
-from processes.directory.editing import update_unit
 from processes.directory.models import Unit
 from processes.directory.services import DirectoryError, units_tree
+from web import directory
 from web.errors import json_error
 from web.extensions import dbs
 from web.security import current_actor
@@ -79,7 +78,7 @@ class ResolveIncident(MethodView):
 
 
 def unit_body(unit: Unit) -> dict[str, Any]:
-    return {k: getattr(unit, k) for k in ("id", "name", "short_name", "level", "region_code", "parent_id")}
+    return {k: getattr(unit, k) for k in ("id", "name", "short_name", "level", "region_code", "parent_id", "active")}
 
 
 @blp.route("/units")
@@ -97,18 +96,14 @@ class UnitDetail(MethodView):
     @blp.response(200, s.UnitSchema)
     @_errors
     def patch(self, body: dict[str, Any], unit_id: str) -> Any:
-        """Rename, re-code or move a unit (its subtree moves with it; audited)."""
-        unit = dbs().get(Unit, unit_id)
-        if unit is None:
-            raise NotFound(f"no unit {unit_id}")
+        """Rename, re-code, move (with its subtree) or deactivate a unit of your subtree (audited)."""
+        actor = current_actor()
+        unit = directory.manageable_unit(dbs(), actor, unit_id)
         try:
-            changes = update_unit(dbs(), unit, name=body["name"], short_name=body["short_name"],
-                                  region_code=body["region_code"], parent_id=body["parent_id"])
+            directory.save_unit(dbs(), actor, unit, body)
         except DirectoryError as exc:
             dbs().rollback()
             return json_error(422, "invalid_data", exc.message, errors={exc.field or "_": [exc.message]})
-        if changes:
-            audit_append(dbs(), current_actor().user_id, "unit_changed", data={"unit": unit.id, "changes": changes})
         out = unit_body(unit)
         dbs().commit()
         return out

@@ -11,15 +11,14 @@ from sqlalchemy import select
 
 from engine import InvalidData, NotFound, PermissionDenied, TaskNotReady, assign, claim, start, unclaim
 from engine import permissions as perm
-from engine.audit import append as audit_append
 from engine.db import utcnow
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from forms import RegisteredForm, UploadRejected, describe, get_form, registered_forms, validate_submission
 from forms.uploads import KINDS
 from integrations.celery_app import dispatch_after_commit
-from processes.directory.editing import update_entity
-from processes.directory.models import StoredFile
+from processes.directory.models import StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
+from web import directory
 from web import penalty as penalty_web
 from web.casework import (
     CaseView,
@@ -292,6 +291,9 @@ class Cases(MethodView):
         unit_id = body.get("unit_id") or entity.unit_id
         if not perm.can_start(actor, unit_id):
             raise PermissionDenied("you may not start cases in this unit")
+        unit = dbs().get(Unit, unit_id)
+        if unit is not None and not unit.active:
+            raise InvalidData(f"单位 {unit.name} 已停用", field="unit_id")
         key = body.get("business_key") or None
         instance = start(dbs(), definition.process_key, actor, {}, key, unit_id=unit_id,
                          entity_id=entity.credit_code, entity_name=entity.name)
@@ -376,25 +378,15 @@ class EntityDetail(MethodView):
     @blp.response(200, s.EntitySchema)
     @_errors(*ERRORS)
     def patch(self, body: dict[str, Any], credit_code: str) -> Any:
-        """Correct an entity's particulars (officers, heads and clerks of its units; audited)."""
+        """Correct an entity's particulars, or a mistyped credit code before its first case
+        (officers, heads and clerks of its units; audited)."""
         actor = current_actor()
-        if not (actor.is_admin or actor.roles & {"officer", "head", "complaint_clerk"}):
-            raise PermissionDenied("your roles may not change entities")
         entity = visible_entity(actor, credit_code)
-        if not perm.can_see_unit(actor, body["unit_id"]):
-            raise PermissionDenied("the supervising unit must be one of yours")
         try:
-            changes = update_entity(dbs(), entity, name=body["name"], category=body["category"],
-                                    unit_id=body["unit_id"], address=body["address"],
-                                    region_code=body["region_code"],
-                                    legal_representative=body["legal_representative"],
-                                    licence_numbers=body["licence_numbers"])
+            directory.save_entity(dbs(), actor, entity, body)
         except DirectoryError as exc:
             dbs().rollback()
             return json_error(422, "invalid_data", exc.message, errors={exc.field or "_": [exc.message]})
-        if changes:
-            audit_append(dbs(), actor.user_id, "entity_changed", data={"entity": entity.credit_code,
-                                                                        "changes": changes})
         out = entity_body(entity)
         commit()
         return out

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
+
+from processes.directory.models import ENTITY_CATEGORIES
 
 
 class StrictSchema(Schema):
@@ -224,17 +228,33 @@ class EntityCreateSchema(StrictSchema):
     licence_numbers = fields.List(fields.String(validate=validate.Length(max=100)), validate=validate.Length(max=20))
 
 
-class EntityUpdateSchema(StrictSchema):
-    """Particulars of an entity; the credit code (its key) is in the URL and does not change."""
+# Directory edits: the HTML forms load the same schemas (``web.directory``). Messages are Chinese,
+# the source text, shown in English through the domain catalog; a missing key keeps its value.
+_ZH: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "此项为必填项", "null": "此项为必填项",
+                                                    "invalid": "格式不正确"}
+_REGION = validate.Regexp(r"^[1-9]\d{5}$", error="行政区划代码应为6位数字")
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    category = fields.String(required=True)
-    unit_id = fields.String(required=True)
-    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=6))
-    legal_representative = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    licence_numbers = fields.List(fields.String(validate=validate.Length(max=100)), load_default=list,
-                                  validate=validate.Length(max=20))
+
+def _text(max_length: int, *, allow_none: bool = False, **kwargs: Any) -> fields.String:
+    return fields.String(allow_none=allow_none, error_messages=_ZH,
+                         validate=validate.Length(max=max_length, error="不能超过{max}个字"), **kwargs)
+
+
+class EntityUpdateSchema(StrictSchema):
+    """Particulars of an entity (PATCH: keys left out keep their values). ``credit_code`` corrects
+    a mistyped code while no case refers to the entity; it must pass the GB 32100-2015 check and
+    belong to no other entity."""
+
+    credit_code = fields.String(error_messages=_ZH,
+                                validate=validate.Length(equal=18, error="统一社会信用代码应为18位"))
+    name = _text(300)
+    category = fields.String(error_messages=_ZH, validate=validate.OneOf(ENTITY_CATEGORIES, error="请选择监督类别"))
+    unit_id = _text(64)
+    address = _text(500, allow_none=True)
+    region_code = fields.String(allow_none=True, error_messages=_ZH, validate=_REGION)
+    legal_representative = _text(100, allow_none=True)
+    licence_numbers = fields.List(_text(100), error_messages=_ZH,
+                                  validate=validate.Length(max=20, error="许可证号最多20个，每个不超过100个字"))
 
 
 class UnitSchema(Schema):
@@ -244,13 +264,18 @@ class UnitSchema(Schema):
     level = fields.String()
     region_code = fields.String()
     parent_id = fields.String(allow_none=True)
+    active = fields.Boolean()
 
 
 class UnitUpdateSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    short_name = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    region_code = fields.String(required=True)
-    parent_id = fields.String(load_default=None, allow_none=True)
+    """A unit's editable particulars (PATCH: keys left out keep their values). ``active: false``
+    deactivates a unit with no active staff, no active units below it and nothing open in it."""
+
+    name = _text(200)
+    short_name = _text(20, metadata={"description": "region short name used in document numbers"})
+    region_code = fields.String(error_messages=_ZH, validate=_REGION)
+    parent_id = fields.String(allow_none=True, error_messages=_ZH)
+    active = fields.Boolean(error_messages=_ZH)
 
 
 class CaseBriefSchema(Schema):
