@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, object_session
 from . import audit
 from .actor import Actor
 from .errors import InvalidDefinition, UnknownProcess
+from .hotread import DefinitionRef, newest_definition
 from .models import ProcessDefinition, StartTimer
 from .sandbox import SandboxError, check_script
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
@@ -352,3 +353,13 @@ def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
     if definition is None:
         raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
     return definition
+
+
+def newest_version(session: Session, process_key: str) -> DefinitionRef:
+    """Id and version of the newest deployment of ``process_key`` (what a start needs)."""
+    if not _PROCESS_ID_RE.match(process_key or ""):
+        raise UnknownProcess(f"unknown process {process_key!r}", process_key=process_key)
+    ref = newest_definition(session, process_key)
+    if ref is None:
+        raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
+    return ref

@@ -119,76 +119,79 @@ def _insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Statement
     return _Statement(sql, tuple((k, _processor(table, k, dialect)) for k in keys))
 
 
-def _dialect(session: Session) -> Dialect:
-    return session.get_bind().dialect
-
-
-def _execute(session: Session, stmt: _Statement, params: dict[str, Any] | list[dict[str, Any]]) -> int:
-    """Run on the transaction's own driver connection; return the row count.
+class Writer:
+    """The transaction's own driver cursor, opened once for every row one command writes.
 
     Even ``exec_driver_sql`` spends more time in SQLAlchemy's execution context than the driver
-    spends on the statement. Driver errors are wrapped exactly as SQLAlchemy wraps them
+    spends on the statement, and asking the session for its connection and a new cursor per
+    statement cost as much again. Driver errors are wrapped exactly as SQLAlchemy wraps them
     (``DBAPIError.instance``), so callers see ``OperationalError``/``IntegrityError`` as before.
     """
-    connection = session.connection()
-    dialect = connection.dialect
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if isinstance(params, list):
-            cursor.executemany(stmt.sql, params)
-        else:
-            cursor.execute(stmt.sql, params)
-        count: int = cursor.rowcount
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        connection = session.connection()
+        self.dialect: Dialect = connection.dialect
+        self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def execute(self, stmt: _Statement, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+        """Run one statement (``executemany`` for a list); return the row count."""
+        dbapi_error = self.dialect.loaded_dbapi.Error
+        try:
+            if isinstance(params, list):
+                self._cursor.executemany(stmt.sql, params)
+            else:
+                self._cursor.execute(stmt.sql, params)
+        except dbapi_error as exc:
+            raise DBAPIError.instance(stmt.sql, params, exc, dbapi_error, dialect=self.dialect) from exc
+        count: int = self._cursor.rowcount
         return count
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(stmt.sql, params, exc, dialect.loaded_dbapi.Error,
-                                  dialect=dialect) from exc
-    finally:
-        cursor.close()
 
+    def update_instance(self, row: ProcessInstance) -> None:
+        """Write the instance's changed columns with the version check; raise ConflictError if it lost."""
+        values = changed_columns(row)
+        values.pop("row_version", None)
+        version = row.row_version
+        stmt = _update(INSTANCE, tuple(sorted(values)), True, self.dialect)
+        if self.execute(stmt, stmt.params({**values, "_id": row.id, "_version": version})) != 1:
+            raise ConflictError("this case was changed by someone else at the same time; reload and retry")
+        row.row_version = version + 1
+        mark_clean(row)
 
-def update_instance(session: Session, row: ProcessInstance) -> None:
-    """Write the instance's changed columns with the version check; raise ConflictError if it lost."""
-    values = changed_columns(row)
-    values.pop("row_version", None)
-    version = row.row_version
-    stmt = _update(INSTANCE, tuple(sorted(values)), True, _dialect(session))
-    if _execute(session, stmt, stmt.params({**values, "_id": row.id, "_version": version})) != 1:
-        raise ConflictError("this case was changed by someone else at the same time; reload and retry")
-    row.row_version = version + 1
-    mark_clean(row)
+    def insert_instance(self, row: ProcessInstance) -> None:
+        """Insert a new instance with every column set, then attach it to the session as loaded.
 
+        ``make_transient_to_detached`` + ``add`` is SQLAlchemy's public way to say "this object
+        already exists in the database"; the session will not insert it again.
+        """
+        state = inspect(row)
+        values = {column.key: state.dict[column.key] for column in INSTANCE.columns}  # KeyError: a column left unset
+        stmt = _insert(INSTANCE, tuple(sorted(values)), self.dialect)
+        self.execute(stmt, stmt.params(values))
+        make_transient_to_detached(row)
+        self.session.add(row)
 
-def insert_instance(session: Session, row: ProcessInstance) -> None:
-    """Insert a new instance with every column set, then attach it to the session as loaded.
+    def finish_human_tasks(self, rows: Sequence[HumanTask]) -> None:
+        """Write the changed columns of human tasks that left the ready state."""
+        for human in rows:
+            values = changed_columns(human)
+            if values:
+                stmt = _update(HUMAN, tuple(sorted(values)), False, self.dialect)
+                self.execute(stmt, stmt.params({**values, "_id": human.id}))
+            mark_clean(human)
 
-    ``make_transient_to_detached`` + ``add`` is SQLAlchemy's public way to say "this object
-    already exists in the database"; the session will not insert it again.
-    """
-    state = inspect(row)
-    values = {column.key: state.dict[column.key] for column in INSTANCE.columns}  # KeyError: a column left unset
-    stmt = _insert(INSTANCE, tuple(sorted(values)), _dialect(session))
-    _execute(session, stmt, stmt.params(values))
-    make_transient_to_detached(row)
-    session.add(row)
-
-
-def finish_human_tasks(session: Session, rows: Sequence[HumanTask]) -> None:
-    """Write the changed columns of human tasks that left the ready state."""
-    for human in rows:
-        values = changed_columns(human)
-        if values:
-            stmt = _update(HUMAN, tuple(sorted(values)), False, _dialect(session))
-            _execute(session, stmt, stmt.params({**values, "_id": human.id}))
-        mark_clean(human)
-
-
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert complete rows (every column but an autoincrement key), all with the same columns."""
-    if not rows:
-        return
-    stmt = _insert(table, tuple(sorted(rows[0])), _dialect(session))
-    if len(rows) == 1:
-        _execute(session, stmt, stmt.params(rows[0]))
-    else:
-        _execute(session, stmt, [stmt.params(r) for r in rows])
+    def insert_rows(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert complete rows (every column but an autoincrement key), all with the same columns."""
+        if not rows:
+            return
+        stmt = _insert(table, tuple(sorted(rows[0])), self.dialect)
+        if len(rows) == 1:
+            self.execute(stmt, stmt.params(rows[0]))
+        else:
+            self.execute(stmt, [stmt.params(r) for r in rows])

@@ -121,7 +121,9 @@ def sync_human_tasks(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
     changes = HumanTaskChanges()
     ready = {str(t.id): t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, UserTask)}
     known = list(loaded.row.ready_task_ids or [])
-    existing = {task_id: row for task_id in known if (row := session.get(HumanTask, task_id)) is not None}
+    held = loaded.humans
+    existing = {task_id: row for task_id in known
+                if (row := held.get(task_id) or session.get(HumanTask, task_id)) is not None}
     for task_id, row in existing.items():
         if task_id in ready or row.status != "ready":
             continue

@@ -28,9 +28,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import audit, clock, hotwrite
 from .actor import Actor
-from .definitions import load_spec, spec_by_id
+from .definitions import spec_by_id
 from .errors import ConflictError, EngineError, InvalidTimer, ScriptRejected, UnknownInstance, WorkflowFailed
-from .models import ProcessDefinition, ProcessInstance
+from .models import HumanTask, ProcessInstance
 from .scripting import make_script_engine, work_calendar
 from .state import SERIALIZER_VERSION, WORKFLOW_CACHE, dump_state, load_state, prune_history
 
@@ -56,6 +56,8 @@ class Loaded:
     workflow: BpmnWorkflow
     new: bool = False
     completed_task_id: str | None = None
+    # Human-task rows the command already read (the one being completed): no second look-up.
+    humans: dict[str, HumanTask] = field(default_factory=dict)
     audit: list[tuple[str, dict[str, Any], str | None, str | None]] = field(default_factory=list)
 
 
@@ -109,8 +111,8 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
         return None
 
 
-def new_workflow(definition: ProcessDefinition) -> BpmnWorkflow:
-    spec = load_spec(definition)
+def new_workflow(session: Session, definition_id: int) -> BpmnWorkflow:
+    spec = spec_by_id(session, definition_id)
     return BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=make_script_engine())
 
 
@@ -205,14 +207,15 @@ def save(cmd: Command) -> None:
                   for action, data, task_id, task_name in loaded.audit]
         loaded.audit.clear()
         try:
-            if loaded.new:
-                hotwrite.insert_instance(session, row)
-                loaded.new = False
-            else:
-                hotwrite.update_instance(session, row)
-            hotwrite.finish_human_tasks(session, human.finished)
-            hotwrite.insert_rows(session, hotwrite.HUMAN, human.new)
-            hotwrite.insert_rows(session, hotwrite.AUDIT, events)
+            with hotwrite.Writer(session) as writer:
+                if loaded.new:
+                    writer.insert_instance(row)
+                    loaded.new = False
+                else:
+                    writer.update_instance(row)
+                writer.finish_human_tasks(human.finished)
+                writer.insert_rows(hotwrite.HUMAN, human.new)
+                writer.insert_rows(hotwrite.AUDIT, events)
         except (IntegrityError, OperationalError) as exc:
             conflict = _as_conflict(exc)
             if conflict is None:

@@ -21,9 +21,14 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -39,13 +44,52 @@ class LeanWorkflowConverter(BpmnWorkflowConverter):
 
     ``from_dict`` expects the caller to have put the live spec objects under ``spec`` and
     ``subprocess_specs``; ``DictionaryConverter.restore`` passes non-dict values through.
+    Its tasks are converted in one loop (``tasks_to_dict``) instead of through the registry's
+    per-object dispatch: the same dicts, a third less time for a case's state.
     """
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
+        registry = self.registry
+        return {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": tasks_to_dict(registry, workflow.tasks),
+            "root": str(workflow.task_tree.id),
+            "subprocesses": self.mapping_to_dict(workflow.subprocesses),
+            "bpmn_events": registry.convert(workflow.bpmn_events),
+        }
+
+
+class LeanSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A subprocess's workflow, its tasks converted like the top level's."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        registry = self.registry
+        return {
+            "data": registry.convert(registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": tasks_to_dict(registry, workflow.tasks),
+            "root": str(workflow.task_tree.id),
+            "parent_task_id": str(workflow.parent_task_id),
+            "spec": workflow.spec.name,
+        }
+
+
+def tasks_to_dict(registry: Any, tasks: dict[UUID, Task]) -> dict[str, Any]:
+    """``{task id: task dict}``, each exactly as the registry would give it (``typename`` last)."""
+    convert = registry.convert_to_dict[TASK_TYPENAME]
+    out: dict[str, Any] = {}
+    for task in tasks.values():
+        memo = task.__dict__.get("_weijian_dict")
+        dct = memo[1] if memo is not None and memo[0] == _memo_key(task) else convert(task)
+        out[dct["id"]] = dct
+    return out
 
 
 class LeanTaskConverter(TaskConverter):
@@ -63,7 +107,7 @@ class LeanTaskConverter(TaskConverter):
             return dct
         # A predicted task looks the same from one command to the next; the workflow cache keeps
         # the task objects, so its dict is kept on it until any of these change.
-        key = (task._state, task.last_state_change, task.triggered, task._parent, tuple(task._children))
+        key = _memo_key(task)
         memo = task.__dict__.get("_weijian_dict")
         if memo is not None and memo[0] == key:
             cached: dict[str, Any] = memo[1]
@@ -73,17 +117,26 @@ class LeanTaskConverter(TaskConverter):
             "children": [str(child) for child in task._children],
             "last_state_change": task.last_state_change, "state": task.state,
             "task_spec": task.task_spec.name, "triggered": task.triggered,
-            "internal_data": {}, "data": {}, "delta": {},
+            "internal_data": {}, "data": {}, "delta": {}, "typename": TASK_TYPENAME,
         }
         task.__dict__["_weijian_dict"] = (key, dct)
         return dct
+
+
+TASK_TYPENAME = "Task"
+
+
+def _memo_key(task: Task) -> tuple[Any, ...]:
+    return (task._state, task.last_state_change, task.triggered, task._parent, tuple(task._children))
 
 
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = LeanWorkflowConverter
     config[Task] = LeanTaskConverter
+    config[BpmnSubWorkflow] = LeanSubWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    assert registry.typenames[Task] == TASK_TYPENAME
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
 
 

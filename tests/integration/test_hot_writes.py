@@ -80,3 +80,78 @@ def test_hot_writes_match_the_orm_on_postgres(pg_url: str) -> None:
         _check(sessionmaker(engine, expire_on_commit=False))
     finally:
         engine.dispose()
+
+
+def _columns(obj: object) -> dict[str, object]:
+    from sqlalchemy import inspect
+
+    return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+
+
+def test_hot_read_gives_the_objects_the_orm_loads(session_factory: sessionmaker[Session]) -> None:
+    """Every column (timestamps aware, JSON lists, the deferred state on access) equals the ORM's
+    own load; objects the session already holds are refreshed in place, stale state dropped."""
+    from engine import hotread
+
+    with session_factory() as session:
+        deploy_fixture(session, "lead")
+        instance = start(session, "case_lead", OFFICER, {"source": "complaint"}, business_key="LEAD-2", now=NOW)
+        session.commit()
+        [task_id] = instance.ready_task_ids
+    with session_factory() as session:
+        orm_task, orm_instance = session.get(HumanTask, task_id), session.get(ProcessInstance, instance.id)
+        expected = (_columns(orm_task), _columns(orm_instance))
+    with session_factory() as session:
+        found = hotread.task_and_instance(session, task_id)
+        assert found is not None
+        human, row = found
+        assert (_columns(human), _columns(row)) == expected
+        assert session.get(HumanTask, task_id) is human and session.get(ProcessInstance, instance.id) is row
+        assert not session.dirty and hotread.task_and_instance(session, "no-such-task") is None
+    with session_factory() as session:
+        held = session.get(ProcessInstance, instance.id)
+        assert held is not None and held.state  # state loaded, then changed by another connection
+        held.status = "edited in memory"
+        with session_factory() as other:
+            other.execute(text("UPDATE process_instance SET state = :s WHERE id = :id"), {"s": b"{}", "id": held.id})
+            other.commit()
+        # pysqlite reads outside a transaction until the first write: this read sees the other's
+        found = hotread.task_and_instance(session, task_id)
+        assert found is not None and found[1] is held
+        assert held.status == "running" and held.state == b"{}" and not session.dirty
+
+
+def _newest_definition_check(factory: sessionmaker[Session]) -> None:
+    from engine import deploy, hotread
+    from engine.actor import SYSTEM
+    from engine.definitions import newest_version
+    from engine.errors import UnknownProcess
+    from tests.engine_helpers import bundle
+
+    with factory() as session:
+        files = bundle("lead")
+        [first] = deploy(session, files, SYSTEM)
+        changed = {name: body.replace(b'name="', b'name="v2 ', 1) for name, body in files.items()}
+        [second] = deploy(session, changed, SYSTEM)
+        session.commit()
+        ref = newest_version(session, "case_lead")
+        assert (ref.id, ref.version) == (second.id, second.version) and second.version == first.version + 1
+        assert hotread.newest_definition(session, "nothing_deployed") is None
+        for bad in ("nothing_deployed", "bad key; drop table"):
+            with pytest.raises(UnknownProcess):
+                newest_version(session, bad)
+        instance = start(session, "case_lead", OFFICER, {"source": "complaint"}, now=NOW)
+        assert instance.definition_id == second.id
+
+
+def test_a_start_takes_the_newest_definition_on_sqlite(session_factory: sessionmaker[Session]) -> None:
+    _newest_definition_check(session_factory)
+
+
+@pytest.mark.postgres
+def test_a_start_takes_the_newest_definition_on_postgres(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        _newest_definition_check(sessionmaker(engine))
+    finally:
+        engine.dispose()

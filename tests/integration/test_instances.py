@@ -84,6 +84,9 @@ def test_minor_case_takes_the_default_flow(db_session: Session, lead: ProcessIns
     (OFFICER, None, {"__class__": 1}, InvalidData),
     (OFFICER, None, ["not", "a", "dict"], InvalidData),
     (OFFICER, None, {"blob": object()}, InvalidData),
+    (OFFICER, None, {"amount": float("nan")}, InvalidData),
+    (OFFICER, None, {"amount": 1, "detail": {"ratio": float("inf"), "note": None}}, InvalidData),
+    (OFFICER, None, {"amount": 1, "attachment": "x" * (256 * 1024)}, InvalidData),
 ])
 def test_bad_completions_get_typed_errors_and_change_nothing(db_session: Session, lead: ProcessInstance,
                                                             actor: object, task_id: str | None, data: object,
@@ -94,6 +97,25 @@ def test_bad_completions_get_typed_errors_and_change_nothing(db_session: Session
         complete_task(db_session, task_id or register.id, actor, data)  # type: ignore[arg-type]
     db_session.rollback()
     assert _snapshot(db_session) == before
+
+
+def test_submitted_values_are_stored_as_json_values(db_session: Session, lead: ProcessInstance) -> None:
+    """Dates become ISO text, tuples lists, nested keys text, null stays null; integers beyond
+    64 bits survive; the caller's own dict is not what the case keeps."""
+    from datetime import UTC, date, datetime
+
+    from engine import instance_data
+
+    [register] = _ready(db_session, lead.id)
+    form = {"amount": 100, "found_on": date(2026, 11, 30), "at": datetime(2026, 11, 30, 9, 30, tzinfo=UTC),
+            "items": ("药品", "器械"), "codes": {1: "一"}, "remark": None, "serial": 2**70}
+    complete_task(db_session, register.id, OFFICER, form)
+    db_session.commit()
+    form["items"] = ("changed",)
+    data = instance_data(db_session, lead.id, OFFICER)
+    assert data["found_on"] == "2026-11-30" and data["at"] == "2026-11-30T09:30:00+00:00"
+    assert data["items"] == ["药品", "器械"] and data["codes"] == {"1": "一"}
+    assert data["remark"] is None and data["serial"] == 2**70
 
 
 def test_completed_task_cannot_be_completed_again(db_session: Session, lead: ProcessInstance) -> None:

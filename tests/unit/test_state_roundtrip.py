@@ -7,13 +7,15 @@ exactly like the one that stayed in memory, and store the same bytes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from bench.bpmn_gen import form_payload, sequential_user_tasks
-from engine.state import SERIALIZER_VERSION, dump_state, load_state, prune_history
+from engine.state import SERIALIZER, SERIALIZER_VERSION, LeanWorkflowConverter, dump_state, load_state, prune_history
 from engine.xmlsafe import parse_xml
 
 
@@ -52,3 +54,55 @@ def test_memory_and_stored_state_run_the_same_case() -> None:
     final = orjson.loads(dump_state(kept))
     assert all(f"step{n}" in final["data"] or any(f"step{n}" in t["data"] for t in final["tasks"].values())
                for n in range(1, 7))
+
+
+def _generic_dict(workflow: BpmnWorkflow) -> dict[str, object]:
+    """What SpiffWorkflow's own converters give (tasks through the registry's dispatch)."""
+    from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, WorkflowConverter
+
+    registry = SERIALIZER.registry
+    converter = LeanWorkflowConverter.__new__(LeanWorkflowConverter)
+    converter.registry = registry
+    dct: dict[str, object] = WorkflowConverter.to_dict(converter, workflow)
+    subs = {}
+    for key, sub in workflow.subprocesses.items():
+        sub_converter = BpmnSubWorkflowConverter.__new__(BpmnSubWorkflowConverter)
+        sub_converter.registry = registry
+        subs[str(key)] = {**BpmnSubWorkflowConverter.to_dict(sub_converter, sub), "typename": "BpmnSubWorkflow"}
+    dct["subprocesses"] = subs
+    dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    dct["typename"] = "BpmnWorkflow"
+    return dct
+
+
+def _encoded(dct: object) -> bytes:
+    return orjson.dumps(dct, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+def test_the_one_loop_conversion_writes_what_spiffworkflow_writes() -> None:
+    """Tasks (and subprocess tasks) converted in one loop give SpiffWorkflow's own dicts, in its
+    key order, at every step of a case with parallel branches, an embedded subprocess and a call
+    activity."""
+    parser = SpiffBpmnParser()
+    path = Path(__file__).parents[1] / "fixtures" / "structures" / "structures.bpmn"
+    parser.add_bpmn_xml(parse_xml(path.read_bytes(), path.name), path.name)
+    workflow = BpmnWorkflow(parser.get_spec("structured_case"), parser.get_subprocess_specs("structured_case"))
+    workflow.do_engine_steps()
+    seen_subprocess = False
+    for _ in range(12):
+        registry = SERIALIZER.registry
+        registry._encoder_mode = True
+        try:
+            fast, generic = SERIALIZER.to_dict(workflow), _generic_dict(workflow)
+        finally:
+            registry._encoder_mode = False
+        assert _encoded(fast) == _encoded(generic)
+        seen_subprocess = seen_subprocess or bool(workflow.subprocesses)
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        if not ready:
+            break
+        ready[0].data.update({"note": "x", "agree": True, "checked": True})
+        ready[0].run()
+        workflow.do_engine_steps()
+        prune_history(workflow)
+    assert workflow.is_completed() and seen_subprocess
