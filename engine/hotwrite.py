@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import JSON, Dialect, Table, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from .db import UTCDateTime
 from .errors import ConflictError
 from .models import AuditEvent, HumanTask, ProcessInstance
 
@@ -76,6 +78,18 @@ def _json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """What ``UTCDateTime`` and SQLite's ``DATETIME`` together write, at a fifth of the cost:
+    UTC without an offset, in the fixed text format whose text order is time order (inbox
+    order relies on it). A naive time is refused, as ``UTCDateTime`` refuses it; a completion
+    writes half a dozen timestamps. ``tests/unit/test_hot_write_values.py`` compares the two."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def _placeholder(dialect: Dialect, name: str) -> str:
     return f":{name}" if dialect.name == "sqlite" else f"%({name})s"
 
@@ -90,8 +104,9 @@ def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
     if isinstance(column_type, JSON):
         none_as_null = column_type.none_as_null
         return lambda value: None if value is None and none_as_null else _json_text(value)
-    # The dialect's implementation, as SQLAlchemy itself resolves it: SQLite's DATETIME writes
-    # its fixed text format, which the stored rows' ordering relies on.
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return sqlite_utc_text
+    # The dialect's implementation, as SQLAlchemy itself resolves it.
     processor: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
     return processor
 

@@ -190,13 +190,15 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[st
     task = find_task(loaded.workflow, human.id)
     if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTask):
         raise TaskNotReady(f"task {human.title} is no longer waiting", task_id=human.id)
-    with running(cmd, loaded):
-        task.data.update(payload)
-        task.run()
     loaded.completed_task_id = human.id
     loaded.humans[human.id] = human
     cmd.record(loaded, "task_completed", {"data": payload, "form_key": human.form_key}, human.id, human.task_name)
-    advance(cmd, loaded)
+
+    def run_task() -> None:
+        task.data.update(payload)
+        task.run()
+
+    advance(cmd, loaded, first=run_task)
     save(cmd)
     return loaded.row
 

@@ -10,7 +10,7 @@ leaves the session clean.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -116,11 +116,15 @@ def new_workflow(session: Session, definition_id: int) -> BpmnWorkflow:
     return BpmnWorkflow(spec.spec, spec.subprocess_specs, script_engine=make_script_engine())
 
 
-def advance(cmd: Command, loaded: Loaded, hops: int = 0) -> None:
-    """Run engine steps until the workflow waits; route the messages it throws."""
+def advance(cmd: Command, loaded: Loaded, hops: int = 0, first: Callable[[], object] | None = None) -> None:
+    """Run ``first`` (completing a task, say), then engine steps until the workflow waits; route
+    the messages it throws. One ``running`` context for both: entering one costs as much as
+    SpiffWorkflow's step of a simple task."""
     from .messages import route_thrown
 
     with running(cmd, loaded):
+        if first is not None:
+            first()
         loaded.workflow.do_engine_steps()
     for thrown in loaded.workflow.get_events():
         route_thrown(cmd, loaded, thrown, hops)

@@ -36,7 +36,11 @@ from SpiffWorkflow.util.task import TaskState
 
 SERIALIZER_VERSION = f"spiff-{VERSION}+lean1"
 _ZLIB_PREFIX = b"z"
-_COMPRESS_OVER = 8 * 1024
+# Compress only large states. zlib at level 1 costs about 4 us per KB of state, while writing a
+# KB less saves SQLite well under 1 us (bench.engine: the 8 KB threshold this replaced made the
+# last steps of a 15-task case the dearest); PostgreSQL compresses large values itself (TOAST).
+# What compression is for is the rare case with tens of KB of form data.
+COMPRESS_OVER = 32 * 1024
 
 
 class LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -87,7 +91,10 @@ def tasks_to_dict(registry: Any, tasks: dict[UUID, Task]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for task in tasks.values():
         memo = task.__dict__.get("_weijian_dict")
-        dct = memo[1] if memo is not None and memo[0] == _memo_key(task) else convert(task)
+        # The same test as LeanTaskConverter.to_dict: data of its own, or being the root, means no memo.
+        reusable = (memo is not None and not (task.data or task.internal_data) and memo[0] == _memo_key(task)
+                    and task.parent is not None)
+        dct = memo[1] if reusable else convert(task)
         out[dct["id"]] = dct
     return out
 
@@ -152,7 +159,7 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     finally:
         registry._encoder_mode = False
     raw = _encode(dct)
-    if len(raw) > _COMPRESS_OVER:
+    if len(raw) > COMPRESS_OVER:
         return _ZLIB_PREFIX + zlib.compress(raw, 1)
     return raw
 

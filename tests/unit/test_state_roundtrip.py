@@ -15,7 +15,15 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from bench.bpmn_gen import form_payload, sequential_user_tasks
-from engine.state import SERIALIZER, SERIALIZER_VERSION, LeanWorkflowConverter, dump_state, load_state, prune_history
+from engine.state import (
+    COMPRESS_OVER,
+    SERIALIZER,
+    SERIALIZER_VERSION,
+    LeanWorkflowConverter,
+    dump_state,
+    load_state,
+    prune_history,
+)
 from engine.xmlsafe import parse_xml
 
 
@@ -106,3 +114,19 @@ def test_the_one_loop_conversion_writes_what_spiffworkflow_writes() -> None:
         workflow.do_engine_steps()
         prune_history(workflow)
     assert workflow.is_completed() and seen_subprocess
+
+
+def test_a_large_state_is_stored_compressed_and_loads_back() -> None:
+    spec, subs = _spec(3)
+    workflow = BpmnWorkflow(spec, subs)  # type: ignore[arg-type]
+    workflow.do_engine_steps()
+    small = dump_state(workflow)
+    assert small[:1] == b"{"  # small states stay plain JSON
+    [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
+    task.data.update({f"note{i}": f"现场检查记录 {i} " * 20 for i in range(200)})
+    blob = dump_state(workflow)
+    assert blob[:1] == b"z" and len(blob) < COMPRESS_OVER
+    loaded = load_state(blob, spec, subs, SERIALIZER_VERSION)  # type: ignore[arg-type]
+    assert dump_state(loaded) == blob
+    [again] = loaded.get_tasks(state=TaskState.READY, manual=True)
+    assert again.data == task.data
