@@ -16,15 +16,19 @@ cached by id); loading the whole definition row through the ORM cost a sixth of 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Dialect, inspect
+import orjson
+from sqlalchemy import JSON, Column, Dialect, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
+from .db import UTCDateTime
 from .hotwrite import HUMAN, INSTANCE, mark_clean
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 
@@ -55,15 +59,48 @@ def _statement(dialect: Dialect) -> _Read:
            f"WHERE h.{quote('id')} = {placeholder}")
 
     def processors(cols: Sequence[Column[Any]]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
-        return tuple((c.key, c.type.dialect_impl(dialect).result_processor(dialect, None)) for c in cols)
+        return tuple((c.key, _result_processor(c, dialect)) for c in cols)
 
     return _Read(sql, processors(human), processors(instance))
 
 
-def _attach(session: Session, mapped: type, values: dict[str, Any]) -> Any:
+def _result_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's own conversion, except two that SQLAlchemy runs as a chain of calls:
+    SQLite's timestamps (``UTCDateTime`` over ``DATETIME``) and JSON text, each one C call here
+    (``tests/unit/test_hot_write_values.py`` compares them with SQLAlchemy's)."""
+    if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
+        return sqlite_utc_datetime
+    if isinstance(column.type, JSON):
+        return json_value
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return processor
+
+
+def sqlite_utc_datetime(value: str | datetime | None) -> datetime | None:
+    """A stored SQLite timestamp as an aware UTC datetime, as ``UTCDateTime`` returns it."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def json_value(value: str | bytes | None) -> Any:
+    """JSON column text as values; what orjson refuses (integers beyond 64 bits) goes to json."""
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
+_MAPPERS: dict[type, Mapper[Any]] = {HumanTask: inspect(HumanTask), ProcessInstance: inspect(ProcessInstance)}
+
+
+def _attach(session: Session, mapped: type, values: dict[str, Any], *, enter: bool = True) -> Any:
     """The persistent object for these freshly read values: the session's own, refreshed, or a
-    new one entered as loaded."""
-    mapper: Mapper[Any] = inspect(mapped)
+    new one marked as loaded, entered into the session unless ``enter`` is false."""
+    mapper = _MAPPERS[mapped]
     key = mapper.identity_key_from_primary_key((values["id"],))
     held = session.identity_map.get(key)
     if held is not None:
@@ -75,12 +112,14 @@ def _attach(session: Session, mapped: type, values: dict[str, Any]) -> Any:
     obj = mapper.class_manager.new_instance()
     inspect(obj).dict.update(values)
     make_transient_to_detached(obj)
-    session.add(obj)
+    if enter:
+        session.add(obj)
     return obj
 
 
 def task_and_instance(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance] | None:
-    """The human task ``task_id`` and its instance as persistent ORM objects, or None."""
+    """The human task ``task_id`` (detached unless the session held it) and its instance (in
+    the session) as loaded ORM objects, or None."""
     read = _statement(session.get_bind().dialect)
     row = _fetchone(session, read.sql, task_id)
     if row is None:
@@ -89,7 +128,11 @@ def task_and_instance(session: Session, task_id: str) -> tuple[HumanTask, Proces
     human_values = {k: (fn(v) if fn is not None else v) for (k, fn), v in zip(read.human, row[:split], strict=True)}
     instance_values = {k: (fn(v) if fn is not None else v)
                        for (k, fn), v in zip(read.instance, row[split:], strict=True)}
-    return _attach(session, HumanTask, human_values), _attach(session, ProcessInstance, instance_values)
+    # The task row is the command's own business (its status is written back by the driver, then
+    # it is marked clean); entering it into the session costs as much as reading it. A task the
+    # session already holds is refreshed in place, so the caller's object follows the command.
+    return (_attach(session, HumanTask, human_values, enter=False),
+            _attach(session, ProcessInstance, instance_values))
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ def _columns(obj: object) -> dict[str, object]:
 
 def test_hot_read_gives_the_objects_the_orm_loads(session_factory: sessionmaker[Session]) -> None:
     """Every column (timestamps aware, JSON lists, the deferred state on access) equals the ORM's
-    own load; objects the session already holds are refreshed in place, stale state dropped."""
+    own load; objects the session already holds are refreshed in place, stale state dropped. The
+    task row stays out of the session unless the caller already held it."""
     from engine import hotread
 
     with session_factory() as session:
@@ -106,8 +107,14 @@ def test_hot_read_gives_the_objects_the_orm_loads(session_factory: sessionmaker[
         assert found is not None
         human, row = found
         assert (_columns(human), _columns(row)) == expected
-        assert session.get(HumanTask, task_id) is human and session.get(ProcessInstance, instance.id) is row
+        assert session.get(ProcessInstance, instance.id) is row and human not in session
         assert not session.dirty and hotread.task_and_instance(session, "no-such-task") is None
+    with session_factory() as session:  # a task the caller holds is the one refreshed
+        mine = session.get(HumanTask, task_id)
+        assert mine is not None
+        mine.title = "edited in memory"
+        found = hotread.task_and_instance(session, task_id)
+        assert found is not None and found[0] is mine and mine.title == expected[0]["title"]
     with session_factory() as session:
         held = session.get(ProcessInstance, instance.id)
         assert held is not None and held.state  # state loaded, then changed by another connection
