@@ -167,7 +167,7 @@ def _pg_url() -> str | None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = argparse.ArgumentParser(description=__doc__)
     args.add_argument("--json", action="store_true", help="print one JSON object (the default)")
-    args.add_argument("--repeats", type=int, default=9)
+    args.add_argument("--repeats", type=int, default=15, help="instances per backend (the median is reported)")
     args.add_argument("--no-postgres", action="store_true")
     opts = args.parse_args(argv)
     result: dict[str, Any] = {}

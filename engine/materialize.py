@@ -115,11 +115,11 @@ class HumanTaskChanges:
     new: list[dict[str, Any]] = field(default_factory=list)
 
 
-def sync_human_tasks(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
+def sync_human_tasks(cmd: Command, loaded: Loaded, ready_tasks: list[Task]) -> HumanTaskChanges:
     """Diff the ready user tasks against the stored rows; the caller writes the changes."""
     session = cmd.session
     changes = HumanTaskChanges()
-    ready = {str(t.id): t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, UserTask)}
+    ready = {str(t.id): t for t in ready_tasks if isinstance(t.task_spec, UserTask)}
     known = list(loaded.row.ready_task_ids or [])
     held = loaded.humans
     existing = {task_id: row for task_id in known
@@ -220,9 +220,9 @@ def sync_subscriptions(cmd: Command, loaded: Loaded) -> None:
                                         correlation_key=ckey, correlation_value=cvalue))
 
 
-def sync_outbox(cmd: Command, loaded: Loaded) -> None:
+def sync_outbox(cmd: Command, loaded: Loaded, ready_tasks: list[Task]) -> None:
     """Each READY service task gets exactly one outbox row (its job), written with the state."""
-    waiting = [t for t in all_tasks(loaded, TaskState.READY) if isinstance(t.task_spec, ServiceTask)]
+    waiting = [t for t in ready_tasks if isinstance(t.task_spec, ServiceTask)]
     if not waiting:
         return
     session = cmd.session
@@ -256,13 +256,14 @@ def clear_instance_rows(cmd: Command, instance_id: str) -> None:
 
 def sync_query_tables(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
     """Bring timers, subscriptions and jobs up to date (ORM); return the human-task changes to write."""
-    changes = sync_human_tasks(cmd, loaded)
+    ready = all_tasks(loaded, TaskState.READY)
+    changes = sync_human_tasks(cmd, loaded, ready)
     if loaded.row.status != "running" or loaded.workflow.is_completed():
         if not loaded.new:
             clear_instance_rows(cmd, loaded.row.id)
         return changes
     sync_timers(cmd, loaded)
     sync_subscriptions(cmd, loaded)
-    sync_outbox(cmd, loaded)
+    sync_outbox(cmd, loaded, ready)
     return changes
 

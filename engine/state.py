@@ -39,8 +39,11 @@ _ZLIB_PREFIX = b"z"
 # Compress only large states. zlib at level 1 costs about 4 us per KB of state, while writing a
 # KB less saves SQLite well under 1 us (bench.engine: the 8 KB threshold this replaced made the
 # last steps of a 15-task case the dearest); PostgreSQL compresses large values itself (TOAST).
-# What compression is for is the rare case with tens of KB of form data.
+# What compression is for is the rare case with tens of KB of form data, and the final state of
+# a finished case: written once, kept for years, and holding the case's data twice (the last
+# task's and the workflow's), so it is compressed from a small size on.
 COMPRESS_OVER = 32 * 1024
+COMPRESS_FINISHED_OVER = 1024
 
 
 class LeanWorkflowConverter(BpmnWorkflowConverter):
@@ -159,7 +162,7 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     finally:
         registry._encoder_mode = False
     raw = _encode(dct)
-    if len(raw) > COMPRESS_OVER:
+    if len(raw) > (COMPRESS_FINISHED_OVER if workflow.is_completed() else COMPRESS_OVER):
         return _ZLIB_PREFIX + zlib.compress(raw, 1)
     return raw
 
