@@ -36,6 +36,8 @@ from .models import HumanTask, ProcessDefinition, ProcessInstance
 @dataclass(frozen=True)
 class _Read:
     sql: str
+    locked_sql: str  # the same, locking the instance row (PostgreSQL)
+    human_sql: str  # the task row alone, read again once the instance is locked
     human: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     instance: tuple[tuple[str, Callable[[Any], Any] | None], ...]
 
@@ -57,11 +59,14 @@ def _statement(dialect: Dialect) -> _Read:
     sql = (f"SELECT {', '.join(columns)} FROM {quote(HUMAN.name)} AS h "  # noqa: S608
            f"JOIN {quote(INSTANCE.name)} AS p ON p.{quote('id')} = h.{quote('instance_id')} "
            f"WHERE h.{quote('id')} = {placeholder}")
+    human_sql = (f"SELECT {', '.join(f'h.{quote(c.name)}' for c in human)} FROM {quote(HUMAN.name)} AS h "  # noqa: S608
+                 f"WHERE h.{quote('id')} = {placeholder}")
+    locked = f"{sql} FOR UPDATE OF p" if dialect.name == "postgresql" else sql
 
     def processors(cols: Sequence[Column[Any]]) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
         return tuple((c.key, _result_processor(c, dialect)) for c in cols)
 
-    return _Read(sql, processors(human), processors(instance))
+    return _Read(sql, locked, human_sql, processors(human), processors(instance))
 
 
 def _result_processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -84,10 +89,11 @@ def sqlite_utc_datetime(value: str | datetime | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def json_value(value: str | bytes | None) -> Any:
-    """JSON column text as values; what orjson refuses (integers beyond 64 bits) goes to json."""
-    if value is None:
-        return None
+def json_value(value: Any) -> Any:
+    """JSON column text as values; what orjson refuses (integers beyond 64 bits) goes to json.
+    psycopg hands PostgreSQL's json already decoded."""
+    if not isinstance(value, str | bytes):
+        return value
     try:
         return orjson.loads(value)
     except orjson.JSONDecodeError:
@@ -117,15 +123,22 @@ def _attach(session: Session, mapped: type, values: dict[str, Any], *, enter: bo
     return obj
 
 
-def task_and_instance(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance] | None:
+def task_and_instance(session: Session, task_id: str, *,
+                      lock: bool = False) -> tuple[HumanTask, ProcessInstance] | None:
     """The human task ``task_id`` (detached unless the session held it) and its instance (in
-    the session) as loaded ORM objects, or None."""
+    the session) as loaded ORM objects, or None.
+
+    ``lock`` (PostgreSQL): the instance row is locked ``FOR UPDATE`` and the task row read again
+    after the lock is granted, since a competitor holding the lock may have just completed it.
+    """
     read = _statement(session.get_bind().dialect)
-    row = _fetchone(session, read.sql, task_id)
+    row = _fetchone(session, read.locked_sql if lock else read.sql, task_id)
     if row is None:
         return None
     split = len(read.human)
-    human_values = {k: (fn(v) if fn is not None else v) for (k, fn), v in zip(read.human, row[:split], strict=True)}
+    human_row = _fetchone(session, read.human_sql, task_id) if lock else row[:split]
+    human_values = {k: (fn(v) if fn is not None else v)
+                    for (k, fn), v in zip(read.human, human_row[:split], strict=True)}
     instance_values = {k: (fn(v) if fn is not None else v)
                        for (k, fn), v in zip(read.instance, row[split:], strict=True)}
     # The task row is the command's own business (its status is written back by the driver, then

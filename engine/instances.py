@@ -13,7 +13,6 @@ import orjson
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import hotread, permissions
@@ -154,32 +153,17 @@ def get_ready_task(session: Session, task_id: str) -> HumanTask:
     return task
 
 
-# One statement reads the task and its instance (the instance locked on PostgreSQL): the two
-# look-ups were a third of a completion's cost when made one after the other. SQLite takes the
-# driver-level read of ``engine.hotread`` (same objects, a third of the ORM's time).
-_TASK_AND_INSTANCE = (select(HumanTask, ProcessInstance)
-                      .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                      .where(HumanTask.id == bindparam("task_id"))
-                      .execution_options(populate_existing=True))
-_TASK_AND_INSTANCE_FOR_UPDATE = _TASK_AND_INSTANCE.with_for_update(of=ProcessInstance)
-
-
 def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[str, Any] | None = None,
                   *, now: datetime | None = None) -> ProcessInstance:
     """Complete a ready user task with the submitted data and run the case until it waits."""
     payload = _check_data(data)
-    postgres = is_postgres(session)
-    found: tuple[HumanTask, ProcessInstance] | None
-    if postgres:
-        row = session.execute(_TASK_AND_INSTANCE_FOR_UPDATE, {"task_id": _task_id(task_id)}).one_or_none()
-        found = None if row is None else (row[0], row[1])
-    else:  # no row lock on SQLite: the instance's row version decides, at the write
-        found = hotread.task_and_instance(session, _task_id(task_id))
+    # One read of the task and its instance, at the driver level (engine.hotread): the ORM took
+    # a third of a completion here. PostgreSQL locks the instance row (and reads the task again
+    # once it holds the lock); SQLite has no row lock, the row version decides at the write.
+    found = hotread.task_and_instance(session, _task_id(task_id), lock=is_postgres(session))
     if found is None:
         raise UnknownTask(f"no task {task_id}", task_id=str(task_id))
     human, instance = found
-    if postgres:
-        session.refresh(human)  # re-read after the row lock: the winner may have just committed
     if human.status != "ready":
         raise TaskNotReady(f"task {human.title} is already {human.status}", task_id=human.id, status=human.status)
     if not permissions.can_complete(actor, human):

@@ -88,12 +88,13 @@ def _columns(obj: object) -> dict[str, object]:
     return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
 
 
-def test_hot_read_gives_the_objects_the_orm_loads(session_factory: sessionmaker[Session]) -> None:
+def _hot_read_check(session_factory: sessionmaker[Session]) -> None:
     """Every column (timestamps aware, JSON lists, the deferred state on access) equals the ORM's
     own load; objects the session already holds are refreshed in place, stale state dropped. The
     task row stays out of the session unless the caller already held it."""
     from engine import hotread
 
+    lock = session_factory.kw["bind"].dialect.name == "postgresql"
     with session_factory() as session:
         deploy_fixture(session, "lead")
         instance = start(session, "case_lead", OFFICER, {"source": "complaint"}, business_key="LEAD-2", now=NOW)
@@ -103,17 +104,17 @@ def test_hot_read_gives_the_objects_the_orm_loads(session_factory: sessionmaker[
         orm_task, orm_instance = session.get(HumanTask, task_id), session.get(ProcessInstance, instance.id)
         expected = (_columns(orm_task), _columns(orm_instance))
     with session_factory() as session:
-        found = hotread.task_and_instance(session, task_id)
+        found = hotread.task_and_instance(session, task_id, lock=lock)
         assert found is not None
         human, row = found
         assert (_columns(human), _columns(row)) == expected
         assert session.get(ProcessInstance, instance.id) is row and human not in session
-        assert not session.dirty and hotread.task_and_instance(session, "no-such-task") is None
+        assert not session.dirty and hotread.task_and_instance(session, "no-such-task", lock=lock) is None
     with session_factory() as session:  # a task the caller holds is the one refreshed
         mine = session.get(HumanTask, task_id)
         assert mine is not None
         mine.title = "edited in memory"
-        found = hotread.task_and_instance(session, task_id)
+        found = hotread.task_and_instance(session, task_id, lock=lock)
         assert found is not None and found[0] is mine and mine.title == expected[0]["title"]
     with session_factory() as session:
         held = session.get(ProcessInstance, instance.id)
@@ -122,10 +123,24 @@ def test_hot_read_gives_the_objects_the_orm_loads(session_factory: sessionmaker[
         with session_factory() as other:
             other.execute(text("UPDATE process_instance SET state = :s WHERE id = :id"), {"s": b"{}", "id": held.id})
             other.commit()
-        # pysqlite reads outside a transaction until the first write: this read sees the other's
-        found = hotread.task_and_instance(session, task_id)
+        # pysqlite reads outside a transaction until the first write, PostgreSQL reads committed
+        # data per statement: this read sees the other connection's write
+        found = hotread.task_and_instance(session, task_id, lock=lock)
         assert found is not None and found[1] is held
         assert held.status == "running" and held.state == b"{}" and not session.dirty
+
+
+def test_hot_read_gives_the_objects_the_orm_loads_on_sqlite(session_factory: sessionmaker[Session]) -> None:
+    _hot_read_check(session_factory)
+
+
+@pytest.mark.postgres
+def test_hot_read_gives_the_objects_the_orm_loads_on_postgres(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        _hot_read_check(sessionmaker(engine))
+    finally:
+        engine.dispose()
 
 
 def _newest_definition_check(factory: sessionmaker[Session]) -> None:
