@@ -4,10 +4,11 @@ Why: ``complete_task`` reads one human-task row and its instance row by primary 
 spends about 0.16 ms building two objects from that row (statement cache look-up, loading
 context, identity map, attribute events) where SQLite itself takes 0.02 ms; in a 1.3 ms
 completion that is the largest single cost after the commit (``bench.engine``). Here the
-statement is built once per dialect, the values go through each column type's own result
-processor (exactly what the ORM would apply), and the objects enter the session as
-persistent, as if the ORM had loaded them; deferred columns (the workflow state) load lazily
-as before. An object the session already holds is refreshed in place, as ``populate_existing``
+statement is built once per dialect (on PostgreSQL it locks the instance row), the values go
+through each column type's own result processor (or one C call that gives the same value), and
+the instance enters the session as persistent, as if the ORM had loaded it; deferred columns
+(the workflow state) load lazily as before. The task row is marked loaded but stays out of the
+session. An object the session already holds is refreshed in place, as ``populate_existing``
 does. ``tests/integration/test_hot_writes.py`` compares what this gives with the ORM's own.
 
 A start reads only the id and version of the process's newest definition (the parsed spec is
