@@ -7,6 +7,7 @@ break them silently, so both databases are checked value by value against ORM-wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,13 +74,17 @@ def test_hot_writes_match_the_orm_on_sqlite(session_factory: sessionmaker[Sessio
     _check(session_factory)
 
 
-@pytest.mark.postgres
-def test_hot_writes_match_the_orm_on_postgres(pg_url: str) -> None:
-    engine = make_engine(pg_url)
+def _on_postgres(url: str, check: Callable[[sessionmaker[Session]], None]) -> None:
+    engine = make_engine(url)
     try:
-        _check(sessionmaker(engine, expire_on_commit=False))
+        check(sessionmaker(engine, expire_on_commit=False))
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_hot_writes_match_the_orm_on_postgres(pg_url: str) -> None:
+    _on_postgres(pg_url, _check)
 
 
 def _columns(obj: object) -> dict[str, object]:
@@ -136,11 +141,7 @@ def test_hot_read_gives_the_objects_the_orm_loads_on_sqlite(session_factory: ses
 
 @pytest.mark.postgres
 def test_hot_read_gives_the_objects_the_orm_loads_on_postgres(pg_url: str) -> None:
-    engine = make_engine(pg_url)
-    try:
-        _hot_read_check(sessionmaker(engine))
-    finally:
-        engine.dispose()
+    _on_postgres(pg_url, _hot_read_check)
 
 
 def _newest_definition_check(factory: sessionmaker[Session]) -> None:
@@ -172,8 +173,4 @@ def test_a_start_takes_the_newest_definition_on_sqlite(session_factory: sessionm
 
 @pytest.mark.postgres
 def test_a_start_takes_the_newest_definition_on_postgres(pg_url: str) -> None:
-    engine = make_engine(pg_url)
-    try:
-        _newest_definition_check(sessionmaker(engine))
-    finally:
-        engine.dispose()
+    _on_postgres(pg_url, _newest_definition_check)
