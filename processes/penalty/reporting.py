@@ -47,7 +47,7 @@ def card_sha256(card: dict[str, object]) -> str:
 
 def _due_column(report: str) -> InstrumentedAttribute[date | None]:
     if report not in REPORTS:
-        raise ValidationError({"report": [f"报告应为{'或'.join(REPORTS.values())}"]})
+        raise ValidationError({"report": [f"报告应为{REPORTS['first']}或{REPORTS['second']}"]})
     return PenaltyCase.card_first_due if report == "first" else PenaltyCase.card_second_due
 
 

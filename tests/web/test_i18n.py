@@ -37,7 +37,8 @@ MESSAGE_CALLS = {"ValidationError", "fail", "_require_when"}
 MESSAGE_MODULES = ("forms/fields.py", "forms/registry.py", "forms/lead.py", "processes/penalty/forms.py",
                    "processes/penalty/formfields.py", "processes/penalty/checks.py",
                    "processes/penalty/checks_decision.py", "processes/penalty/checks_execution.py",
-                   "processes/penalty/instalments.py", "processes/penalty/service.py")
+                   "processes/penalty/instalments.py", "processes/penalty/service.py",
+                   "processes/penalty/reporting.py")
 
 
 # -- completeness ------------------------------------------------------------------------------
@@ -145,6 +146,8 @@ def test_domain_text_translates_made_messages_and_falls_back_to_chinese() -> Non
     assert domain_text("当事人应在2025年10月31日前提出（收到告知书之日起5个工作日内），已逾期的视为放弃", "en") \
         .startswith("The party had to respond by 2025-10-31")
     assert domain_text("罚款、警告", "en") == "Fine, Warning"
+    assert domain_text("宝卫医罚〔2026〕1号：案件尚未结案，没有第二次报告（结案后）", "en") == (
+        "宝卫医罚〔2026〕1号: the case is not closed yet, so there is no “Second report (after closing)” to record")
     assert domain_text("没有英文的任务名", "en") == "没有英文的任务名"  # no machine-made names
     assert domain_text("案源登记", "zh") == "案源登记"
     assert domain_text("案源登记") == "案源登记"  # outside a request: Chinese (services, documents)
