@@ -8,6 +8,7 @@ from .actor import SYSTEM, Actor
 from .audit import VerifyResult
 from .audit import history as audit_history
 from .audit import verify as verify_audit
+from .calendar_admin import YearStatus, calendar_years, correct_day, enter_year, uncertain_tasks, year_status
 from .definitions import deploy, deploy_directory, latest_definition
 from .errors import (
     ConflictError,
@@ -70,16 +71,20 @@ __all__ = [
     "UnsafeXml",
     "VerifyResult",
     "WorkflowFailed",
+    "YearStatus",
     "assign",
     "audit_history",
+    "calendar_years",
     "cancel",
     "claim",
     "complete_task",
     "completed_by",
+    "correct_day",
     "deliver_message",
     "deploy",
     "deploy_directory",
     "due_jobs",
+    "enter_year",
     "fire_due_timers",
     "inbox",
     "inbox_counts",
@@ -96,6 +101,8 @@ __all__ = [
     "set_business_key",
     "set_due",
     "start",
+    "uncertain_tasks",
     "unclaim",
     "verify_audit",
+    "year_status",
 ]

@@ -87,6 +87,11 @@ def _library_knows(year: int) -> bool:
     return True
 
 
+def library_knows_year(year: int) -> bool:
+    """True when ``chinese_calendar`` has the State Council's arrangement for ``year``."""
+    return _library_knows(year)
+
+
 @functools.lru_cache(maxsize=16384)
 def _library_is_workday(day: date) -> bool:
     # chinese_calendar re-scans its whole table to validate the year on every call; a cache

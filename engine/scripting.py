@@ -1,7 +1,8 @@
 """Wiring of the script sandbox and the working-day calendar into a command.
 
 The calendar's admin overrides live in the database; they change a few times a year, so they
-are cached per process for a short time (and dropped at once when edited through the engine).
+are cached per process and database for a short time (and dropped at once when edited through
+``engine.calendar_admin``; other processes see an edit within ``CALENDAR_TTL_SECONDS``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .models import CalendarOverride, CalendarYear
 from .sandbox import SandboxedScriptEngine, use_calendar
 
 CALENDAR_TTL_SECONDS = 60.0
-_cache: tuple[float, WorkCalendar] | None = None
+# Per database (the engine URL, as the spec cache keys it): one process may serve two.
+_cache: dict[object, tuple[float, WorkCalendar]] = {}
 _lock = threading.Lock()
 
 
@@ -28,23 +30,28 @@ def make_script_engine() -> SandboxedScriptEngine:
     return SandboxedScriptEngine(clock=clock.now)
 
 
+def _database_key(session: Session) -> object:
+    bind = session.get_bind()
+    return bind.engine.url if bind is not None else ""
+
+
 def load_calendar(session: Session) -> WorkCalendar:
-    global _cache  # noqa: PLW0603 - process-wide cache of a small, rarely edited table
-    cached = _cache
+    key = _database_key(session)
+    cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CALENDAR_TTL_SECONDS:
         return cached[1]
     overrides: dict[date, bool] = {o.day: o.is_workday for o in session.scalars(select(CalendarOverride))}
     years = [y.year for y in session.scalars(select(CalendarYear))]
     calendar = WorkCalendar(overrides=overrides, complete_years=years)
     with _lock:
-        _cache = (time.monotonic(), calendar)
+        _cache[key] = (time.monotonic(), calendar)
     return calendar
 
 
 def invalidate_calendar() -> None:
-    global _cache  # noqa: PLW0603
+    """Forget every cached calendar (after an edit through ``engine.calendar_admin``)."""
     with _lock:
-        _cache = None
+        _cache.clear()
 
 
 def work_calendar(session: Session) -> AbstractContextManager[object]:

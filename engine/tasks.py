@@ -312,7 +312,8 @@ def completed_by(session: Session, actor: Actor, limit: int = 50) -> list[HumanT
 
 def set_due(session: Session, task_id: str, actor: Actor, due_at: datetime, reason: str,
             *, now: datetime | None = None) -> HumanTask:
-    """Move an open task's due date (an approved extension), with the reason in the audit trail."""
+    """Move (or confirm) an open task's due date, with the reason in the audit trail: an approved
+    extension, or a deadline a head checked once its year's holidays were entered."""
     text = _reason(reason, required=True)
     if due_at.tzinfo is None:
         raise InvalidData("the new due date must carry a time zone")
@@ -321,9 +322,11 @@ def set_due(session: Session, task_id: str, actor: Actor, due_at: datetime, reas
         raise PermissionDenied("only a head of this unit may change a task's due date")
     cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
     loaded = load(cmd, task.instance_id)
-    previous = task.due_at
+    previous, was_uncertain = task.due_at, task.due_uncertain
     task.due_at = task.due_sort = due_at
+    task.due_uncertain = False  # a head set it: no longer a guess on an unknown year's calendar
     cmd.record(loaded, "task_due_changed", {"from": previous.isoformat() if previous else None,
-                                            "to": due_at.isoformat(), "reason": text}, task.id, task.task_name)
+                                            "to": due_at.isoformat(), "reason": text,
+                                            "was_uncertain": bool(was_uncertain)}, task.id, task.task_name)
     save(cmd)
     return task
