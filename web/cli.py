@@ -236,6 +236,15 @@ def serve(host: str, port: int) -> None:
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
+def _mount_groups() -> None:
+    from web.cli_calendar import calendar
+
+    main.add_command(calendar)
+
+
+_mount_groups()
+
+
 def _mount_optional_groups() -> None:
     try:
         from signing.cli import make_pki_cli
