@@ -13,6 +13,7 @@ Messages are Chinese (what an administrator reads); the web's domain catalog has
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -108,7 +109,7 @@ def enter_year(session: Session, actor: Actor, year: int, holidays: Iterable[dat
         row.entered_by, row.entered_at = actor.user_id, moment
     audit.append(session, actor.user_id, "calendar_year_entered", now=moment, data={
         "year": year, "holidays": [d.isoformat() for d in off], "workdays": [d.isoformat() for d in on],
-        "note": text, "replaced": None if previous.source == "unknown" else {
+        "note": text, "replaced": None if not (previous.holidays or previous.workdays) else {
             "holidays": [d.isoformat() for d in previous.holidays],
             "workdays": [d.isoformat() for d in previous.workdays]}})
     session.flush()
@@ -150,8 +151,15 @@ def year_status(session: Session, year: int) -> YearStatus:
     return YearStatus(
         year=year, source=source,
         holidays=tuple(r.day for r in rows if not r.is_workday), workdays=tuple(r.day for r in rows if r.is_workday),
-        note=rows[0].note if rows else None, entered_by=entered.entered_by if entered else None,
+        note=_year_note(rows), entered_by=entered.entered_by if entered else None,
         entered_at=entered.entered_at if entered else None, uncertain_tasks=_uncertain_count(session, year))
+
+
+def _year_note(rows: list[CalendarOverride]) -> str | None:
+    """The source most of the year's days were entered with (a later single-day correction
+    carries its own note and must not stand for the year)."""
+    notes = Counter(r.note for r in rows if r.note)
+    return notes.most_common(1)[0][0] if notes else None
 
 
 def calendar_years(session: Session, today: date) -> list[YearStatus]:

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
     from . import api, errors, filters, security
     from .admin import bp as admin_bp
+    from .admin_calendar import bp as admin_calendar_bp
     from .admin_rules import bp as admin_rules_bp
     from .auth import bp as auth_bp
     from .card_reports import bp as card_reports_bp
@@ -57,8 +58,8 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
 
     security.init_security(app)
     filters.init_filters(app)
-    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_rules_bp, penalty_bp,
-                      card_reports_bp):
+    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_rules_bp, admin_calendar_bp,
+                      penalty_bp, card_reports_bp):
         app.register_blueprint(blueprint)
     api.init_api(app)
     errors.init_errors(app)

@@ -8,7 +8,7 @@ administrator of the staff directory, so the audit trail says who entered what.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -18,23 +18,14 @@ if TYPE_CHECKING:
 
     from engine import Actor
 
-MAX_RANGE_DAYS = 60
+def parse_days(values: tuple[str, ...], year: int | None = None) -> list[date]:
+    """ISO dates and ``FIRST..LAST`` ranges, read as the admin page reads its lines."""
+    from web.calendar_input import DayLineError, parse_day_lines
 
-
-def parse_days(values: tuple[str, ...]) -> list[date]:
-    """ISO dates and ``FIRST..LAST`` ranges (both ends included) as a list of dates."""
-    days: list[date] = []
-    for value in values:
-        first_text, _sep, last_text = value.partition("..")
-        try:
-            first = date.fromisoformat(first_text.strip())
-            last = date.fromisoformat(last_text.strip()) if last_text else first
-        except ValueError as exc:
-            raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or a range FIRST..LAST") from exc
-        if last < first or (last - first).days > MAX_RANGE_DAYS:
-            raise click.BadParameter(f"{value!r}: the range must run forward, at most {MAX_RANGE_DAYS} days")
-        days.extend(first + timedelta(days=n) for n in range((last - first).days + 1))
-    return days
+    try:
+        return parse_day_lines("\n".join(values), "days", year)
+    except DayLineError as exc:
+        raise click.BadParameter(exc.message) from exc
 
 
 @click.group()
@@ -86,7 +77,7 @@ def enter(year: int, off: tuple[str, ...], on: tuple[str, ...], note: str, usern
     from engine import EngineError, enter_year
     from integrations.db import session_scope
 
-    holidays, workdays = parse_days(off), parse_days(on)
+    holidays, workdays = parse_days(off, year), parse_days(on, year)
     try:
         with session_scope() as session:
             status = enter_year(session, _admin(session, username), year, holidays, workdays, note)

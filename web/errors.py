@@ -50,14 +50,23 @@ def json_error(http_status: int, code: str | None = None, message: str | None = 
     body = {"code": code or HTTP_CODES.get(http_status, "error"),
             "message": domain_text(message) if message else _default_message(http_status)}
     if isinstance(extra.get("errors"), Mapping):
-        extra["errors"] = {str(k): [domain_text(m) for m in (v if isinstance(v, list | tuple) else [v])]
-                           for k, v in extra["errors"].items()}
+        extra["errors"] = {str(k): field_messages(v) for k, v in extra["errors"].items()}
     body.update({k: v for k, v in extra.items() if v is not None and k not in ("code", "message")})
     response = jsonify(body)
     response.status_code = http_status
     if http_status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="weijian"'
     return response
+
+
+def field_messages(value: Any) -> list[str]:
+    """A field's messages in the UI language. Marshmallow reports a list's items as ``{index:
+    [messages]}``: those come out as ``"index: message"``, so the caller learns which item."""
+    if isinstance(value, Mapping):
+        return [f"{k}: {m}" for k, v in value.items() for m in field_messages(v)]
+    if isinstance(value, list | tuple):
+        return [m for v in value for m in field_messages(v)]
+    return [domain_text(value)]
 
 
 def _default_message(status: int) -> str:

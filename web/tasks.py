@@ -1,4 +1,5 @@
-"""The task page (case context, instructions, form) and the claim / release / reassign commands.
+"""The task page (case context, instructions, form) and the claim / release / reassign / due-date
+commands.
 
 A submission is validated by the task's form schema first; with any error the page comes back
 (422) with the messages beside the fields and the input kept, and the transaction is rolled
@@ -9,6 +10,7 @@ back, so nothing is written. Uploaded files are stored by content hash before va
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -16,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, unclaim
+from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, set_due, unclaim
 from engine import permissions as perm
 from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
@@ -26,6 +28,7 @@ from processes.directory.services import search_entities, staff_in_units
 from . import penalty as penalty_web
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
+from .filters import LOCAL_TZ
 from .i18n import domain_text
 from .security import current_actor
 
@@ -104,7 +107,7 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
         can_claim=task.status == "ready" and perm.can_claim(actor, task),
         can_release=task.status == "ready" and task.assignee is not None
         and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
-        assignable=assignable), status
+        assignable=assignable, can_set_due=task.status == "ready" and perm.can_reassign(actor, task)), status
 
 
 @bp.get("/tasks/<task_id>")
@@ -171,7 +174,7 @@ def _command(task_id: str, action: str) -> Response:
         elif action == "unclaim":
             unclaim(dbs(), task.id, actor)
             message = _("You released the task.")
-        else:
+        elif action == "assign":
             assignee = request.form.get("assignee", "")
             if not assignee or not DirectoryRefs(actor).staff_visible(assignee, task.candidate_role):
                 raise InvalidData(_("Choose a person of this unit with the task's role."))
@@ -180,6 +183,9 @@ def _command(task_id: str, action: str) -> Response:
                 raise InvalidData(_("Give the reason for reassigning this task."))
             assign(dbs(), task.id, actor, assignee, reason)
             message = _("The task was reassigned.")
+        elif action == "due":
+            set_due(dbs(), task.id, actor, _end_of_day(request.form.get("due", "")), _reason_for_due())
+            message = _("The due date was set.")
     except (ConflictError, InvalidData) as exc:
         dbs().rollback()
         flash(exc.message if isinstance(exc, InvalidData) else _("Someone else changed this task first."), "error")
@@ -187,9 +193,25 @@ def _command(task_id: str, action: str) -> Response:
     dbs().commit()
     dispatch_after_commit(dbs())
     flash(message, "success")
-    if action == "claim":
+    if action in ("claim", "due"):
         return redirect(url_for("tasks.show", task_id=task.id))
     return redirect(url_for("inbox.index"))
+
+
+def _end_of_day(text: str) -> datetime:
+    """A due date typed as a day means the end of that day in China, as BPMN due dates do."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidData(_("Enter the due date as a date.")) from None
+    return datetime.combine(day, time(23, 59, 59), LOCAL_TZ)
+
+
+def _reason_for_due() -> str:
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        raise InvalidData(_("Give the reason for setting this due date."))
+    return reason
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -208,3 +230,11 @@ def unclaim_task(task_id: str) -> Response:
 @login_required
 def assign_task(task_id: str) -> Response:
     return _command(task_id, "assign")
+
+
+@bp.post("/tasks/<task_id>/due")
+@login_required
+def due_task(task_id: str) -> Response:
+    """A head confirms or moves an open task's due date (an approved extension, or a deadline
+    counted before its year's holidays were entered: ``engine.set_due`` clears that flag)."""
+    return _command(task_id, "due")

@@ -88,6 +88,17 @@ def test_re_entering_a_year_replaces_it_and_the_trail_keeps_what_it_replaced(db_
     assert [e.actor for e in events] == ["admin", "admin"]
     assert events[0].data["replaced"] is None
     assert events[1].data["replaced"] == {"holidays": ["2027-01-01"], "workdays": []}
+    correct_day(db_session, ADMIN, date(2027, 1, 4), False, "补充通知")  # the year's source stays the notice
+    assert year_status(db_session, 2027).note == "更正后的安排"
+
+
+def test_entering_a_year_after_single_day_corrections_records_them_as_replaced(db_session: Session) -> None:
+    correct_day(db_session, ADMIN, date(2027, 3, 1), False, "临时安排")
+    enter_year(db_session, ADMIN, 2027, [date(2027, 1, 1)], [], NOTICE)
+    db_session.commit()
+    [event] = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "calendar_year_entered")).all()
+    assert event.data["replaced"] == {"holidays": ["2027-03-01"], "workdays": []}
+    assert year_status(db_session, 2027).holidays == (date(2027, 1, 1),)
 
 
 @pytest.mark.parametrize(("actor", "year", "holidays", "workdays", "note", "error"), [

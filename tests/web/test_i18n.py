@@ -32,13 +32,15 @@ from web.i18n import domain_catalog, domain_po, domain_text, has_domain_translat
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u9fff]")
 TASK_RE = re.compile(r"/tasks/([0-9a-f-]{36})")
-MESSAGE_CALLS = {"ValidationError", "fail", "_require_when"}
-"""Calls whose Chinese arguments are messages a person reads (field errors, rule refusals)."""
+MESSAGE_CALLS = {"ValidationError", "fail", "_require_when", "InvalidData", "PermissionDenied", "DirectoryError",
+                 "DayLineError"}
+"""Calls whose Chinese arguments are messages a person reads (field errors, rule refusals, engine
+and directory refusals, calendar lines)."""
 MESSAGE_MODULES = ("forms/fields.py", "forms/registry.py", "forms/lead.py", "processes/penalty/forms.py",
                    "processes/penalty/formfields.py", "processes/penalty/checks.py",
                    "processes/penalty/checks_decision.py", "processes/penalty/checks_execution.py",
                    "processes/penalty/instalments.py", "processes/penalty/service.py",
-                   "processes/penalty/reporting.py")
+                   "processes/penalty/reporting.py", "engine/calendar_admin.py", "web/calendar_input.py")
 
 
 # -- completeness ------------------------------------------------------------------------------
