@@ -31,6 +31,7 @@ from .scripting import invalidate_calendar
 
 FIRST_YEAR, LAST_YEAR = 2004, 2200
 NOTE_MAX = 200
+MAX_YEARS_LISTED = 20  # of guessed deadlines' years, from the earliest
 
 YearSource = Literal["library", "entered", "unknown"]
 
@@ -163,9 +164,15 @@ def _year_note(rows: list[CalendarOverride]) -> str | None:
 
 
 def calendar_years(session: Session, today: date) -> list[YearStatus]:
-    """Last year, this year, the next two, and every year an admin entered, in order."""
+    """Last year, this year, the next two, every year an admin entered, and every year an open
+    task's guessed deadline falls in (however far ahead), in order."""
     years = set(range(today.year - 1, today.year + 3))
     years.update(session.scalars(select(CalendarYear.year)))
+    first, last = session.execute(select(func.min(HumanTask.due_at), func.max(HumanTask.due_at)).where(
+        HumanTask.status == "ready", HumanTask.due_uncertain.is_(True))).one()
+    if first is not None and last is not None:
+        low, high = first.astimezone(CHINA_TZ).year, last.astimezone(CHINA_TZ).year
+        years.update(range(max(low, FIRST_YEAR), min(high, low + MAX_YEARS_LISTED, LAST_YEAR) + 1))
     return [year_status(session, y) for y in sorted(years)]
 
 

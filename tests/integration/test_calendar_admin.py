@@ -72,6 +72,15 @@ def test_entering_2027_makes_its_deadlines_certain_and_lists_the_guessed_ones(db
     assert uncertain_tasks(db_session, 2027) == [] and year_status(db_session, 2027).uncertain_tasks == 0
     years = {y.year: y.source for y in calendar_years(db_session, date(2026, 12, 1))}
     assert years == {2025: "library", 2026: "library", 2027: "entered", 2028: "unknown"}
+
+
+def test_a_year_with_guessed_deadlines_is_listed_however_far_ahead(db_session: Session) -> None:
+    deploy_fixture(db_session, "lead")
+    task = _register_due(db_session)  # due in 2027, guessed
+    years = [y.year for y in calendar_years(db_session, date(2031, 6, 1))]
+    assert years == [2027, 2030, 2031, 2032, 2033]
+    assert next(y for y in calendar_years(db_session, date(2031, 6, 1)) if y.year == 2027).uncertain_tasks == 1
+    assert task.due_uncertain
     assert verify_audit(db_session).ok
 
 
