@@ -79,17 +79,13 @@ class WorkdayCount:
 
 
 @functools.lru_cache(maxsize=256)
-def _library_knows(year: int) -> bool:
+def library_knows_year(year: int) -> bool:
+    """True when ``chinese_calendar`` has the State Council's arrangement for ``year``."""
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
     except NotImplementedError:
         return False
     return True
-
-
-def library_knows_year(year: int) -> bool:
-    """True when ``chinese_calendar`` has the State Council's arrangement for ``year``."""
-    return _library_knows(year)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -156,7 +152,7 @@ class WorkCalendar:
         override = self._overrides.get(day)
         if override is not None:
             return override, True
-        if _library_knows(day.year):
+        if library_knows_year(day.year):
             return _library_is_workday(day), True
         return day.weekday() < 5, day.year in self._complete_years
 
@@ -165,7 +161,7 @@ class WorkCalendar:
 
         A year with only some overridden dates is not known: its other dates are guesses.
         """
-        return _library_knows(year) or year in self._complete_years
+        return library_knows_year(year) or year in self._complete_years
 
     # -- queries ----------------------------------------------------------------------------
 

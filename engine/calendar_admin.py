@@ -66,10 +66,15 @@ def _note(text: str | None) -> str:
     return note
 
 
+def _is_day(value: object) -> bool:
+    """A calendar date (a ``datetime`` is a moment, not a day)."""
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
 def _days(values: Iterable[date], year: int, field: str) -> tuple[date, ...]:
     days = []
     for value in values:
-        if not isinstance(value, date) or isinstance(value, datetime):
+        if not _is_day(value):
             raise InvalidData(f"{value!r} 不是日期", field=field)
         if value.year != year:
             raise InvalidData(f"{value.isoformat()} 不在{year}年内", field=field)
@@ -123,7 +128,7 @@ def correct_day(session: Session, actor: Actor, day: date, is_workday: bool | No
     """Correct one date in any year (``None`` removes the correction): for a library entry that is
     wrong or a notice amended after it was entered. The caller commits."""
     _require_admin(actor)
-    if not isinstance(day, date) or isinstance(day, datetime) or not FIRST_YEAR <= day.year <= LAST_YEAR:
+    if not _is_day(day) or not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise InvalidData("请填写有效日期", field="day")
     text = _note(note)
     row = session.get(CalendarOverride, day)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
+
+from .calendar import CHINA_TZ
 
 _NOW: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("weijian_now", default=None)
 
@@ -22,6 +24,12 @@ def now() -> datetime:
     """Current instant (UTC, aware): the command's frozen time if one is set."""
     value = _NOW.get()
     return value if value is not None else datetime.now(UTC)
+
+
+def china_today(instant: datetime | None = None) -> date:
+    """The date in China at ``instant`` (default: the engine's now): what deadlines, notices and
+    "today" on a page are counted in."""
+    return (instant or now()).astimezone(CHINA_TZ).date()
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +46,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+def database_key(session: Session | None) -> object:
+    """Which database ``session`` talks to (its engine URL): process-wide caches of per-database
+    data (parsed specs by definition id, the calendar) key by it, since one process may serve two."""
+    bind = session.get_bind() if session is not None else None
+    engine = bind.engine if bind is not None else None
+    return engine.url if engine is not None else ""
 
 
 def utcnow() -> datetime:

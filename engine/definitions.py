@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, object_session
 
 from . import audit
 from .actor import Actor
+from .db import database_key
 from .errors import InvalidDefinition, UnknownProcess
 from .hotread import DefinitionRef, newest_definition
 from .models import ProcessDefinition, StartTimer
@@ -303,6 +304,7 @@ def _register_start_timer(session: Session, definition: ProcessDefinition) -> No
     schedule_start_timer(session, definition, existing)
 
 
+_Found = TypeVar("_Found")
 _SPEC_CACHE: dict[tuple[object, int], LoadedSpec] = {}
 _CACHE_LOCK = threading.Lock()
 _PROCESS_ID_RE = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -337,29 +339,30 @@ def spec_by_id(session: Session, definition_id: int) -> LoadedSpec:
 
 def _cache_key(session: Session | None, definition_id: int) -> tuple[object, int]:
     """Definition ids are per database: a process serving two databases must not mix them up."""
-    bind = session.get_bind() if session is not None else None
-    engine = bind.engine if bind is not None else None
-    return (engine.url if engine is not None else "", definition_id)
+    return (database_key(session), definition_id)
 
 
 _LATEST = (select(ProcessDefinition).where(ProcessDefinition.process_key == bindparam("process_key"))
            .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
-def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
+def _deployed(process_key: str, found: _Found | None) -> _Found:
+    """What the look-up of ``process_key`` found, or the typed error of a key never deployed."""
+    if found is None:
+        raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
+    return found
+
+
+def _well_formed(process_key: str) -> str:
     if not _PROCESS_ID_RE.match(process_key or ""):
         raise UnknownProcess(f"unknown process {process_key!r}", process_key=process_key)
-    definition = session.scalar(_LATEST, {"process_key": process_key})
-    if definition is None:
-        raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
-    return definition
+    return process_key
+
+
+def latest_definition(session: Session, process_key: str) -> ProcessDefinition:
+    return _deployed(process_key, session.scalar(_LATEST, {"process_key": _well_formed(process_key)}))
 
 
 def newest_version(session: Session, process_key: str) -> DefinitionRef:
     """Id and version of the newest deployment of ``process_key`` (what a start needs)."""
-    if not _PROCESS_ID_RE.match(process_key or ""):
-        raise UnknownProcess(f"unknown process {process_key!r}", process_key=process_key)
-    ref = newest_definition(session, process_key)
-    if ref is None:
-        raise UnknownProcess(f"unknown process {process_key!r}: not deployed", process_key=process_key)
-    return ref
+    return _deployed(process_key, newest_definition(session, _well_formed(process_key)))

@@ -26,11 +26,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Column, Dialect, inspect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
 from .db import UTCDateTime
-from .hotwrite import HUMAN, INSTANCE, mark_clean
+from .hotwrite import HUMAN, INSTANCE, driver_error, mark_clean, positional_placeholder
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 
 
@@ -55,7 +54,7 @@ def _statement(dialect: Dialect) -> _Read:
     quote = dialect.identifier_preparer.quote
     human, instance = _loaded_columns(HUMAN, HumanTask), _loaded_columns(INSTANCE, ProcessInstance)
     columns = [f"h.{quote(c.name)}" for c in human] + [f"p.{quote(c.name)}" for c in instance]
-    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    placeholder = positional_placeholder(dialect)
     # Identifiers come from the table metadata; the task id only ever travels as a parameter.
     sql = (f"SELECT {', '.join(columns)} FROM {quote(HUMAN.name)} AS h "  # noqa: S608
            f"JOIN {quote(INSTANCE.name)} AS p ON p.{quote('id')} = h.{quote('instance_id')} "
@@ -162,7 +161,7 @@ class DefinitionRef:
 def _newest_sql(dialect: Dialect) -> str:
     quote = dialect.identifier_preparer.quote
     table = quote(ProcessDefinition.__tablename__)
-    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    placeholder = positional_placeholder(dialect)
     return (f"SELECT {quote('id')}, {quote('version')} FROM {table} "  # noqa: S608 (identifiers from metadata)
             f"WHERE {quote('process_key')} = {placeholder} ORDER BY {quote('version')} DESC LIMIT 1")
 
@@ -181,6 +180,6 @@ def _fetchone(session: Session, sql: str, param: str) -> Any:
         cursor.execute(sql, (param,))
         return cursor.fetchone()
     except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, (param,), exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        raise driver_error(dialect, sql, (param,), exc) from exc
     finally:
         cursor.close()

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Dialect, Table, inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from .db import UTCDateTime
@@ -134,6 +134,16 @@ def _insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> _Statement
     return _Statement(sql, tuple((k, _processor(table, k, dialect)) for k in keys))
 
 
+def driver_error(dialect: Dialect, sql: str, params: Any, exc: Exception) -> StatementError:
+    """A driver error as SQLAlchemy itself would raise it (``OperationalError``,
+    ``IntegrityError``...), so callers map lost races the same way whichever path ran."""
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
+def positional_placeholder(dialect: Dialect) -> str:
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 class Writer:
     """The transaction's own driver cursor, opened once for every row one command writes.
 
@@ -157,14 +167,13 @@ class Writer:
 
     def execute(self, stmt: _Statement, params: dict[str, Any] | list[dict[str, Any]]) -> int:
         """Run one statement (``executemany`` for a list); return the row count."""
-        dbapi_error = self.dialect.loaded_dbapi.Error
         try:
             if isinstance(params, list):
                 self._cursor.executemany(stmt.sql, params)
             else:
                 self._cursor.execute(stmt.sql, params)
-        except dbapi_error as exc:
-            raise DBAPIError.instance(stmt.sql, params, exc, dbapi_error, dialect=self.dialect) from exc
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise driver_error(self.dialect, stmt.sql, params, exc) from exc
         count: int = self._cursor.rowcount
         return count
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .calendar import WorkCalendar
+from .db import database_key
 from .models import CalendarOverride, CalendarYear
 from .sandbox import SandboxedScriptEngine, use_calendar
 
@@ -30,13 +31,8 @@ def make_script_engine() -> SandboxedScriptEngine:
     return SandboxedScriptEngine(clock=clock.now)
 
 
-def _database_key(session: Session) -> object:
-    bind = session.get_bind()
-    return bind.engine.url if bind is not None else ""
-
-
 def load_calendar(session: Session) -> WorkCalendar:
-    key = _database_key(session)
+    key = database_key(session)
     cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached[0] < CALENDAR_TTL_SECONDS:
         return cached[1]

@@ -91,11 +91,7 @@ def tasks_to_dict(registry: Any, tasks: dict[UUID, Task]) -> dict[str, Any]:
     convert = registry.convert_to_dict[TASK_TYPENAME]
     out: dict[str, Any] = {}
     for task in tasks.values():
-        memo = task.__dict__.get("_weijian_dict")
-        # The same test as LeanTaskConverter.to_dict: data of its own, or being the root, means no memo.
-        reusable = (memo is not None and not (task.data or task.internal_data) and memo[0] == _memo_key(task)
-                    and task.parent is not None)
-        dct = memo[1] if reusable else convert(task)
+        dct = _kept_dict(task) or convert(task)
         out[dct["id"]] = dct
     return out
 
@@ -110,16 +106,12 @@ class LeanTaskConverter(TaskConverter):
     """
 
     def to_dict(self, task: Task) -> dict[str, Any]:
-        if task.data or task.internal_data or task.parent is None:
+        if not _is_lean(task):
             dct: dict[str, Any] = super().to_dict(task)
             return dct
-        # A predicted task looks the same from one command to the next; the workflow cache keeps
-        # the task objects, so its dict is kept on it until any of these change.
-        key = _memo_key(task)
-        memo = task.__dict__.get("_weijian_dict")
-        if memo is not None and memo[0] == key:
-            cached: dict[str, Any] = memo[1]
-            return cached
+        kept = _kept_dict(task)
+        if kept is not None:
+            return kept
         dct = {
             "id": str(task.id), "parent": str(task._parent),
             "children": [str(child) for child in task._children],
@@ -127,11 +119,28 @@ class LeanTaskConverter(TaskConverter):
             "task_spec": task.task_spec.name, "triggered": task.triggered,
             "internal_data": {}, "data": {}, "delta": {}, "typename": TASK_TYPENAME,
         }
-        task.__dict__["_weijian_dict"] = (key, dct)
+        task.__dict__["_weijian_dict"] = (_memo_key(task), dct)
         return dct
 
 
 TASK_TYPENAME = "Task"
+
+
+def _is_lean(task: Task) -> bool:
+    """No data of its own and not the root: written as empty data (``LeanTaskConverter``)."""
+    return not (task.data or task.internal_data) and task.parent is not None
+
+
+def _kept_dict(task: Task) -> dict[str, Any] | None:
+    """The dict kept on a lean task whose state, parent and children have not changed since.
+
+    A predicted task looks the same from one command to the next, and the workflow cache keeps
+    the task objects, so its dict is kept on it until any of these change."""
+    memo = task.__dict__.get("_weijian_dict")
+    if memo is None or not _is_lean(task) or memo[0] != _memo_key(task):
+        return None
+    kept: dict[str, Any] = memo[1]
+    return kept
 
 
 def _memo_key(task: Task) -> tuple[Any, ...]:

@@ -21,12 +21,11 @@ from sqlalchemy import select
 
 from engine import InvalidData, calendar_years, correct_day, enter_year, uncertain_tasks, year_status
 from engine.calendar_admin import FIRST_YEAR, LAST_YEAR
-from engine.db import utcnow
+from engine.clock import china_today
 from processes.directory.models import Unit
 
 from .calendar_input import DayLineError, day_lines, day_ranges, parse_day_lines
 from .extensions import dbs
-from .filters import LOCAL_TZ
 from .security import current_actor, require_roles
 
 bp = Blueprint("admin_calendar", __name__, url_prefix="/admin")
@@ -45,11 +44,6 @@ KIND_REQUIRED = "请选择上班、放假或撤销更正"
 @require_roles("admin")
 def _admins_only() -> None:
     return None
-
-
-def china_today() -> date:
-    """Today in China: the year the State Council's notices are about."""
-    return utcnow().astimezone(LOCAL_TZ).date()
 
 
 def _page(year_values: dict[str, str] | None = None, year_errors: dict[str, str] | None = None,

@@ -18,12 +18,12 @@ from flask_login import login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
+from engine.clock import china_today
 from engine.clock import now as engine_now
 from forms.registry import _flatten
 from processes import penalty
 from processes.penalty.execution import ExecutionState
 from processes.penalty.models import PenaltyCase
-from processes.penalty.service import china_today
 
 from .extensions import dbs
 from .security import current_actor, require_roles

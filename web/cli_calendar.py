@@ -49,12 +49,11 @@ def _admin(session: Session, username: str) -> Actor:
 def show(year: int | None) -> None:
     """The years around today (or one YEAR): where their working days come from."""
     from engine import calendar_years, year_status
-    from engine.calendar import CHINA_TZ
-    from engine.clock import now
+    from engine.clock import china_today
     from integrations.db import session_scope
 
     with session_scope() as session:
-        years = [year_status(session, year)] if year else calendar_years(session, now().astimezone(CHINA_TZ).date())
+        years = [year_status(session, year)] if year else calendar_years(session, china_today())
         for status in years:
             click.echo(f"{status.year}  {status.source:8s}  days off {len(status.holidays):3d}  "
                        f"make-up days {len(status.workdays):2d}  guessed deadlines {status.uncertain_tasks}"

@@ -10,7 +10,7 @@ back, so nothing is written. Uploaded files are stored by content hash before va
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, set_due, unclaim
 from engine import permissions as perm
+from engine.materialize import to_due_datetime
 from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
@@ -28,7 +29,6 @@ from processes.directory.services import search_entities, staff_in_units
 from . import penalty as penalty_web
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
-from .filters import LOCAL_TZ
 from .i18n import domain_text
 from .security import current_actor
 
@@ -204,7 +204,9 @@ def _end_of_day(text: str) -> datetime:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidData(_("Enter the due date as a date.")) from None
-    return datetime.combine(day, time(23, 59, 59), LOCAL_TZ)
+    due = to_due_datetime(day, "due")
+    assert due is not None
+    return due
 
 
 def _reason_for_due() -> str:

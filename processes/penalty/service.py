@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import signing
 from engine import Actor, complete_task, deliver_message, start
-from engine.calendar import CHINA_TZ
+from engine.clock import china_today
 from engine.clock import now as engine_now
 from engine.errors import MessageNotDelivered, NotFound, TaskNotReady
 from engine.models import HumanTask, ProcessInstance
@@ -37,10 +37,6 @@ from .rules import Rules
 
 PROCESS_KEYS = {"ordinary": "penalty_ordinary", "summary": "penalty_summary"}
 SIGN_FORM = "penalty.deliberation_sign"
-
-
-def china_today(now: datetime | None = None) -> date:
-    return (now or engine_now()).astimezone(CHINA_TZ).date()
 
 
 def get_case(session: Session, case_id: str) -> PenaltyCase:

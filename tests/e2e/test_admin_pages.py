@@ -14,29 +14,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from engine import due_jobs, run_job
+from engine.clock import china_today
 from engine.models import AuditEvent, HumanTask
 from processes.directory.models import Unit
 from processes.penalty import pdf_rendering, start_case, submit_task
 from processes.penalty.models import CardReport, PenaltyCase
 from processes.penalty.rule_overrides import RuleOverride, effective_rules
-from processes.penalty.service import china_today
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_browser import shot, sign_in
+from tests.e2e.test_browser import shot, signed_in_page
 from tests.web.conftest import CITY, COUNTY_A, COUNTY_B, ENTITY_A, actor
 from tests.web.penalty_flow import setup_penalty
 
 pytestmark = pytest.mark.e2e
 NEW_UNIT = "610304"  # 陈仓区: a county of 宝鸡 with nobody in it yet
-
-
-def _page(chromium: Browser, server: LiveServer, login: str) -> Page:
-    page = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(page, server, login)
-    return page
 
 
 def _unit(server: LiveServer, unit_id: str) -> Unit:
@@ -61,7 +55,7 @@ def _edit_unit(page: Page, server: LiveServer, name: str) -> None:
 
 
 def test_admin_renames_a_unit_and_deactivates_only_an_empty_one(chromium: Any, live_server: LiveServer) -> None:
-    page = _page(chromium, live_server, "admin")
+    page = signed_in_page(chromium, live_server, "admin")
     _edit_unit(page, live_server, "金台区卫生监督所")
     assert page.url.endswith(f"/admin/units/{COUNTY_B}")
     expect(page.locator("#u-name")).to_have_value("金台区卫生监督所")
@@ -122,7 +116,7 @@ def _overrides(server: LiveServer) -> list[RuleOverride]:
 
 def test_admin_changes_a_rule_with_a_reason_and_an_out_of_range_value_is_refused(
         chromium: Any, live_server: LiveServer) -> None:
-    page = _page(chromium, live_server, "admin")
+    page = signed_in_page(chromium, live_server, "admin")
     page.goto(f"{live_server.url}/admin/rules")
     expect(page.locator("h1")).to_have_text("行政处罚期限与限额配置")
     row = page.locator("#section-periods tbody tr").filter(has=page.get_by_text("filing_workdays", exact=True))
@@ -193,7 +187,7 @@ def served_case(live_server: LiveServer) -> str:
 
 def test_the_case_card_report_list_shows_the_units_overdue_report(chromium: Any, live_server: LiveServer,
                                                                    served_case: str) -> None:
-    page = _page(chromium, live_server, "head.a")
+    page = signed_in_page(chromium, live_server, "head.a")
     response = page.goto(f"{live_server.url}/reports/casecards")
     assert response is not None and response.status == 200
     expect(page.locator("h1")).to_have_text("一案一卡导出")
@@ -213,7 +207,7 @@ def test_the_case_card_report_list_shows_the_units_overdue_report(chromium: Any,
     expect(row.locator("td").nth(3)).to_have_text(str(due))
     shot(page, "admin-06-card-reports-overdue")
 
-    other = _page(chromium, live_server, "officer.b")  # 金台 does not see 渭滨's cases
+    other = signed_in_page(chromium, live_server, "officer.b")  # 金台 does not see 渭滨's cases
     other.goto(f"{live_server.url}/reports/casecards/due?report=first&show=all")
     expect(other.locator("table.card-reports tbody")).to_have_text("此列表中没有报告。")
     other.context.close()

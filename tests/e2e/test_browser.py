@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from engine import start
 from tests.e2e.conftest import ARTIFACTS, LiveServer
@@ -23,6 +23,13 @@ def sign_in(page: Page, server: LiveServer, login: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("待办")
+
+
+def signed_in_page(chromium: Browser, server: LiveServer, login: str) -> Page:
+    """A fresh Chinese-locale browser context, signed in as ``login``."""
+    page = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, server, login)
+    return page
 
 
 def shot(page: Page, name: str) -> None:

@@ -16,13 +16,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from engine import load_calendar, start
 from engine.models import AuditEvent, CalendarOverride, CalendarYear, HumanTask, ProcessDefinition
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_browser import shot, sign_in
+from tests.e2e.test_browser import shot, signed_in_page
 from tests.engine_helpers import deploy_fixture
 from tests.web.conftest import COUNTY_A, actor
 
@@ -32,12 +32,6 @@ CHINA = ZoneInfo("Asia/Shanghai")
 HOLIDAYS = "2027-01-01 元旦\n2027-02-06 至 2027-02-12 春节"
 WORKDAYS = "2027-02-20"
 NOTE = "测试用安排（非国务院通知）"
-
-
-def _page(chromium: Browser, server: LiveServer, login: str) -> Page:
-    page = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    sign_in(page, server, login)
-    return page
 
 
 def _task(server: LiveServer, task_id: str) -> HumanTask:
@@ -80,7 +74,7 @@ def uncertain_task(live_server: LiveServer) -> str:
 
 def test_admin_enters_2027_and_a_head_confirms_the_guessed_deadline(
         chromium: Any, live_server: LiveServer, uncertain_task: str) -> None:
-    page = _page(chromium, live_server, "admin")
+    page = signed_in_page(chromium, live_server, "admin")
     page.locator("nav.mainnav").get_by_role("link", name="系统管理").click()
     page.locator("nav.tabs").get_by_role("link", name="工作日历").click()
     assert page.url == f"{live_server.url}/admin/calendar"
@@ -148,7 +142,7 @@ def test_admin_enters_2027_and_a_head_confirms_the_guessed_deadline(
     href = link.get_attribute("href")
     page.context.close()
 
-    head = _page(chromium, live_server, "head.a")
+    head = signed_in_page(chromium, live_server, "head.a")
     head.goto(f"{live_server.url}{href}")
     expect(head.locator("h1")).to_have_text("登记案源")
     due = head.locator("#due-date")
@@ -174,7 +168,7 @@ def test_admin_enters_2027_and_a_head_confirms_the_guessed_deadline(
         "head.a", "元旦放假，顺延一个工作日", True)
     head.context.close()
 
-    officer = _page(chromium, live_server, "officer.a")  # may work on the task, not move its deadline
+    officer = signed_in_page(chromium, live_server, "officer.a")  # may work on the task, not move its deadline
     officer.goto(f"{live_server.url}/tasks/{uncertain_task}")
     expect(officer.locator("h1")).to_have_text("登记案源")
     expect(officer.locator("#claim")).to_be_visible()  # the page is the real task page
@@ -182,7 +176,7 @@ def test_admin_enters_2027_and_a_head_confirms_the_guessed_deadline(
     expect(officer.locator("form.due-form")).to_have_count(0)
     officer.context.close()
 
-    admin = _page(chromium, live_server, "admin")  # nothing left to check in 2027
+    admin = signed_in_page(chromium, live_server, "admin")  # nothing left to check in 2027
     admin.goto(f"{live_server.url}/admin/calendar")
     expect(admin.locator("#year-2027 a.uncertain-link")).to_have_count(0)
     expect(admin.locator("#year-2027 td").nth(5)).to_have_text("0")

@@ -18,10 +18,11 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError as CsrfInvalid
 
+from engine import PermissionDenied
 from forms import registered_forms
 from web.errors import json_error
 from web.extensions import csrf
-from web.security import user_for_token
+from web.security import current_actor, user_for_token
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 docs_bp = Blueprint("api_docs_page", __name__)
@@ -45,6 +46,12 @@ def authenticate_api() -> Response | None:
                 return json_error(400, "csrf_failed", "send the page's CSRF token in the X-CSRFToken header")
         return None
     return json_error(401)
+
+
+def admins_only() -> None:
+    """``before_request`` of the admin blueprints, after ``authenticate_api``."""
+    if not current_actor().is_admin:
+        raise PermissionDenied("administrators only")
 
 
 @docs_bp.get("/api/v1/docs")

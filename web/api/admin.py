@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine import PermissionDenied, incidents, resolve_incident, retry_incident, verify_audit
+from engine import incidents, resolve_incident, retry_incident, verify_audit
 from engine.models import OutboxJob
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import Unit
@@ -17,17 +17,13 @@ from web.errors import json_error
 from web.extensions import dbs
 from web.security import current_actor
 
-from . import authenticate_api
+from . import admins_only, authenticate_api
 from . import schemas as s
 
 blp = Blueprint("api_admin", __name__, url_prefix="/admin", description="Administration (admin role only)")
 blp.before_request(authenticate_api)
 
-
-@blp.before_request
-def _admins_only() -> None:
-    if not current_actor().is_admin:
-        raise PermissionDenied("administrators only")
+blp.before_request(admins_only)
 
 
 def incident_body(job: OutboxJob) -> dict[str, Any]:

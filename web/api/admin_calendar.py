@@ -20,7 +20,6 @@ from werkzeug.wrappers import Response
 from engine import (
     InvalidData,
     NotFound,
-    PermissionDenied,
     YearStatus,
     calendar_years,
     correct_day,
@@ -29,24 +28,20 @@ from engine import (
     year_status,
 )
 from engine.calendar_admin import FIRST_YEAR, LAST_YEAR
+from engine.clock import china_today
 from engine.models import HumanTask
-from web.admin_calendar import china_today
 from web.errors import json_error
 from web.extensions import dbs
 from web.security import current_actor
 
-from . import authenticate_api
+from . import admins_only, authenticate_api
 from . import schemas as s
 
 blp = Blueprint("api_admin_calendar", __name__, url_prefix="/admin/calendar",
                 description="Working-day calendar: holiday arrangements and corrections (admin role only)")
 blp.before_request(authenticate_api)
 
-
-@blp.before_request
-def _admins_only() -> None:
-    if not current_actor().is_admin:
-        raise PermissionDenied("administrators only")
+blp.before_request(admins_only)
 
 
 # Messages are Chinese (the source text), shown in English through the domain catalog.

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.wrappers import Response
 
-from engine import NotFound, PermissionDenied
+from engine import NotFound
 from processes.penalty.dmn_overrides import current_table, dmn_history, reset_table, save_table, table_files
 from processes.penalty.dmn_tables import DecisionTable, DmnTableError
 from processes.penalty.rule_overrides import (
@@ -30,18 +30,14 @@ from web.errors import json_error
 from web.extensions import dbs
 from web.security import current_actor
 
-from . import authenticate_api
+from . import admins_only, authenticate_api
 from . import schemas as s
 
 blp = Blueprint("api_admin_rules", __name__, url_prefix="/admin/penalty",
                 description="Penalty rules and decision tables (admin role only)")
 blp.before_request(authenticate_api)
 
-
-@blp.before_request
-def _admins_only() -> None:
-    if not current_actor().is_admin:
-        raise PermissionDenied("administrators only")
+blp.before_request(admins_only)
 
 
 class RuleSchema(Schema):
