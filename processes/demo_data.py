@@ -1,6 +1,10 @@
 """Demo data for ``make run``: a province, a city and two counties, staff for every role, supervised
 entities with valid credit codes, and a few running cases of whatever processes are deployed.
 
+Order: the directory first (every package's demo needs its units, staff and entities), then each
+registered process package's ``load_demo`` hook in the registry's order (``processes.registry``);
+processes of a package with its own demo hook are never started here blindly.
+
 Idempotent: everything is keyed (unit ids, login names, credit codes, ``DEMO-`` business keys),
 so a second ``weijian demo load`` adds nothing. The caller commits.
 """
@@ -20,6 +24,7 @@ from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from .directory.codes import make_credit_code
 from .directory.models import Entity, Unit, User
 from .directory.services import actor_for, create_entity, create_unit, create_user
+from .registry import discover, packages
 
 DEMO_PASSWORD = "weijian-demo"  # noqa: S105 - documented demo credential, printed by `weijian demo load`
 
@@ -122,8 +127,10 @@ def _lead_cases(session: Session) -> list[str]:
 
 
 def _other_processes(session: Session) -> list[str]:
-    """Two cases of every other hand-startable process; a process needing start data is skipped."""
+    """Two cases of every other hand-startable process; a process needing start data is skipped,
+    and so is one whose package loads its own demo cases."""
     made = []
+    own = {key for p in packages() if p.load_demo is not None for key in p.process_keys}
     newest: dict[str, ProcessDefinition] = {}
     for d in session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.version)):
         newest[d.process_key] = d
@@ -131,7 +138,7 @@ def _other_processes(session: Session) -> list[str]:
     entity = session.scalar(select(Entity).where(Entity.unit_id == "610302").order_by(Entity.name))
     called = {key for d in newest.values() for key in d.summary.get("called", [])}  # run inside other cases
     for key, definition in sorted(newest.items()):
-        if key in called or key in ("case_lead", "penalty_ordinary", "penalty_summary") \
+        if key in called or key == "case_lead" or key in own \
                 or definition.summary.get("start", {}).get("kind") != "none":
             continue
         for n in (1, 2):
@@ -149,21 +156,20 @@ def _other_processes(session: Session) -> list[str]:
 
 def load_demo(session: Session) -> str:
     """Load the demo directory and cases; returns a summary to print (with the demo sign-ins)."""
+    discover()
     made = _directory(session)
     deployed = set(session.scalars(select(ProcessDefinition.process_key)))
     cases = _lead_cases(session) if "case_lead" in deployed else []
     cases += _other_processes(session)
-    from .demo_penalty import describe as penalty_lines
-    from .demo_penalty import load_penalty_cases, load_pki
-
-    made += load_pki(session)
-    cases += load_penalty_cases(session)
+    added = {p.name: p.load_demo(session) for p in packages() if p.load_demo is not None}
     lines = [f"demo data: {len(made)} directory records and {len(cases)} cases added"
-             + (" (already loaded)" if not made and not cases else "")]
+             + (" (already loaded)" if not made and not cases and not any(added.values()) else "")]
+    lines += [f"{name}: {len(rows)} demo records added" for name, rows in added.items() if rows]
     if not deployed:
         lines.append("no process is deployed yet: run `weijian deploy` first, then load again for demo cases")
     lines.append(f"sign in at /login with any of these login names, password {DEMO_PASSWORD!r}:")
     for username, display, unit_id, roles, _cert in USERS:
         lines.append(f"  {username:<11} {display}  {unit_id}  {', '.join(roles)}")
-    lines += penalty_lines()
+    for package in packages():
+        lines += package.demo_notes() if package.demo_notes is not None else []
     return "\n".join(lines)

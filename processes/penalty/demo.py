@@ -24,10 +24,9 @@ from engine import Actor, due_jobs, run_job
 from engine.calendar import CHINA_TZ
 from engine.clock import now as engine_now
 from engine.models import HumanTask, ProcessDefinition
-
-from .directory.codes import make_credit_code
-from .directory.models import Entity, Unit, User
-from .directory.services import actor_for
+from processes.directory.codes import make_credit_code
+from processes.directory.models import Entity, Unit, User
+from processes.directory.services import actor_for
 
 DEMO_CA_PASSPHRASE = "weijian-demo-ca"  # noqa: S105 - documented demo value; set WEIJIAN_CA_PASSPHRASE in production
 DEMO_SIGNING_PASSPHRASE = "weijian-demo"  # noqa: S105 - documented demo value, printed by `weijian demo load`
@@ -178,8 +177,8 @@ def _run_until(session: Session, instance_id: str, target: str, entity: Entity, 
 
 def load_penalty_cases(session: Session) -> list[str]:
     """Four penalty cases at different stages (skipped when the penalty process is not deployed)."""
-    from processes.penalty import start_case
-    from processes.penalty.models import PenaltyCase
+    from .models import PenaltyCase
+    from .service import start_case
 
     if session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_key == "penalty_ordinary")
                       .limit(1)) is None:
@@ -212,3 +211,8 @@ def describe() -> list[str]:
     return [f"signing passphrase of {', '.join(SIGNERS)} (deliberation members): {DEMO_SIGNING_PASSPHRASE!r}",
             f"agency CA passphrase: ${signing.CA_PASSPHRASE_ENV} or the demo default {DEMO_CA_PASSPHRASE!r}"]
 
+
+
+def load(session: Session) -> list[str]:
+    """The package's demo hook (``PACKAGE.load_demo``): the PKI first, then the cases."""
+    return load_pki(session) + load_penalty_cases(session)

@@ -1,0 +1,183 @@
+"""Process packages: one registration surface for every process family (penalty, complaints, ...).
+
+Why: the web layer, the CLI and the Celery worker must not know any process by name. Each
+subpackage of ``processes/`` that is a process family defines ``PACKAGE = ProcessPackage(...)``
+in its ``__init__``; ``discover()`` imports every such subpackage, which registers the package
+and, as a side effect of the import, its service-task operators and task forms. Callers ask
+the registry (``package_for_form``, ``package_for_process``, ``packages``) instead of importing
+a package.
+
+This module imports neither Flask nor any process package (the web side has its own registry,
+``web.packages``). See ``docs/process-packages.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from engine import Actor
+    from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+
+__all__ = [
+    "DemoHook",
+    "DeployHook",
+    "Errors",
+    "ProcessPackage",
+    "SubmitHook",
+    "default_deploy",
+    "discover",
+    "package_for_folder",
+    "package_for_form",
+    "package_for_process",
+    "packages",
+    "register",
+    "unregister",
+]
+
+Errors = dict[str, list[str]]
+# session, actor, the ready task, the submitted data (blank values removed) -> (instance, errors).
+# On errors the instance is None and nothing must be kept: the caller rolls back.
+SubmitHook = Callable[["Session", "Actor", "HumanTask", dict[str, Any]], tuple["ProcessInstance | None", Errors]]
+# session, actor, the folder to deploy (the package's own, or a copy given to ``weijian deploy PATH``).
+DeployHook = Callable[["Session", "Actor", Path], list["ProcessDefinition"]]
+# session -> one line per record added (idempotent: nothing added on a second run); the caller commits.
+DemoHook = Callable[["Session"], list[str]]
+
+NOT_PACKAGES = frozenset({"directory", "registry"})  # subpackages/modules of processes/ that are no family
+
+
+def default_deploy(session: Session, actor: Actor, folder: Path) -> list[ProcessDefinition]:
+    """``engine.deploy_directory`` of the folder: every BPMN/DMN file as it is on disk."""
+    from engine import deploy_directory
+
+    return deploy_directory(session, folder, actor)
+
+
+@dataclass(frozen=True)
+class ProcessPackage:
+    """What a process family tells the rest of Weijian about itself.
+
+    ``name`` is the package's short name (``"penalty"``); it also names the web package and the
+    member of the API's case JSON. ``folder`` holds its BPMN/DMN bundle. ``process_keys`` are the
+    BPMN process ids it owns (also called subprocesses). Task forms belong to it when their key
+    starts with one of ``form_prefixes`` or is one of ``form_keys``.
+    """
+
+    name: str
+    folder: Path
+    process_keys: frozenset[str]
+    form_prefixes: tuple[str, ...] = ()
+    form_keys: frozenset[str] = frozenset()
+    # Legal checks before the engine completes a task of this package (None: generic path,
+    # the form schema validates and the engine completes).
+    submit: SubmitHook | None = None
+    # How the bundle is deployed (None: ``default_deploy``).
+    deploy: DeployHook | None = None
+    # Demo data for ``weijian demo load`` (None: the generic loader may start its processes).
+    load_demo: DemoHook | None = None
+    # Lines printed after the demo summary (sign-in hints, passphrases of demo keys).
+    demo_notes: Callable[[], list[str]] | None = None
+    # Lower runs first (deploy and demo); the directory always comes before every package.
+    order: int = 100
+    # English catalogs of the package's Chinese domain text: language -> a ``.po`` file
+    # (msgid Chinese, msgstr English), merged into ``web.i18n``'s domain catalog.
+    catalogs: Mapping[str, Path] = field(default_factory=dict)
+    # Chinese name of the kind of case each process key is (``{"penalty_ordinary": "行政处罚（一般程序）"}``).
+    case_kinds: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    def owns_form(self, form_key: str | None) -> bool:
+        if not form_key:
+            return False
+        key = str(form_key)
+        return key in self.form_keys or any(key.startswith(prefix) for prefix in self.form_prefixes)
+
+    def owns_process(self, process_key: str | None) -> bool:
+        return bool(process_key) and process_key in self.process_keys
+
+    def case_kind(self, process_key: str) -> str | None:
+        return self.case_kinds.get(process_key)
+
+    def deploy_bundle(self, session: Session, actor: Actor, folder: Path | None = None) -> list[ProcessDefinition]:
+        """Deploy the package's bundle (or a copy of it in ``folder``) through its hook."""
+        hook = self.deploy or default_deploy
+        return hook(session, actor, folder or self.folder)
+
+
+_PACKAGES: dict[str, ProcessPackage] = {}
+_LOCK = threading.Lock()
+_DISCOVERED = False
+
+
+def register(package: ProcessPackage) -> ProcessPackage:
+    """Add a package (again with the same object: no change). Two packages may not share a name,
+    a process key or a form key (prefixes overlapping are the author's care)."""
+    with _LOCK:
+        existing = _PACKAGES.get(package.name)
+        if existing is not None and existing is not package and existing != package:
+            raise ValueError(f"process package {package.name!r} is already registered")
+        for other in _PACKAGES.values():
+            if other.name == package.name:
+                continue
+            shared = (other.process_keys & package.process_keys) | (other.form_keys & package.form_keys)
+            if shared:
+                raise ValueError(f"process package {package.name!r} claims {sorted(shared)} of {other.name!r}")
+        _PACKAGES[package.name] = package
+    return package
+
+
+def unregister(name: str) -> None:
+    """Remove a package (tests that register a throw-away package)."""
+    with _LOCK:
+        _PACKAGES.pop(name, None)
+
+
+def packages() -> list[ProcessPackage]:
+    """Every registered package, in ``order`` then name."""
+    return sorted(_PACKAGES.values(), key=lambda p: (p.order, p.name))
+
+
+def package_for_form(form_key: str | None) -> ProcessPackage | None:
+    return next((p for p in packages() if p.owns_form(form_key)), None)
+
+
+def package_for_process(process_key: str | None) -> ProcessPackage | None:
+    return next((p for p in packages() if p.owns_process(process_key)), None)
+
+
+def package_for_folder(folder: Path) -> ProcessPackage | None:
+    """The package whose bundle ``folder`` is: its own folder, else a copy named like the package."""
+    resolved = folder.resolve()
+    found = next((p for p in packages() if p.folder.resolve() == resolved), None)
+    return found or next((p for p in packages() if p.name == folder.name), None)
+
+
+def discover() -> list[ProcessPackage]:
+    """Import every subpackage of ``processes`` that defines ``PACKAGE`` and register it.
+
+    Idempotent and cheap after the first call. Importing a package registers its operators and
+    forms too, which is why the worker, the web app and the CLI all call this first.
+    """
+    global _DISCOVERED  # noqa: PLW0603 - one discovery per process
+    if _DISCOVERED:
+        return packages()
+    import processes
+
+    for module in pkgutil.iter_modules(processes.__path__):
+        if not module.ispkg or module.name in NOT_PACKAGES or module.name.startswith("_"):
+            continue
+        imported = importlib.import_module(f"processes.{module.name}")
+        package = getattr(imported, "PACKAGE", None)
+        if isinstance(package, ProcessPackage):
+            register(package)
+    _DISCOVERED = True
+    return packages()
