@@ -8,6 +8,7 @@ from .actor import SYSTEM, Actor
 from .audit import VerifyResult
 from .audit import history as audit_history
 from .audit import verify as verify_audit
+from .caches import clear_caches
 from .calendar_admin import YearStatus, calendar_years, correct_day, enter_year, uncertain_tasks, year_status
 from .definitions import deploy, deploy_directory, latest_definition
 from .errors import (
@@ -43,6 +44,7 @@ from .outbox import (
 )
 from .runtime import NEW_JOBS_KEY
 from .scripting import load_calendar
+from .stalls import repair_stalled, scan_stalled, stalled_instances
 from .tasks import InboxFilters, InboxPage, assign, claim, completed_by, inbox, inbox_counts, set_due, unclaim
 from .timers import TimerReport, fire_due_timers
 
@@ -77,6 +79,7 @@ __all__ = [
     "calendar_years",
     "cancel",
     "claim",
+    "clear_caches",
     "complete_task",
     "completed_by",
     "correct_day",
@@ -95,11 +98,14 @@ __all__ = [
     "operator",
     "record_failure",
     "registered_operators",
+    "repair_stalled",
     "resolve_incident",
     "retry_incident",
     "run_job",
+    "scan_stalled",
     "set_business_key",
     "set_due",
+    "stalled_instances",
     "start",
     "uncertain_tasks",
     "unclaim",

@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -198,7 +199,15 @@ def _prepare_spec(spec: BpmnProcessSpec, top: bool) -> None:
     Service tasks become waits: the engine runs them asynchronously through the outbox.
     A timer start event of the process is the engine's schedule (``engine_start_timer``
     starts one instance per firing), so inside an instance it behaves as a none start event.
+
+    A loop or multi-instance task merges each finished instance into itself through a handler
+    on the instance spec's ``completed_event``. SpiffWorkflow connects it when the first
+    instance is created, or when a spec is restored by its own serializer; a spec parsed from
+    BPMN in a process that never created an instance would leave it unconnected, and the
+    instances completed there would never merge (the case stuck with no ready task). It is
+    connected here, once, for every spec the engine runs.
     """
+    connect_loop_merges(spec)
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, ServiceTask):
             task_spec.manual = True
@@ -206,6 +215,16 @@ def _prepare_spec(spec: BpmnProcessSpec, top: bool) -> None:
         if top and isinstance(task_spec, StartEvent) and isinstance(definition, TimerEventDefinition):
             task_spec.start_timer = definition
             task_spec.event_definition = NoneEventDefinition()
+
+
+def connect_loop_merges(spec: BpmnProcessSpec) -> None:
+    """Connect each loop task's ``merge_child`` to the completion of its instance spec, as
+    SpiffWorkflow's own spec deserializer does (``BpmnProcessSpecConverter.from_dict``)."""
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = spec.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 def _summarize(loaded: LoadedSpec) -> dict[str, Any]:
@@ -324,6 +343,12 @@ def load_spec(definition: ProcessDefinition) -> LoadedSpec:
             cached = _load(parser, definition.process_key, sorted(files)[0])
             _SPEC_CACHE[key] = cached
     return cached
+
+
+def clear_spec_cache() -> None:
+    """Forget every parsed spec (``engine.caches.clear_caches``); the next use parses again."""
+    with _CACHE_LOCK:
+        _SPEC_CACHE.clear()
 
 
 def spec_by_id(session: Session, definition_id: int) -> LoadedSpec:

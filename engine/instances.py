@@ -198,7 +198,7 @@ def cancel(session: Session, instance_id: str, actor: Actor, reason: str, *, now
         raise PermissionDenied("this case is not in your units")
     if not (actor.is_admin or permissions.HEAD_ROLE in actor.roles):
         raise PermissionDenied("only a head or an administrator may cancel a case")
-    if row.status != "running":
+    if row.status not in ("running", "stalled"):
         raise TaskNotReady(f"the case is already {row.status}")
     with running(cmd, loaded):
         loaded.workflow.cancel()

@@ -254,6 +254,20 @@ def clear_instance_rows(cmd: Command, instance_id: str) -> None:
     row.timer_count = row.subscription_count = 0
 
 
+def is_stalled(loaded: Loaded) -> bool:
+    """A running workflow that nothing can move: no ready task (human or service, in the
+    workflow or a subprocess), no waiting event (timer, message, signal). Only a bug or an
+    edited definition gets an instance here; it must become an incident, never sit silently.
+
+    The row's counters answer the common case without walking the tree."""
+    row = loaded.row
+    if row.ready_task_ids or row.timer_count or row.subscription_count or loaded.workflow.is_completed():
+        return False
+    if all_tasks(loaded, TaskState.READY):
+        return False
+    return not any(t.has_state(TaskState.WAITING) for t in _waiting_events(loaded))
+
+
 def sync_query_tables(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
     """Bring timers, subscriptions and jobs up to date (ORM); return the human-task changes to write."""
     ready = all_tasks(loaded, TaskState.READY)

@@ -202,10 +202,7 @@ def save(cmd: Command) -> None:
             row.serializer_version = SERIALIZER_VERSION
         if sorted(completed) != sorted(row.completed_elements or []):
             row.completed_elements = sorted(completed)
-        if row.status == "running" and workflow.is_completed():
-            row.status = "completed"
-            row.ended_at = cmd.now
-            cmd.record(loaded, "instance_completed")
+        _settle_status(cmd, loaded)
         events = [audit.instance_event(row, cmd.actor.user_id, action, task_id=task_id, task_name=task_name,
                                        data=data, now=cmd.now)
                   for action, data, task_id, task_name in loaded.audit]
@@ -232,6 +229,33 @@ def save(cmd: Command) -> None:
             pending.append((loaded.row.id, loaded.row.row_version, loaded.workflow))
     if cmd.new_jobs:
         session.info.setdefault(NEW_JOBS_KEY, []).extend(cmd.new_jobs)
+
+
+def _settle_status(cmd: Command, loaded: Loaded) -> None:
+    """A running instance that finished is completed; one that nothing can move is stalled (an
+    incident the administrator sees, ``engine.stalls``), never left running in silence."""
+    from .materialize import is_stalled
+
+    row = loaded.row
+    if row.status != "running":
+        return
+    if loaded.workflow.is_completed():
+        row.status, row.ended_at = "completed", cmd.now
+        cmd.record(loaded, "instance_completed")
+    elif is_stalled(loaded):
+        row.status = "stalled"
+        cmd.record(loaded, "instance_stalled", {"live": stalled_summary(loaded.workflow)})
+
+
+def stalled_summary(workflow: BpmnWorkflow) -> list[str]:
+    """The unfinished elements of a stalled workflow (what an administrator looks at first)."""
+    found: list[str] = []
+    for wf in (workflow, *workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if not task.has_state(TaskState.FINISHED_MASK):
+                name = getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+                found.append(f"{name}:{TaskState.get_name(task.state)}")
+    return sorted(set(found))
 
 
 def _collect_completed(tasks: Iterable[Task], into: set[str]) -> None:

@@ -161,7 +161,7 @@ class PenaltyWorld:
                                             HumanTask.status == "ready")
             if name:
                 query = query.where(HumanTask.task_name == name)
-            rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id)))
+            rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.assignee, HumanTask.id)))
             for row in rows:
                 session.expunge(row)
             return rows
