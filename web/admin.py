@@ -1,4 +1,5 @@
-"""Administration basics: staff and roles, units, API tokens, process versions, incidents, audit check.
+"""Administration basics: staff and roles, units, API tokens, process versions, incidents and
+stalled cases, audit check.
 
 Directory changes are appended to the engine's system audit chain (who changed whose roles,
 which token was issued), since they decide who may see and do what.
@@ -15,7 +16,17 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from engine import EngineError, NotFound, incidents, resolve_incident, retry_incident, verify_audit
+from engine import (
+    EngineError,
+    NotFound,
+    incidents,
+    repair_stalled,
+    resolve_incident,
+    retry_incident,
+    scan_stalled,
+    stalled_instances,
+    verify_audit,
+)
 from engine import permissions as perm
 from engine.audit import append as audit_append
 from engine.db import utcnow
@@ -58,7 +69,7 @@ def index() -> str:
                            users=dbs().scalar(select(func.count()).select_from(User)),
                            units=dbs().scalar(select(func.count()).select_from(Unit)),
                            definitions=dbs().scalar(select(func.count()).select_from(ProcessDefinition)),
-                           incidents=len(incidents(dbs())))
+                           incidents=len(incidents(dbs())) + len(stalled_instances(dbs())))
 
 
 @bp.get("/users")
@@ -246,7 +257,30 @@ def processes() -> str:
 
 @bp.get("/incidents")
 def incident_list() -> str:
-    return render_template("admin/incidents.html", incidents=incidents(dbs()))
+    return render_template("admin/incidents.html", incidents=incidents(dbs()), stalled=stalled_instances(dbs()))
+
+
+@bp.post("/stalled/scan")
+def stalled_scan() -> Response:
+    """Look for running cases stored before stalls were detected (nothing can move them)."""
+    found = scan_stalled(dbs(), current_actor())
+    dbs().commit()
+    flash(_("%(n)d stalled case(s) found.", n=len(found)), "success" if not found else "error")
+    return redirect(url_for("admin.incident_list"))
+
+
+@bp.post("/stalled/<instance_id>/repair")
+def stalled_repair(instance_id: str) -> Response:
+    try:
+        repair_stalled(dbs(), instance_id, current_actor())
+    except EngineError as exc:
+        dbs().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.incident_list"))
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash(_("The case was repaired and moves on."), "success")
+    return redirect(url_for("admin.incident_list"))
 
 
 @bp.post("/incidents/<job_id>/retry")

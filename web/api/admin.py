@@ -1,4 +1,5 @@
-"""Administrator endpoints: incidents (failed service tasks) with retry and resolve, audit check."""
+"""Administrator endpoints: incidents (failed service tasks) with retry and resolve, stalled cases
+with scan and repair, audit check."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from engine import incidents, resolve_incident, retry_incident, verify_audit
+from engine import (
+    incidents,
+    repair_stalled,
+    resolve_incident,
+    retry_incident,
+    scan_stalled,
+    stalled_instances,
+    verify_audit,
+)
 from engine.models import OutboxJob
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import Unit
@@ -44,6 +53,39 @@ class Incidents(MethodView):
     def get(self) -> list[dict[str, Any]]:
         """Open incidents: service tasks that failed every retry."""
         return [incident_body(j) for j in incidents(dbs())]
+
+
+@blp.route("/stalled")
+class Stalled(MethodView):
+    @blp.response(200, s.StalledSchema(many=True))
+    @_errors
+    def get(self) -> list[Any]:
+        """Stalled cases: running, not finished, and nothing (task, timer, job, message) can move them."""
+        return stalled_instances(dbs())
+
+
+@blp.route("/stalled/scan")
+class ScanStalled(MethodView):
+    @blp.response(200, s.StalledSchema(many=True))
+    @_errors
+    def post(self) -> list[Any]:
+        """Mark running cases that nothing can move as stalled; returns every stalled case."""
+        scan_stalled(dbs(), current_actor())
+        dbs().commit()
+        return stalled_instances(dbs())
+
+
+@blp.route("/stalled/<instance_id>/repair")
+class RepairStalled(MethodView):
+    @blp.response(200, s.StalledSchema)
+    @_errors
+    def post(self, instance_id: str) -> Any:
+        """Merge parallel-step instances that finished unmerged and let the case continue (409 when
+        the case is not stalled or still cannot move)."""
+        row = repair_stalled(dbs(), instance_id, current_actor())
+        dbs().commit()
+        dispatch_after_commit(dbs())
+        return row
 
 
 @blp.route("/incidents/<job_id>/retry")

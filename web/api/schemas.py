@@ -172,7 +172,9 @@ class DeliberationSchema(Schema):
     signatures = fields.List(fields.Nested(SignatureReportSchema))
 
 
-class CaseSchema(Schema):
+class CaseBaseSchema(Schema):
+    """A case as the API returns it, without the process packages' members (see ``case_schema``)."""
+
     id = fields.String()
     process_key = fields.String()
     process_name = fields.String()
@@ -190,8 +192,13 @@ class CaseSchema(Schema):
     facts = fields.Dict()
     audit = fields.List(fields.Nested(AuditEventSchema))
     documents = fields.List(fields.Nested(DocumentSchema))
-    penalty = fields.Dict(allow_none=True, metadata={
-        "description": "for penalty cases: case number, status, deadlines, reminders, documents, deliberation"})
+
+
+def case_schema(members: dict[str, str]) -> type[Schema]:
+    """``CaseSchema``: the case with one object member per process package that adds one (name ->
+    its description, from ``web.packages``), ``null`` for another package's case."""
+    extra = {name: fields.Dict(allow_none=True, metadata={"description": text}) for name, text in members.items()}
+    return type("CaseSchema", (CaseBaseSchema,), extra)
 
 
 class StartCaseSchema(StrictSchema):
@@ -305,6 +312,15 @@ class IncidentSchema(Schema):
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     created_at = fields.DateTime()
+
+
+class StalledSchema(Schema):
+    id = fields.String()
+    process_key = fields.String()
+    business_key = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    status = fields.String()
+    updated_at = fields.DateTime()
 
 
 class ResolveSchema(StrictSchema):
