@@ -7,14 +7,14 @@ of cases is one query. Rows of a range are the cases decided, served (first repo
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from processes import spreadsheet
 
 from .forms import SOURCES
 from .law import PENALTY_KINDS
@@ -73,23 +73,11 @@ def case_cards(session: Session, *, date_from: date, date_to: date, unit_ids: It
 
 
 def to_csv(cards: Iterable[dict[str, Any]]) -> bytes:
-    """UTF-8 with BOM (Excel opens it as Chinese text), header row in Chinese."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([label for _key, label in CARD_FIELDS])
-    for card in cards:
-        writer.writerow([card[key] for key, _label in CARD_FIELDS])
-    return buffer.getvalue().encode("utf-8-sig")
+    """UTF-8 with BOM (Excel opens it as Chinese text), header row in Chinese, no live formulas."""
+    return spreadsheet.to_csv([label for _key, label in CARD_FIELDS],
+                              ([card[key] for key, _label in CARD_FIELDS] for card in cards))
 
 
 def to_xlsx(cards: Iterable[dict[str, Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("一案一卡")
-    sheet.append([label for _key, label in CARD_FIELDS])
-    for card in cards:
-        sheet.append([card[key] for key, _label in CARD_FIELDS])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return spreadsheet.to_xlsx("一案一卡", [label for _key, label in CARD_FIELDS],
+                               ([card[key] for key, _label in CARD_FIELDS] for card in cards))

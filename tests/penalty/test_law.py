@@ -3,6 +3,7 @@ Sun Sep 28 and Sat Oct 11 worked)."""
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -126,3 +127,19 @@ def test_case_card_exports_as_csv_and_xlsx() -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == tuple(label for _key, label in CARD_FIELDS)
     assert rows[1][0] == "宝卫医罚〔2025〕1号" and rows[1][-2] == "已执行"
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","点击")', "+1+1", "-2+3", "@SUM(A1)",
+                                  "\t=1", "\r=1"])
+def test_exports_never_carry_a_live_formula(name: str) -> None:
+    case = PenaltyCase(id="c1", instance_id="i1", procedure="ordinary", unit_id="U1", unit_name="宝山区卫健委",
+                       unit_short_name="宝", case_number="宝卫医罚〔2025〕2号", entity_name=name,
+                       credit_code="91440300708461136T", source="complaint", violation="违法行为",
+                       legal_basis="依据", decided_penalty={"kinds": ["fine"]}, fine_fen=100, confiscation_fen=0,
+                       decided_on=date(2025, 9, 30), execution_status="paid", closed_on=date(2025, 10, 20))
+    card = case_card(case)
+    csv_row = list(csv.reader(io.StringIO(to_csv([card]).decode("utf-8-sig"), newline="")))[1]
+    assert csv_row[1] == "'" + name  # shown as typed, never evaluated
+    workbook = load_workbook(io.BytesIO(to_xlsx([card])))
+    cell = workbook.active["B2"]  # type: ignore[index]
+    assert cell.data_type == "s" and cell.value == "'" + name
