@@ -47,7 +47,7 @@ from . import directory
 from .api.schemas import UnitUpdateSchema
 from .extensions import dbs
 from .models import ApiToken
-from .security import create_token, current_actor, require_roles
+from .security import create_token, current_actor, end_all_sessions, require_roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -122,8 +122,9 @@ def user_edit(user_id: str) -> Any:
                     roles=values["roles"], certificate_no=values["certificate_no"], active=values["active"])
         if values["password"]:
             set_password(user, values["password"])
+            end_all_sessions(user.id)
         if request.form.get("unlock") == "1":
-            unlock(user)
+            unlock(dbs(), user)
     except DirectoryError as exc:
         dbs().rollback()
         return _user_form(user, values, {exc.field or "_": exc.message}, 422)

@@ -1,7 +1,10 @@
 """Sign-in, sign-out, language switch and the user's own password.
 
-Failed sign-ins are counted per account and lock it for a while after too many; the page never
-tells whether a login name exists. Every POST carries the CSRF token (Flask-WTF).
+Failed sign-ins are counted per login name and source address, with a growing wait after too
+many (``processes.directory.throttle``): nobody can lock another person out, and neither the
+answer nor its timing tells whether a login name exists. Sessions live on the server
+(``web_session``): signing out or changing the password ends them whatever the cookie says.
+Every POST carries the CSRF token (Flask-WTF).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from processes.directory.services import DirectoryError, SignInRefused, authenti
 from .config import LANGUAGES
 from .extensions import dbs
 from .filters import localtime
-from .security import current_db_user, start_session
+from .security import current_db_user, end_all_sessions, end_session, start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -39,21 +42,20 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("login.html", username="", next=request.args.get("next", ""))
     try:
-        user = authenticate(dbs(), username, request.form.get("password", ""),
+        user = authenticate(dbs(), username, request.form.get("password", ""), source=request.remote_addr or "",
                             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                             lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
     except SignInRefused as refused:
-        dbs().commit()  # the failure counter and lock must persist
+        dbs().commit()
         if refused.locked_until is not None:
-            message = _("Too many failed attempts: this account is locked until %(time)s.",
-                        time=localtime(refused.locked_until))
+            message = _("Too many attempts: try again after %(time)s.", time=localtime(refused.locked_until))
         else:
             message = _("Wrong login name or password.")
         return render_template("login.html", username=username, error=message,
                                next=request.form.get("next", "")), 401
-    dbs().commit()
     lang = session.get("lang")
     start_session(user)
+    dbs().commit()
     if lang:
         session["lang"] = lang
     return redirect(_safe_next(request.form.get("next")))
@@ -62,6 +64,8 @@ def login() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> Response:
     lang = session.get("lang")
+    end_session()
+    dbs().commit()
     logout_user()
     session.clear()
     if lang:
@@ -88,7 +92,8 @@ def account() -> str | Response | tuple[str, int]:
         current = request.form.get("current_password", "")
         new = request.form.get("new_password", "")
         try:
-            authenticate(dbs(), user.id, current, max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            authenticate(dbs(), user.id, current, source=request.remote_addr or "",
+                         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                          lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
         except SignInRefused:
             dbs().commit()
@@ -102,8 +107,9 @@ def account() -> str | Response | tuple[str, int]:
                 except DirectoryError as exc:
                     errors["new_password"] = exc.message
         if not errors:
-            dbs().commit()
+            end_all_sessions(user.id)  # every other browser signed in as this user is signed out
             start_session(user)
+            dbs().commit()
             flash(_("Your password was changed."), "success")
             return redirect(url_for("auth.account"))
         dbs().rollback()

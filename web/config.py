@@ -39,6 +39,7 @@ def web_config(settings: Settings) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": _int("WEIJIAN_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int("WEIJIAN_LOGIN_LOCK_MINUTES", 15),
         "SESSION_IDLE_MINUTES": idle,
+        "SESSION_MAX_HOURS": _int("WEIJIAN_SESSION_MAX_HOURS", 12),
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

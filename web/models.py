@@ -43,3 +43,22 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser session, checked on every request so that signing out, a password
+    change or an administrator's reset ends it on the server, whatever the cookie still says.
+
+    The cookie carries a random id; only its SHA-256 is stored. ``expires_at`` is the absolute
+    lifetime (the idle timeout is checked as well).
+    """
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("dir_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))

@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.wrappers import Response
 
 from engine import Actor
@@ -25,7 +25,7 @@ from processes.directory.models import User
 from processes.directory.services import actor_for
 
 from .extensions import dbs
-from .models import ApiToken
+from .models import ApiToken, WebSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 login_manager = LoginManager()
@@ -53,17 +53,57 @@ def _load_user(user_id: str) -> WebUser | None:
         return None
     if session.get("pw") != user.password_changed_at.isoformat():
         return None  # password changed (or reset by an admin) since this session signed in
+    if not _session_is_live(user.id):
+        return None  # signed out, revoked or past its absolute lifetime: the cookie is worthless
     return WebUser(user)
 
 
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _session_is_live(user_id: str) -> bool:
+    sid = session.get("sid")
+    if not isinstance(sid, str) or len(sid) > 100:
+        return False
+    row = dbs().get(WebSession, _sid_hash(sid))
+    return row is not None and row.user_id == user_id and row.revoked_at is None and row.expires_at > utcnow()
+
+
 def start_session(user: User) -> None:
+    """A new server-side session (a fresh id: the one before sign-in is never reused)."""
+    from flask import current_app
     from flask_login import login_user
 
+    end_session()
     session.clear()
     session.permanent = True
+    now = utcnow()
+    sid = secrets.token_urlsafe(32)
+    dbs().execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at < now))
+    dbs().add(WebSession(id_hash=_sid_hash(sid), user_id=user.id, created_at=now,
+                         expires_at=now + timedelta(hours=current_app.config["SESSION_MAX_HOURS"]),
+                         address=(request.remote_addr or "")[:64], user_agent=request.user_agent.string[:300]))
+    session["sid"] = sid
     session["pw"] = user.password_changed_at.isoformat()
-    session["seen"] = utcnow().isoformat()
+    session["seen"] = now.isoformat()
     login_user(WebUser(user))
+
+
+def end_session() -> None:
+    """Revoke this browser's server-side session (sign-out); the caller commits."""
+    sid = session.get("sid")
+    if isinstance(sid, str) and len(sid) <= 100:
+        row = dbs().get(WebSession, _sid_hash(sid))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+
+
+def end_all_sessions(user_id: str) -> int:
+    """Revoke every session of a user (password changed or reset); the caller commits."""
+    result = dbs().execute(update(WebSession).where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+                           .values(revoked_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def current_db_user() -> User | None:
@@ -158,12 +198,42 @@ def user_for_token(token: str) -> User | None:
     return user
 
 
+def _has_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 32:
+        return False  # deeper than any form; the schema refuses it anyway
+    if isinstance(value, dict):
+        return any(_has_nul(k, depth + 1) or _has_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v, depth + 1) for v in value)
+    return False
+
+
+def _refuse_nul() -> None:
+    """A NUL character has no place in a path, query, form or JSON text, and PostgreSQL cannot
+    store or compare it (the driver raises): refuse it up front with a clean 400."""
+    if "\x00" in request.path:
+        abort(400)
+    for key, values in request.args.lists():
+        if _has_nul(key) or any(_has_nul(v) for v in values):
+            abort(400)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.is_json:
+            body = request.get_json(silent=True)
+            if _has_nul(body):
+                abort(400)
+        elif any(_has_nul(k) or any(_has_nul(v) for v in vs) for k, vs in request.form.lists()):
+            abort(400)
+
+
 def init_security(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = ""
     login_manager.session_protection = "basic"
     login_manager.anonymous_user = AnonymousUserMixin
+    app.before_request(_refuse_nul)
     app.before_request(_idle_timeout)
 
     @app.after_request

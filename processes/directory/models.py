@@ -133,3 +133,19 @@ class CaseDocument(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Throttle(Base):
+    """Failed attempts at a secret (a password, a signing passphrase) per key, with back-off.
+
+    Keys name what is guessed and from where (``login:<name>|<address>``, ``login:<name>``,
+    ``sign:<user>``), never whether an account exists, so the answer and its timing are the same
+    for every name (``processes.directory.throttle``).
+    """
+
+    __tablename__ = "dir_throttle"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

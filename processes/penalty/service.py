@@ -20,12 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import signing
-from engine import Actor, complete_task, deliver_message, start
+from engine import Actor, audit, complete_task, deliver_message, start
+from engine.calendar import CHINA_TZ
 from engine.clock import china_today
 from engine.clock import now as engine_now
 from engine.errors import MessageNotDelivered, NotFound, TaskNotReady
 from engine.models import HumanTask, ProcessInstance
 from engine.scripting import load_calendar
+from processes.directory import throttle
 
 from . import checks as _checks  # noqa: F401 - registers the handlers
 from . import checks_decision as _checks_decision  # noqa: F401 - registers the handlers
@@ -141,19 +143,40 @@ def sign_deliberation(session: Session, case_id: str, user_id: str, passphrase: 
 
     The passphrase unlocks the member's PKCS#12 for this call only; it is never stored, logged or
     put in task data. A wrong passphrase or an INVALID signature raises ``ValidationError`` on
-    ``passphrase`` with the reason in Chinese and changes nothing.
+    ``passphrase`` with the reason in Chinese and changes nothing else.
+
+    Guessing is slowed down like sign-in (``processes.directory.throttle``, per member): the
+    attempt is counted and committed before the key is unlocked, and every failed unlock is
+    written to the audit chain, so the counter and the record survive the caller's rollback.
     """
     case = get_case(session, case_id)
     task = _sign_task(session, case, user_id)
     if not case.deliberation_record_id:
         raise TaskNotReady("合议记录尚未生成")
+    key = f"sign:{user_id}"
+    refused = throttle.reserve(session, {key: SIGNING_THROTTLE}, now)
+    session.commit()
+    if refused is not None:
+        raise ValidationError({"passphrase": [f"签名口令尝试次数过多，请在{_local_minute(refused.retry_at)}后再试"]})
     try:
         signer = signing.ServerKeySigner.for_user(session, user_id, passphrase)
     except signing.PassphraseError:
+        audit.append(session, user_id, "signing_unlock_failed", now=now,
+                     data={"case": case.id, "record": case.deliberation_record_id})
+        session.commit()
         raise ValidationError({"passphrase": ["签名口令不正确"]}) from None
     except signing.NoCertificateError:
         raise ValidationError({"passphrase": ["你还没有有效的签名证书，请联系管理员签发"]}) from None
+    throttle.clear(session, key)
     return _sign_with(session, case, task, user_id, signer, now)
+
+
+# [practice] OWASP ASVS 2.2: five free tries, then a wait from one minute doubling to half an hour.
+SIGNING_THROTTLE = throttle.Policy(free=5, base_seconds=60, max_seconds=30 * 60)
+
+
+def _local_minute(moment: datetime) -> str:
+    return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _sign_with(session: Session, case: PenaltyCase, task: HumanTask, user_id: str, signer: signing.Signer,

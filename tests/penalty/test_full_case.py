@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
 from marshmallow import ValidationError
@@ -87,3 +88,29 @@ def test_an_ordinary_case_runs_from_lead_to_archive(world: PenaltyWorld) -> None
     assert any(n.startswith("signatures/") and n.endswith(".xml") and "signature-" in n for n in names)
     assert "audit/audit-trail.json" in names and "case-card.json" in names
     assert sum(n.startswith("documents/") for n in names) == len(docs)
+
+
+def test_passphrase_guessing_is_slowed_and_audited(world: PenaltyWorld) -> None:
+    from sqlalchemy import func
+
+    from engine.models import AuditEvent
+
+    world.set_day("2025-09-01")
+    case_id = world.start()
+    world.run_until(case_id, "sign_record")
+    for attempt in range(5):
+        with world.factory() as session, pytest.raises(ValidationError) as wrong:
+            sign_deliberation(session, case_id, "officer1", f"guess-{attempt}", now=world.now)
+        assert "签名口令不正确" in str(wrong.value.messages)
+    with world.factory() as session, pytest.raises(ValidationError) as waiting:  # even the right one waits
+        sign_deliberation(session, case_id, "officer1", passphrase("officer1"), now=world.now)
+    assert "尝试次数过多" in str(waiting.value.messages)
+    with world.factory() as session:
+        failed = session.scalar(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action == "signing_unlock_failed"))
+        assert failed == 5  # every failed unlock is on the audit chain, despite the rollbacks
+        assert verify_audit(session).ok
+    with world.factory() as session:  # after the wait the member signs
+        sign_deliberation(session, case_id, "officer1", passphrase("officer1"),
+                          now=world.now + timedelta(minutes=2))
+        session.commit()

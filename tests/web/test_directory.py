@@ -91,20 +91,26 @@ def test_staff_validation_and_argon2(session: Session) -> None:
         create_user(session, "Robert'); DROP TABLE dir_user;--", "x", COUNTY_A, ["head"], PASSWORD, None)
 
 
-def test_lockout_after_repeated_failures(session: Session) -> None:
+def test_sign_in_throttle_waits_instead_of_locking(session: Session) -> None:
     now = utcnow()
-    for _ in range(2):
+    for _ in range(3):
         with pytest.raises(SignInRefused) as refused:
-            authenticate(session, "officer.a", "wrong", max_failures=3, now=now)
+            authenticate(session, "officer.a", "wrong", source="10.0.0.1", max_failures=3, now=now)
         assert refused.value.reason == "bad_credentials"
+    with pytest.raises(SignInRefused) as refused:  # even the right password waits out the back-off
+        authenticate(session, "officer.a", PASSWORD, source="10.0.0.1", max_failures=3, now=now)
+    assert refused.value.reason == "throttled" and refused.value.locked_until == now + timedelta(seconds=30)
+    other = authenticate(session, "officer.a", PASSWORD, source="10.0.0.2", max_failures=3, now=now)
+    assert other.id == "officer.a"  # the owner elsewhere is not locked out
+    later = now + timedelta(seconds=31)
+    with pytest.raises(SignInRefused):  # the next miss doubles the wait
+        authenticate(session, "officer.a", "wrong", source="10.0.0.1", max_failures=3, now=later)
     with pytest.raises(SignInRefused) as refused:
-        authenticate(session, "officer.a", "wrong", max_failures=3, now=now)
-    assert refused.value.reason == "locked" and refused.value.locked_until is not None
-    with pytest.raises(SignInRefused) as refused:  # even the right password waits for the lock to pass
-        authenticate(session, "officer.a", PASSWORD, max_failures=3, now=now + timedelta(minutes=5))
-    assert refused.value.reason == "locked"
-    user = authenticate(session, "officer.a", PASSWORD, max_failures=3, now=now + timedelta(minutes=16))
-    assert user.failed_logins == 0 and user.locked_until is None
+        authenticate(session, "officer.a", PASSWORD, source="10.0.0.1", max_failures=3, now=later)
+    assert refused.value.locked_until == later + timedelta(seconds=60)
+    user = authenticate(session, "officer.a", PASSWORD, source="10.0.0.1", max_failures=3,
+                        now=later + timedelta(seconds=61))
+    assert user.id == "officer.a"
     with pytest.raises(SignInRefused) as refused:
         authenticate(session, "nobody", PASSWORD)
     assert refused.value.reason == "bad_credentials"

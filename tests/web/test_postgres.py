@@ -41,6 +41,12 @@ def test_inbox_claim_complete_and_other_units_on_postgres(pg_url: str, tmp_path:
         assert done.status_code == 302
         assert officer.get(f"/cases/{theirs.id}").status_code == 404
         assert officer.client.get(f"/api/v1/cases/{mine.id}").json["facts"]["amount"] == 99.5
+        # a NUL character is a clean 400 everywhere (PostgreSQL cannot store or compare it)
+        for url in ("/inbox?q=a%00b", "/api/v1/tasks?q=%00", "/cases/abc%00def", "/api/v1/cases/x%00"):
+            answer = officer.client.get(url)
+            assert answer.status_code == 400, url
+        assert officer.api("POST", f"/api/v1/tasks/{task.id}/claim", {"note": "a\u0000b"}).status_code == 400
+        assert officer.post("/lang", {"lang": "en\x00", "next": "/inbox"}).status_code == 400
     finally:
         with app.app_context():
             from web.extensions import db
