@@ -22,8 +22,10 @@ from engine.settings import Settings
 from engine.tuning import settle_heap
 
 from .db import session_factory
+from .logs import connect_celery_logging, current_request_id, request_id_context
 
 log = logging.getLogger(__name__)
+connect_celery_logging()
 
 
 def celery_config(settings: Settings) -> dict[str, object]:
@@ -61,9 +63,18 @@ def _settings(app: Celery) -> Settings:
 
 
 @shared_task(name="weijian.run_outbox_job", bind=True)
-def run_outbox_job(self: Task, job_id: str) -> str:
-    """Run one outbox job; failures are counted in a fresh transaction (retry or incident)."""
-    settings = _settings(self.app)
+def run_outbox_job(self: Task, job_id: str, request_id: str | None = None) -> str:
+    """Run one outbox job; failures are counted in a fresh transaction (retry or incident).
+
+    ``request_id`` is the web request's that queued the job (see ``integrations.logs``): the
+    job's log lines carry it, and so do the jobs it queues in turn.
+    """
+    with request_id_context(request_id or current_request_id()):
+        return _run_outbox_job(self.app, job_id)
+
+
+def _run_outbox_job(app: Celery, job_id: str) -> str:
+    settings = _settings(app)
     factory = session_factory(settings)
     with factory() as session:
         try:
@@ -82,9 +93,10 @@ def run_outbox_job(self: Task, job_id: str) -> str:
 
 
 def dispatch(job_ids: list[str]) -> None:
-    """Hand committed jobs to Celery (in-process when eager)."""
+    """Hand committed jobs to Celery (in-process when eager), with the current request id."""
+    request_id = current_request_id()
     for job_id in job_ids:
-        run_outbox_job.delay(job_id)
+        run_outbox_job.delay(job_id, request_id=request_id)
 
 
 def dispatch_after_commit(session: Session) -> None:

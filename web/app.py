@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     babel.init_app(app, locale_selector=select_locale)
     load_form_modules()
 
-    from . import api, errors, filters, security
+    from . import api, errors, filters, operations, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
     from .admin_rules import bp as admin_rules_bp
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     from .tasks import bp as tasks_bp
     from .views import bp as home_bp
 
+    operations.init_operations(app)  # first: the request id is set before any other hook
     security.init_security(app)
     filters.init_filters(app)
     for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_rules_bp, admin_calendar_bp,

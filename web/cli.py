@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -202,44 +203,50 @@ def timers_fire() -> None:
 
 @main.command()
 def scheduler() -> None:
-    """Run the scheduler alone (scale-out: exactly one such process; a second one stays idle)."""
-    import time
+    """Run the scheduler alone (scale-out: run two or more; one leads, the others stay idle).
 
+    SIGTERM or Ctrl-C stops it after the running tick and releases the leader lock at once.
+    """
     from engine.tuning import settle_heap
-    from integrations.scheduler import start_scheduler
+    from integrations.logs import configure_logging
+    from integrations.scheduler import run_until_signalled
 
-    start_scheduler()
+    configure_logging()
     settle_heap()
     click.echo("scheduler running; Ctrl-C to stop")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+    run_until_signalled()
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def serve(host: str, port: int) -> None:
-    """Development server with the scheduler thread (the embedded default)."""
-    from engine.tuning import settle_heap
-    from integrations.scheduler import start_scheduler
-    from web.app import create_app
+@click.option("--host", default=None, help="address to bind (default 127.0.0.1, or WEIJIAN_HOST)")
+@click.option("--port", default=None, type=int, help="port (default 5000, or WEIJIAN_PORT)")
+@click.option("--production", is_flag=True, help="gunicorn with several workers; WEIJIAN_ENV=production")
+@click.option("--workers", default=None, type=int, help="gunicorn workers (default WEIJIAN_WEB_WORKERS or 2*cores+1, "
+                                                        "at most 8)")
+def serve(host: str | None, port: int | None, production: bool, workers: int | None) -> None:
+    """Serve the web app: the development server, or gunicorn with ``--production``.
 
-    settings = Settings.from_env()
-    app = create_app(settings)
-    if settings.scheduler_enabled:
-        start_scheduler(settings)
-    settle_heap()
-    click.echo(f"Weijian on http://{host}:{port}")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    Both start the scheduler (a thread in development, a child process in production) unless
+    WEIJIAN_SCHEDULER=0, for deployments that run ``weijian scheduler`` on their own.
+    """
+    from web.server import serve_development, serve_production
+
+    host = host or os.environ.get("WEIJIAN_HOST") or "127.0.0.1"
+    port = port or int(os.environ.get("WEIJIAN_PORT") or 5000)
+    if production:
+        serve_production(host, port, workers)
+    else:
+        serve_development(host, port)
 
 
 def _mount_groups() -> None:
     from web.cli_calendar import calendar
+    from web.cli_ops import backup_command, db_create, restore_command
 
     main.add_command(calendar)
+    main.add_command(backup_command)
+    main.add_command(restore_command)
+    db.add_command(db_create)
 
 
 _mount_groups()

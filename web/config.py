@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from engine.settings import PROJECT_ROOT, Settings
+from integrations.logs import production_mode
 
 MB = 1024 * 1024
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -30,6 +31,7 @@ def _int(name: str, default: int) -> int:
 def web_config(settings: Settings) -> dict[str, Any]:
     upload_max = _int("WEIJIAN_UPLOAD_MAX_BYTES", 20 * MB)
     idle = _int("WEIJIAN_SESSION_IDLE_MINUTES", 30)
+    production = production_mode()
     return {
         "SECRET_KEY": settings.secret_key,
         "UPLOAD_DIR": os.environ.get("WEIJIAN_UPLOAD_DIR") or str(PROJECT_ROOT / "instance" / "uploads"),
@@ -43,7 +45,10 @@ def web_config(settings: Settings) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("WEIJIAN_SECURE_COOKIES", "0") in ("1", "true", "yes"),
+        # Production mode (WEIJIAN_ENV=production) defaults to HTTPS-only cookies (and sends HSTS).
+        "SESSION_COOKIE_SECURE": os.environ.get("WEIJIAN_SECURE_COOKIES", "1" if production else "0")
+        in ("1", "true", "yes"),
+        "WEIJIAN_PRODUCTION": production,
         "SESSION_COOKIE_NAME": "weijian_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (idle-limited) session
         "BABEL_DEFAULT_LOCALE": "zh_CN",
