@@ -3,6 +3,11 @@
 With ``REDIS_URL`` unset Celery runs eagerly, in-process: the relay's ``delay`` runs the job
 right after the request's commit. With Redis, jobs go to the broker and N workers run them.
 Configuration comes from a small ``CELERY`` dict, never from the whole Flask config.
+
+Importing this module discovers every process package (``processes.registry.discover``), which
+registers their service-task operators: ``celery -A integrations.celery_app worker`` imports
+nothing else, and a job whose operator is not registered fails. A worker refuses to start when
+a bundled or deployed BPMN service task names an operator nobody registered (``check_operators``).
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ import logging
 from datetime import timedelta
 
 from celery import Celery, Task, shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import JobFailed, clock, due_jobs, record_failure, run_job
@@ -20,6 +26,7 @@ from engine.models import OutboxJob
 from engine.runtime import NEW_JOBS_KEY
 from engine.settings import Settings
 from engine.tuning import settle_heap
+from processes.registry import discover, unregistered_operators
 
 from .db import session_factory
 from .logs import connect_celery_logging, current_request_id, request_id_context
@@ -55,6 +62,34 @@ celery_app = make_celery()
 def _settle_worker_heap(**_kwargs: object) -> None:
     """A worker is a long-running engine process: see ``engine.tuning``."""
     settle_heap()
+
+
+discover()  # every process package, and with it every service-task operator
+
+
+def check_operators(settings: Settings | None = None) -> None:
+    """Raise ``SystemExit`` naming every operator a bundled or deployed service task calls that no
+    package registered (a worker without it would turn each such job into an incident). When the
+    database cannot be read, only the bundled files are checked."""
+    try:
+        with session_factory(settings)() as session:
+            missing = unregistered_operators(session)
+    except SQLAlchemyError as exc:
+        log.warning("operator check: deployed definitions not read (%s); checking the bundled files only",
+                    str(exc).splitlines()[0])
+        missing = unregistered_operators()
+    if missing:
+        named = "; ".join(f"{name} (named in {', '.join(sorted(set(where)))})"
+                          for name, where in sorted(missing.items()))
+        log.critical("refusing to start: service-task operators not registered: %s", named)
+        raise SystemExit(f"service-task operators not registered: {named}")
+
+
+@worker_init.connect
+def _check_worker_operators(sender: object = None, **_kwargs: object) -> None:
+    """Before a worker takes any job (a ``SystemExit`` here stops the worker from starting)."""
+    app = getattr(sender, "app", None)
+    check_operators(_settings(app) if isinstance(app, Celery) else None)
 
 
 def _settings(app: Celery) -> Settings:

@@ -34,13 +34,16 @@ __all__ = [
     "ProcessPackage",
     "SubmitHook",
     "default_deploy",
+    "deploy_packages",
     "discover",
+    "operators_named",
     "package_for_folder",
     "package_for_form",
     "package_for_process",
     "packages",
     "register",
     "unregister",
+    "unregistered_operators",
 ]
 
 Errors = dict[str, list[str]]
@@ -159,6 +162,78 @@ def package_for_folder(folder: Path) -> ProcessPackage | None:
     resolved = folder.resolve()
     found = next((p for p in packages() if p.folder.resolve() == resolved), None)
     return found or next((p for p in packages() if p.name == folder.name), None)
+
+
+def deploy_packages(session: Session, actor: Actor, root: Path | None = None) -> list[ProcessDefinition]:
+    """What ``weijian deploy`` runs.
+
+    Without ``root``: every registered package through its ``deploy`` hook (in ``order``), then
+    any other folder with BPMN files under ``processes/`` as it is on disk. With ``root``: every
+    folder with BPMN files under it; one that is a package's bundle (``package_for_folder``) goes
+    through that package's hook, any other is deployed as it is. Each bundle is deployed once.
+    """
+    import processes
+    from engine import deploy
+    from engine.definitions import read_bundle
+
+    discover()
+    deployed: list[ProcessDefinition] = []
+    done: list[Path] = []
+    if root is None:
+        for package in packages():
+            deployed.extend(package.deploy_bundle(session, actor))
+            done.append(package.folder.resolve())
+        root = Path(processes.__file__).resolve().parent
+    for folder in sorted({p.parent.resolve() for p in root.rglob("*.bpmn")}):
+        if any(folder == d or d in folder.parents for d in done):
+            continue
+        owner = package_for_folder(folder)
+        if owner is not None:
+            deployed.extend(owner.deploy_bundle(session, actor, folder))
+        else:
+            deployed.extend(deploy(session, read_bundle(folder), actor))
+        done.append(folder)
+    return deployed
+
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def operators_named(xml: bytes, filename: str) -> set[str]:
+    """The operator ids BPMN service tasks in ``xml`` call (``spiffworkflow:serviceTaskOperator``)."""
+    from engine.xmlsafe import parse_xml
+
+    root = parse_xml(xml, filename)
+    return {str(el.get("id")) for el in root.iter(f"{{{SPIFF_NS}}}serviceTaskOperator") if el.get("id")}
+
+
+def unregistered_operators(session: Session | None = None) -> dict[str, list[str]]:
+    """Operators that a service task names but nobody registered: operator -> where it is named.
+
+    Looks at every registered package's bundled BPMN files and, with a session, at every deployed
+    definition's BPMN sources (running cases may be on older versions). The Celery worker refuses
+    to start while this is not empty: its jobs would fail and become incidents one by one.
+    """
+    from engine import registered_operators
+
+    discover()
+    known = {o.name for o in registered_operators()}
+    found: dict[str, list[str]] = {}
+    for package in packages():
+        for path in sorted(package.folder.glob("*.bpmn")):
+            for name in operators_named(path.read_bytes(), path.name) - known:
+                found.setdefault(name, []).append(f"{package.name}/{path.name}")
+    if session is not None:
+        from sqlalchemy import select
+
+        from engine.models import ProcessDefinition
+
+        for definition in session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.id)):
+            for filename, text in (definition.sources or {}).items():
+                if filename.endswith(".bpmn"):
+                    for name in operators_named(text.encode("utf-8"), filename) - known:
+                        found.setdefault(name, []).append(f"{definition.process_key} v{definition.version}")
+    return found
 
 
 def discover() -> list[ProcessPackage]:

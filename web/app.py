@@ -47,21 +47,19 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     from . import api, errors, filters, operations, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
-    from .admin_rules import bp as admin_rules_bp
     from .auth import bp as auth_bp
-    from .card_reports import bp as card_reports_bp
     from .cases import bp as cases_bp
     from .inbox import bp as inbox_bp
-    from .penalty import bp as penalty_bp
+    from .packages import init_packages
     from .tasks import bp as tasks_bp
     from .views import bp as home_bp
 
     operations.init_operations(app)  # first: the request id is set before any other hook
     security.init_security(app)
     filters.init_filters(app)
-    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_rules_bp, admin_calendar_bp,
-                      penalty_bp, card_reports_bp):
+    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_calendar_bp):
         app.register_blueprint(blueprint)
+    init_packages(app)  # every process package's pages, nav and admin links (web.packages)
     api.init_api(app)
     errors.init_errors(app)
     return app

@@ -25,7 +25,7 @@ from .api.schemas import EntityUpdateSchema
 from .casework import case_view, entity_cases, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
-from .penalty import penalty_view
+from .packages import case_panel
 from .security import current_actor, require_roles
 
 bp = Blueprint("cases", __name__)
@@ -38,7 +38,7 @@ def show(instance_id: str) -> str:
     actor = current_actor()
     instance = visible_instance(actor, instance_id)
     view = case_view(actor, instance)
-    return render_template("case.html", view=view, pview=penalty_view(actor, instance),
+    return render_template("case.html", view=view, panel=case_panel(actor, instance),
                            current=[t.task_name for t, _name, _d in view.tasks],
                            completed=view.instance.completed_elements or [])
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from engine.actor import SYSTEM
-from engine.settings import PROJECT_ROOT, Settings
+from engine.settings import Settings
 
 
 @click.group()
@@ -34,18 +34,19 @@ def db_upgrade() -> None:
 @main.command()
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def deploy(path: Path | None) -> None:
-    """Deploy every process package (BPMN + DMN) under PATH (default: processes/).
+    """Deploy every process package (BPMN + DMN): each registered package, or those under PATH.
 
-    The penalty bundle is deployed with the DMN tables administrators edited (kept in the
-    database), so a deploy of the files never silently brings the files' thresholds back.
+    Each package deploys through its own hook (``processes.registry``), so a package whose tables
+    administrators edit (kept in the database) deploys with those: a deploy of the files never
+    silently brings the files' thresholds back. Other folders are deployed as they are.
     """
     from engine import EngineError
     from integrations.db import session_scope
-    from processes.penalty.dmn_overrides import deploy_processes
+    from processes.registry import deploy_packages
 
     try:
         with session_scope() as session:
-            definitions = deploy_processes(session, path or PROJECT_ROOT / "processes", SYSTEM)
+            definitions = deploy_packages(session, SYSTEM, path)
             for d in definitions:
                 click.echo(f"{d.process_key} v{d.version} ({d.content_hash[:12]})")
     except EngineError as exc:

@@ -59,5 +59,4 @@ def init_filters(app: Flask) -> None:
                 "languages": LANGUAGES, "lang": session.get("lang", "zh_CN"),
                 "is_head": bool(actor and (actor.is_admin or "head" in actor.roles)),
                 "is_admin": bool(actor and actor.is_admin),
-                "can_start_cases": bool(actor and (actor.is_admin or actor.roles & START_ROLES)),
-                "can_start_penalty": bool(actor and (actor.is_admin or actor.roles & {"officer", "head"}))}
+                "can_start_cases": bool(actor and (actor.is_admin or actor.roles & START_ROLES))}

@@ -24,7 +24,9 @@ Updating after UI text changes::
     weijian i18n compile
 
 Domain text: add the Chinese text and its English to ``en/LC_MESSAGES/domain.po`` by hand
-(``tests/web/test_i18n.py`` names what is missing), then ``weijian i18n compile``.
+(``tests/web/test_i18n.py`` names what is missing), then ``weijian i18n compile``. A process
+package may instead keep its own English entries in a ``.po`` it names in
+``ProcessPackage.catalogs`` (read as it is, no compile step; ``domain.po`` wins on a clash).
 """
 
 from __future__ import annotations
@@ -126,16 +128,30 @@ def domain_po(language: str) -> Path:
 
 @lru_cache(maxsize=8)
 def domain_catalog(language: str) -> DomainCatalog | None:
-    """The compiled domain catalog of ``language`` (``en``), or None when there is none."""
+    """The domain catalog of ``language`` (``en``), or None when there is none: the compiled
+    ``domain.mo`` here, then each process package's own ``.po`` for that language
+    (``ProcessPackage.catalogs``; an entry here wins over a package's)."""
+    from processes.registry import discover
+
     mo = domain_po(language).with_suffix(".mo")
-    if not mo.exists():
+    package_po = [path for package in discover() if (path := package.catalogs.get(language)) and path.exists()]
+    if not mo.exists() and not package_po:
         return None
     catalog = DomainCatalog()
-    with mo.open("rb") as fh:
-        for message in read_mo(fh):
-            if message.id and isinstance(message.id, str) and isinstance(message.string, str) and message.string:
-                catalog.add(message.id, message.string)
+    for po in package_po:
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                _add_message(catalog, message.id, message.string)
+    if mo.exists():
+        with mo.open("rb") as fh:
+            for message in read_mo(fh):
+                _add_message(catalog, message.id, message.string)
     return catalog
+
+
+def _add_message(catalog: DomainCatalog, msgid: object, msgstr: object) -> None:
+    if msgid and isinstance(msgid, str) and isinstance(msgstr, str) and msgstr:
+        catalog.add(msgid, msgstr)
 
 
 def current_language() -> str:

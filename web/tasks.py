@@ -26,10 +26,10 @@ from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form,
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.services import search_entities, staff_in_units
 
-from . import penalty as penalty_web
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
 from .i18n import domain_text
+from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
 from .security import current_actor
 
 bp = Blueprint("tasks", __name__)
@@ -67,8 +67,8 @@ def read_html_submission(form: RegisteredForm) -> tuple[dict[str, Any], dict[str
             except ValueError:
                 raw[name] = text
                 errors[name] = [_("Not valid JSON.")]
-        elif spec.widget == "files":
-            raw[name], problems = penalty_web.read_files(name, int(current_app.config["UPLOAD_MAX_BYTES"]))
+        elif (reader := file_reader(form.key, spec.widget)) is not None:  # a process package's widget
+            raw[name], problems = reader(name, int(current_app.config["UPLOAD_MAX_BYTES"]))
             if problems:
                 errors[name] = problems
         elif spec.widget == "file":
@@ -95,13 +95,11 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
     instance = visible_instance(actor, task.instance_id)
     specs = describe(form.schema) if form else []
     view = case_view(actor, instance)
-    pview = penalty_web.penalty_view(actor, instance, with_html=task.form_key == penalty_web.SIGN_FORM) \
-        if penalty_web.is_penalty_form(task.form_key) else None
     assignable = staff_in_units(dbs(), actor.unit_ids, task.candidate_role) \
         if task.status == "ready" and perm.can_reassign(actor, task) else []
     return render_template(
-        "task.html", task=task, form=form, specs=specs, values=penalty_web.public_values(values), errors=errors,
-        pview=pview,
+        "task.html", task=task, form=form, specs=specs, values=public_values(task.form_key, values), errors=errors,
+        panel=task_panel(actor, instance, task),
         options=picker_options(specs) if task.status == "ready" else {}, view=view,
         can_complete=task.status == "ready" and perm.can_complete(actor, task),
         can_claim=task.status == "ready" and perm.can_claim(actor, task),
@@ -127,27 +125,19 @@ def submit(task_id: str) -> Response | tuple[str, int]:
     if not perm.can_complete(actor, task):
         abort(403)
     form = get_form(task.form_key)
-    if penalty_web.is_penalty_form(task.form_key):
-        return _submit_penalty(task, form)
-    data: dict[str, Any] = {}
-    if form is not None:
-        raw, errors = read_html_submission(form)
-        data, invalid = validate_submission(form, raw, DirectoryRefs(actor))
-        errors.update(invalid)
-        if errors:
-            dbs().rollback()
-            flash(_("Please correct the marked fields."), "error")
-            return _render(task, form, raw, errors, 422)
-    instance = complete_with_form(actor, task, form, data)
-    return _done(task, instance)
-
-
-def _submit_penalty(task: HumanTask, form: RegisteredForm | None) -> Response | tuple[str, int]:
-    """Penalty forms go through ``processes.penalty.submit_task`` (schema, legal checks, engine)."""
     raw, errors = read_html_submission(form) if form is not None else ({}, {})
     instance = None
-    if not errors:
-        instance, errors = penalty_web.submit(current_actor(), task, form, raw)
+    if submits_itself(task.form_key):
+        # The form's process package checks it (legal checks) and completes the task itself.
+        if not errors:
+            instance, errors = submit_form(actor, task, form, raw)
+    else:
+        data: dict[str, Any] = {}
+        if form is not None:
+            data, invalid = validate_submission(form, raw, DirectoryRefs(actor))
+            errors.update(invalid)
+        if not errors:
+            instance = complete_with_form(actor, task, form, data)
     if errors or instance is None:
         dbs().rollback()
         flash(_("Please correct the marked fields."), "error")

@@ -66,9 +66,10 @@ def docs() -> str:
 
 
 def init_api(app: Flask) -> None:
+    from web.packages import api_blueprints
+
     from .admin import blp as admin_blp
     from .admin_calendar import blp as admin_calendar_blp
-    from .admin_rules import blp as admin_rules_blp
     from .routes import blp as main_blp
 
     api = Api()
@@ -80,7 +81,7 @@ def init_api(app: Flask) -> None:
             "session": {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}}},
         "security": [{"bearer": []}, {"session": []}],
     })
-    for blp in (main_blp, admin_blp, admin_rules_blp, admin_calendar_blp):
+    for blp in (main_blp, admin_blp, *api_blueprints(), admin_calendar_blp):  # process packages' own APIs
         csrf.exempt(blp)  # checked in authenticate_api: only session-authenticated writes need it
         api.register_blueprint(blp, url_prefix="/api/v1" + (blp.url_prefix or ""))
     app.register_blueprint(docs_bp)

@@ -19,7 +19,6 @@ from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
 from web import directory
-from web import penalty as penalty_web
 from web.casework import (
     CaseView,
     DirectoryRefs,
@@ -40,6 +39,7 @@ from web.extensions import dbs
 from web.i18n import domain_text
 from web.inbox import MAX_SAVED, saved_filters
 from web.models import SavedFilter
+from web.packages import api_case_members, discover_web, submit_form, submits_itself
 from web.security import current_actor, current_db_user
 
 from . import authenticate_api
@@ -48,6 +48,8 @@ from . import schemas as s
 blp = Blueprint("api", __name__, description="Inbox, tasks, cases, entities and uploads")
 blp.before_request(authenticate_api)
 ERRORS = (401, 403, 404, 409, 422)
+# The case JSON has one member per process package that adds one (``web.packages``).
+CaseSchema = s.case_schema({p.name: p.api_case_description for p in discover_web() if p.api_case_body})
 
 
 def _errors(*codes: int) -> Any:
@@ -181,7 +183,7 @@ class Task(MethodView):
 @blp.route("/tasks/<task_id>/complete")
 class CompleteTask(MethodView):
     @blp.arguments(s.CompleteSchema)
-    @blp.response(200, s.CaseSchema)
+    @blp.response(200, CaseSchema)
     @_errors(*ERRORS)
     def post(self, body: dict[str, Any], task_id: str) -> Any:
         """Complete a task with its form's data; 422 with per-field messages when invalid (nothing written)."""
@@ -192,8 +194,8 @@ class CompleteTask(MethodView):
         if not perm.can_complete(actor, task):
             raise PermissionDenied("this task is not assigned to you or claimable by your roles in your units")
         form = get_form(task.form_key)
-        if penalty_web.is_penalty_form(task.form_key):
-            instance, problems = penalty_web.submit(actor, task, form, body["data"])
+        if submits_itself(task.form_key):  # its process package checks it and completes the task
+            instance, problems = submit_form(actor, task, form, body["data"])
             if instance is None:
                 return json_error(422, "invalid_data", "some fields are not valid", errors=problems)
             commit()
@@ -270,15 +272,14 @@ def case_body(view: CaseView) -> dict[str, Any]:
         "documents": [{"id": d.id, "title": d.title, "kind": d.kind, "sha256": d.sha256, "task_name": d.task_name,
                        "created_by": d.created_by, "created_at": d.created_at,
                        "url": url_for("cases.document", document_id=d.id)} for d in view.documents],
-        "penalty": penalty_web.penalty_body(pview)
-        if (pview := penalty_web.penalty_view(current_actor(), inst, False)) else None,
+        **api_case_members(current_actor(), inst),
     }
 
 
 @blp.route("/cases")
 class Cases(MethodView):
     @blp.arguments(s.StartCaseSchema)
-    @blp.response(201, s.CaseSchema)
+    @blp.response(201, CaseSchema)
     @_errors(*ERRORS)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Start a case of a deployed process for an entity of your units."""
@@ -303,28 +304,12 @@ class Cases(MethodView):
 
 @blp.route("/cases/<instance_id>")
 class Case(MethodView):
-    @blp.response(200, s.CaseSchema)
+    @blp.response(200, CaseSchema)
     @_errors(401, 404)
     def get(self, instance_id: str) -> dict[str, Any]:
         """A case: header, current tasks, key facts, audit trail, documents (404 outside your units)."""
         actor = current_actor()
         return case_body(case_view(actor, visible_instance(actor, instance_id)))
-
-
-@blp.route("/cases/<instance_id>/deliberation")
-class CaseDeliberation(MethodView):
-    @blp.response(200, s.DeliberationSchema)
-    @_errors(401, 404)
-    def get(self, instance_id: str) -> dict[str, Any]:
-        """The deliberation record's verification report: per signature signer, time, certificate
-        serial, VALID / INVALID with the reason (404 outside your units or before the record exists)."""
-        actor = current_actor()
-        instance = visible_instance(actor, instance_id)
-        case = penalty_web.penalty_case(instance.id)
-        found = penalty_web.deliberation(case, with_html=False) if case is not None else None
-        if found is None or found.report is None:
-            raise NotFound("this case has no deliberation record yet")
-        return found.report.to_dict()
 
 
 def entity_body(entity: Any) -> dict[str, Any]:

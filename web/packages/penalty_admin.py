@@ -4,6 +4,7 @@ Why a page and not the files: an agency changes a practice period or a hearing t
 without shell access or a redeploy by hand. Every change needs a reason, lands in the database
 (so web, scheduler and Celery workers agree) and in the system audit chain; ``[law]`` entries
 need an explicit confirmation. New cases get the new values, running cases keep theirs.
+Registered (with its tabs on the administration pages) by ``web.packages.penalty.WEB_PACKAGE``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from processes.penalty.rule_overrides import (
     rule_states,
     set_rule,
 )
-
-from .extensions import dbs
-from .security import current_actor, require_roles
+from web.extensions import dbs
+from web.security import current_actor, require_roles
 
 bp = Blueprint("admin_rules", __name__, url_prefix="/admin")
 

@@ -1,7 +1,9 @@
-"""Administrator endpoints for the penalty rules (``rules.toml`` overrides) and DMN tables.
+"""The penalty package's API: a case's deliberation verification report (``api_bp``), and the
+administrator endpoints for the penalty rules (``rules.toml`` overrides) and DMN tables (``blp``).
 
-The same services and validation as the admin pages (``web.admin_rules``): a refused value or
-expression is a 422 naming the entry (or the row and column) and nothing is written.
+Registered through ``web.packages.penalty.WEB_PACKAGE`` under ``/api/v1``. The admin endpoints use
+the same services and validation as the admin pages (``web.packages.penalty_admin``): a refused
+value or expression is a 422 naming the entry (or the row and column) and nothing is written.
 """
 
 from __future__ import annotations
@@ -26,12 +28,35 @@ from processes.penalty.rule_overrides import (
     rule_states,
     set_rule,
 )
+from web.api import admins_only, authenticate_api
+from web.api import schemas as s
 from web.errors import json_error
 from web.extensions import dbs
 from web.security import current_actor
 
-from . import admins_only, authenticate_api
-from . import schemas as s
+api_bp = Blueprint("api_penalty", __name__, description="Penalty cases")
+api_bp.before_request(authenticate_api)
+
+
+@api_bp.route("/cases/<instance_id>/deliberation")
+class CaseDeliberation(MethodView):
+    @api_bp.response(200, s.DeliberationSchema)
+    @api_bp.alt_response(401, schema=s.ApiErrorSchema, description="error")
+    @api_bp.alt_response(404, schema=s.ApiErrorSchema, description="error")
+    def get(self, instance_id: str) -> dict[str, Any]:
+        """The deliberation record's verification report: per signature signer, time, certificate
+        serial, VALID / INVALID with the reason (404 outside your units or before the record exists)."""
+        from web.casework import visible_instance
+
+        from .penalty import deliberation, penalty_case
+
+        instance = visible_instance(current_actor(), instance_id)
+        case = penalty_case(instance.id)
+        found = deliberation(case, with_html=False) if case is not None else None
+        if found is None or found.report is None:
+            raise NotFound("this case has no deliberation record yet")
+        return found.report.to_dict()
+
 
 blp = Blueprint("api_admin_rules", __name__, url_prefix="/admin/penalty",
                 description="Penalty rules and decision tables (admin role only)")

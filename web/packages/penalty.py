@@ -1,13 +1,16 @@
-"""Administrative penalty cases (行政处罚) in the web: the one door for their task forms, the case
-register on the case page, the deliberation record and its verification, recusal and extension
-requests, new leads and on-the-spot decisions, and the case-card export.
+"""Administrative penalty cases (行政处罚) in the web: the penalty package's ``WEB_PACKAGE`` (panels on
+the task and case pages, the API's ``penalty`` member, the evidence-file reader, nav and admin
+links) and its pages: the case register, documents and evidence, recusal and extension requests,
+new leads and on-the-spot decisions, and the case-card export.
 
-Task forms whose key starts with ``penalty.`` are submitted through ``processes.penalty.submit_task``
-(schema, legal checks, engine, register in one call); a refusal is a ``ValidationError`` with
-Chinese messages per field, the transaction is rolled back and the form comes back (422). The
-messages stay Chinese here; pages and the API show them in the UI language (``web.i18n.domain_text``).
+Penalty task forms are submitted by the generic task page and API through the package's submit
+hook (``processes.penalty.submit_task``: schema, legal checks, engine, register in one call; see
+``web.packages.submit_form``); a refusal comes back as Chinese messages per field, the
+transaction is rolled back and the form comes back (422). The messages stay Chinese here; pages
+and the API show them in the UI language (``web.i18n.domain_text``).
 Evidence files are kept in the upload store (so a correction need not upload again) and stored
-as penalty blobs (same SHA-256) right before the submission that references them.
+as penalty blobs (same SHA-256) right before the submission that references them
+(``store_evidence``, the package's ``prepare_submission``).
 The signing passphrase (``SECRET_FIELDS``) is never echoed, logged, stored or put in task data.
 """
 
@@ -20,6 +23,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -37,11 +41,16 @@ from processes import penalty
 from processes.directory.models import Unit
 from processes.directory.services import search_entities
 from processes.penalty.models import Blob, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
+from web.casework import upload_store, visible_instance
+from web.extensions import dbs
+from web.i18n import domain_text
+from web.security import current_actor, require_roles
 
-from .casework import upload_store, visible_instance
-from .extensions import dbs
-from .i18n import domain_text
-from .security import current_actor, require_roles
+from . import NavLink, Panel, WebPackage
+from .penalty_admin import bp as admin_bp
+from .penalty_api import api_bp
+from .penalty_api import blp as api_admin_bp
+from .penalty_reports import bp as reports_bp
 
 bp = Blueprint("penalty", __name__)
 PREFIX = "penalty."
@@ -88,8 +97,10 @@ def _file_lists(form: RegisteredForm) -> list[str]:
     return [spec.name for spec in describe(form.schema) if spec.widget == "files"]
 
 
-def store_evidence(form: RegisteredForm, data: Mapping[str, Any]) -> Errors:
+def store_evidence(form: RegisteredForm | None, data: Mapping[str, Any]) -> Errors:
     """Copy every referenced upload into the penalty blob store (same SHA-256)."""
+    if form is None:
+        return {}
     store = upload_store()
     errors: Errors = {}
     for name in _file_lists(form):
@@ -105,39 +116,6 @@ def store_evidence(form: RegisteredForm, data: Mapping[str, Any]) -> Errors:
                 continue
             penalty.store_blob(dbs(), store.path(sha).read_bytes(), info.content_type)
     return errors
-
-
-def _clean(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Blank values mean "not given" (as for every other form)."""
-    def blank(v: Any) -> bool:
-        return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list | tuple) and not v)
-    return {k: v for k, v in raw.items() if not blank(v)}
-
-
-def form_errors(form: RegisteredForm | None, messages: Any) -> Errors:
-    """A ``ValidationError``'s messages by field; keys that are not fields go to ``_schema``."""
-    names = {spec.name for spec in describe(form.schema)} if form else set()
-    out: Errors = {}
-    for key, texts in _flatten(messages).items():
-        out.setdefault(key if key in names else "_schema", []).extend(texts)
-    return out
-
-
-def submit(actor: Actor, task: HumanTask, form: RegisteredForm | None, raw: Mapping[str, Any]
-           ) -> tuple[ProcessInstance | None, Errors]:
-    """Submit a penalty form; on refusal the transaction is rolled back and the errors returned."""
-    data = _clean(raw)
-    if form is not None:
-        missing = store_evidence(form, data)
-        if missing:
-            dbs().rollback()
-            return None, missing
-    try:
-        instance = penalty.submit_task(dbs(), task.id, actor, data)
-    except ValidationError as exc:
-        dbs().rollback()
-        return None, form_errors(form, exc.messages)
-    return instance, {}
 
 
 def public_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,6 +207,25 @@ def penalty_body(view: PenaltyView) -> dict[str, Any]:
         "deliberation": view.deliberation.report.to_dict()
         if view.deliberation and view.deliberation.report else None,
     }
+
+
+def task_panel(actor: Actor, instance: ProcessInstance, task: HumanTask) -> Panel | None:
+    """The case number, status and decision due above a penalty task's form; the execution summary
+    on payment tasks; the deliberation record (rendered) on the signing task."""
+    if not is_penalty_form(task.form_key):
+        return None
+    view = penalty_view(actor, instance, with_html=task.form_key == SIGN_FORM)
+    return Panel("_penalty_task.html", view) if view is not None else None
+
+
+def case_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
+    view = penalty_view(actor, instance)
+    return Panel("_penalty_case.html", view) if view is not None else None
+
+
+def api_case_body(actor: Actor, instance: ProcessInstance) -> dict[str, Any] | None:
+    view = penalty_view(actor, instance, with_html=False)
+    return penalty_body(view) if view is not None else None
 
 
 def _iso(value: date | None) -> str | None:
@@ -407,3 +404,25 @@ def casecards() -> str | Response | tuple[str, int]:
                 return export_cards(cards, fmt, f"一案一卡-{start:%Y%m%d}-{end:%Y%m%d}")
     return render_template("casecards.html", date_from=date_from, date_to=date_to, error=error,
                            selection=selection, selections=penalty.CARD_SELECTIONS), 422 if error else 200
+
+
+START_ROLES = frozenset({"officer", "head"})
+
+WEB_PACKAGE = WebPackage(
+    name="penalty",
+    blueprints=(bp, reports_bp, admin_bp),
+    api_blueprints=(api_bp, api_admin_bp),
+    task_panel=task_panel,
+    case_panel=case_panel,
+    api_case_body=api_case_body,
+    api_case_description="for penalty cases: case number, status, deadlines, reminders, documents, deliberation",
+    file_readers={"files": read_files},
+    prepare_submission=store_evidence,
+    public_values=public_values,
+    nav=(NavLink("penalty.new_case", _l("New lead"), element_id="nav-new-lead", roles=START_ROLES),
+         NavLink("penalty.new_case", _l("On-the-spot penalty"), {"procedure": "summary"}, "nav-summary",
+                 START_ROLES),
+         NavLink("penalty.casecards", _l("Case cards"), roles=START_ROLES)),
+    admin_links=(NavLink("admin_rules.rules", _l("Penalty rules"), roles=frozenset({"admin"})),
+                 NavLink("admin_rules.tables", _l("Decision tables"), roles=frozenset({"admin"}))),
+)

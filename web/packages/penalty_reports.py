@@ -3,7 +3,8 @@ made, and the execution summary (remaining amount, surcharge so far, instalments
 penalty case and its payment task.
 
 Why a blueprint of its own: the card export (``penalty.casecards``) stays where it was; this adds
-the deadlines and the record of reports beside it without growing ``web/penalty.py``.
+the deadlines and the record of reports beside it without growing ``web/packages/penalty.py``
+(which registers this blueprint through its ``WEB_PACKAGE``).
 Recording a report is a POST with CSRF; a case outside the user's units, or one that owes no
 such report, refuses the whole request and nothing is written.
 """
@@ -24,9 +25,8 @@ from forms.registry import _flatten
 from processes import penalty
 from processes.penalty.execution import ExecutionState
 from processes.penalty.models import PenaltyCase
-
-from .extensions import dbs
-from .security import current_actor, require_roles
+from web.extensions import dbs
+from web.security import current_actor, require_roles
 
 bp = Blueprint("card_reports", __name__)
 SHOW = ("overdue", "open", "all")
