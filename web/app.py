@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     babel.init_app(app, locale_selector=select_locale)
     load_form_modules()
 
-    from . import api, errors, filters, operations, security
+    from . import api, errors, filters, operations, public, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
     from .auth import bp as auth_bp
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     operations.init_operations(app)  # first: the request id is set before any other hook
     security.init_security(app)
     filters.init_filters(app)
+    public.init_public(app)  # /public/: no sign-in, its own limits and challenge
     for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_calendar_bp):
         app.register_blueprint(blueprint)
     init_packages(app)  # every process package's pages, nav and admin links (web.packages)
