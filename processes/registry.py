@@ -32,7 +32,10 @@ __all__ = [
     "DeployHook",
     "Errors",
     "ProcessPackage",
+    "StartHook",
+    "StartRequest",
     "SubmitHook",
+    "can_start_by_hand",
     "default_deploy",
     "deploy_packages",
     "discover",
@@ -42,6 +45,7 @@ __all__ = [
     "package_for_process",
     "packages",
     "register",
+    "start_process",
     "unregister",
     "unregistered_operators",
 ]
@@ -50,6 +54,8 @@ Errors = dict[str, list[str]]
 # session, actor, the ready task, the submitted data (blank values removed) -> (instance, errors).
 # On errors the instance is None and nothing must be kept: the caller rolls back.
 SubmitHook = Callable[["Session", "Actor", "HumanTask", dict[str, Any]], tuple["ProcessInstance | None", Errors]]
+# session, actor, what to start -> the new instance (the package writes its own records with it).
+StartHook = Callable[["Session", "Actor", "StartRequest"], "ProcessInstance"]
 # session, actor, the folder to deploy (the package's own, or a copy given to ``weijian deploy PATH``).
 DeployHook = Callable[["Session", "Actor", Path], list["ProcessDefinition"]]
 # session -> one line per record added (idempotent: nothing added on a second run); the caller commits.
@@ -63,6 +69,20 @@ def default_deploy(session: Session, actor: Actor, folder: Path) -> list[Process
     from engine import deploy_directory
 
     return deploy_directory(session, folder, actor)
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """A case started by hand (the case page or ``POST /api/v1/cases``): which process, in which
+    unit (its name and the region character of case numbers), for which entity."""
+
+    process_key: str
+    unit_id: str
+    unit_name: str = ""
+    unit_short_name: str = ""
+    entity_id: str | None = None
+    entity_name: str | None = None
+    business_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,9 @@ class ProcessPackage:
     # Legal checks before the engine completes a task of this package (None: generic path,
     # the form schema validates and the engine completes).
     submit: SubmitHook | None = None
+    # How a person starts one of its processes by hand (None: only from the package's own pages;
+    # a process no package owns starts through the engine alone).
+    start: StartHook | None = None
     # How the bundle is deployed (None: ``default_deploy``).
     deploy: DeployHook | None = None
     # Demo data for ``weijian demo load`` (None: the generic loader may start its processes).
@@ -114,6 +137,26 @@ class ProcessPackage:
         """Deploy the package's bundle (or a copy of it in ``folder``) through its hook."""
         hook = self.deploy or default_deploy
         return hook(session, actor, folder or self.folder)
+
+
+def can_start_by_hand(process_key: str) -> bool:
+    """A process no package owns, or one whose package has a start hook."""
+    package = package_for_process(process_key)
+    return package is None or package.start is not None
+
+
+def start_process(session: Session, actor: Actor, request: StartRequest) -> ProcessInstance:
+    """Start a case by hand through its package (which writes the records its tasks need), or
+    through the engine alone for a process no package owns. The one path for pages and API."""
+    from engine import NotFound, start
+
+    package = package_for_process(request.process_key)
+    if package is None:
+        return start(session, request.process_key, actor, {}, request.business_key, unit_id=request.unit_id,
+                     entity_id=request.entity_id, entity_name=request.entity_name)
+    if package.start is None:
+        raise NotFound(f"process {request.process_key!r} is started from its own pages, not by hand")
+    return package.start(session, actor, request)
 
 
 _PACKAGES: dict[str, ProcessPackage] = {}

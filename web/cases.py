@@ -13,12 +13,13 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
 
-from engine import EngineError, NotFound, start
+from engine import EngineError, NotFound
 from engine import permissions as perm
 from engine.models import HumanTask, ProcessDefinition
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, search_entities
+from processes.registry import StartRequest, can_start_by_hand, start_process
 
 from . import directory
 from .api.schemas import EntityUpdateSchema
@@ -73,7 +74,8 @@ def startable_processes() -> list[ProcessDefinition]:
     newest: dict[str, ProcessDefinition] = {}
     for d in dbs().scalars(select(ProcessDefinition).order_by(ProcessDefinition.version)):
         newest[d.process_key] = d
-    return [d for d in newest.values() if d.summary.get("start", {}).get("kind") == "none"]
+    return [d for d in newest.values()
+            if d.summary.get("start", {}).get("kind") == "none" and can_start_by_hand(d.process_key)]
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -104,8 +106,10 @@ def new_case() -> str | WResponse | tuple[str, int]:
         key = values["business_key"].strip()[:100] or _business_key()
         if not errors and entity is not None:
             try:
-                instance = start(dbs(), values["process"], actor, {}, key, unit_id=unit_id,
-                                 entity_id=entity.credit_code, entity_name=entity.name)
+                unit = next(u for u in units if u.id == unit_id)
+                instance = start_process(dbs(), actor, StartRequest(
+                    values["process"], unit_id, unit.name, unit.short_name or "", entity.credit_code, entity.name,
+                    key))
             except EngineError as exc:
                 dbs().rollback()
                 errors["_"] = exc.message

@@ -43,6 +43,7 @@ PACKAGE = ProcessPackage(
     process_keys=frozenset({"penalty_ordinary", "penalty_summary", "penalty_deliberation"}),
     form_prefixes=("penalty.",),
     submit=_hooks.submit,
+    start=_hooks.start,
     deploy=_hooks.deploy,
     load_demo=_hooks.load_demo,
     demo_notes=_hooks.demo_notes,

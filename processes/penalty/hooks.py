@@ -17,8 +17,34 @@ from sqlalchemy.orm import Session
 from engine import Actor
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from forms.registry import _flatten
+from processes.registry import StartRequest
 
 Errors = dict[str, list[str]]
+
+
+def start(session: Session, actor: Actor, request: StartRequest) -> ProcessInstance:
+    """A lead (ordinary) or an on-the-spot decision (summary), with its case record and the rules
+    in force, exactly as the penalty pages start one; the entity is the first form's default."""
+    from .service import PROCESS_KEYS, start_case
+
+    procedure = next((p for p, key in PROCESS_KEYS.items() if key == request.process_key), None)
+    if procedure is None:  # the deliberation is called by a case, never started alone
+        from engine import NotFound
+
+        raise NotFound(f"process {request.process_key!r} runs inside a penalty case and is not started alone")
+    prefill = {"entity_id": request.entity_id, "entity_name": request.entity_name,
+               "credit_code": request.entity_id} if request.entity_id else {}
+    try:
+        case = start_case(session, actor, unit_id=request.unit_id, unit_name=request.unit_name,
+                          unit_short_name=request.unit_short_name or request.unit_name[:2],
+                          procedure=procedure, prefill=prefill)
+    except ValidationError as exc:
+        from engine import InvalidData
+
+        raise InvalidData("；".join(m for ms in _flatten(exc.messages).values() for m in ms)) from exc
+    instance = session.get(ProcessInstance, case.instance_id)
+    assert instance is not None
+    return instance
 
 
 def submit(session: Session, actor: Actor, task: HumanTask, data: dict[str, Any]

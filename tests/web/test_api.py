@@ -225,3 +225,25 @@ def test_saved_filters_over_the_api(api_for: Any) -> None:
     assert other.call("DELETE", f"/inbox/filters/{made.json['id']}").status_code == 404
     assert officer.call("DELETE", f"/inbox/filters/{made.json['id']}").status_code == 204
     assert officer.call("GET", "/inbox/filters").json == []
+
+
+def test_a_penalty_case_started_over_the_api_is_a_whole_case(api_for: Any, session: Session,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API starts a penalty lead through the package, as the page does: its case record
+    exists and its first task opens (it once answered 404 for ever)."""
+    from processes.penalty.models import PenaltyCase
+    from tests.web.penalty_flow import setup_penalty
+
+    monkeypatch.setenv("WEIJIAN_PENALTY_PDF", "0")
+    setup_penalty(session)
+    session.commit()
+    officer = api_for("officer.a")
+    created = officer.call("POST", "/cases", {"process_key": "penalty_ordinary", "entity_id": ENTITY_A})
+    assert created.status_code == 201
+    case = session.scalar(select(PenaltyCase).where(PenaltyCase.instance_id == created.json["id"]))
+    assert case is not None and case.status == "lead" and case.unit_id == COUNTY_A
+    task = ready_task(session, created.json["id"])
+    opened = officer.call("GET", f"/tasks/{task.id}")
+    assert opened.status_code == 200
+    called = officer.call("POST", "/cases", {"process_key": "penalty_deliberation", "entity_id": ENTITY_A})
+    assert called.status_code == 404  # runs inside a case, never alone

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from engine import InvalidData, NotFound, PermissionDenied, TaskNotReady, assign, claim, start, unclaim
+from engine import InvalidData, NotFound, PermissionDenied, TaskNotReady, assign, claim, unclaim
 from engine import permissions as perm
 from engine.db import utcnow
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
@@ -18,6 +18,7 @@ from forms.uploads import KINDS
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
+from processes.registry import StartRequest, can_start_by_hand, start_process
 from web import directory
 from web.casework import (
     CaseView,
@@ -287,7 +288,8 @@ class Cases(MethodView):
         entity = visible_entity(actor, body["entity_id"])
         definition = dbs().scalar(select(ProcessDefinition).where(
             ProcessDefinition.process_key == body["process_key"]).order_by(ProcessDefinition.version.desc()))
-        if definition is None or definition.summary.get("start", {}).get("kind") != "none":
+        if definition is None or definition.summary.get("start", {}).get("kind") != "none" \
+                or not can_start_by_hand(definition.process_key):
             raise NotFound("no such process that can be started by hand")
         unit_id = body.get("unit_id") or entity.unit_id
         if not perm.can_start(actor, unit_id):
@@ -296,8 +298,10 @@ class Cases(MethodView):
         if unit is not None and not unit.active:
             raise InvalidData(f"单位 {unit.name} 已停用", field="unit_id")
         key = body.get("business_key") or None
-        instance = start(dbs(), definition.process_key, actor, {}, key, unit_id=unit_id,
-                         entity_id=entity.credit_code, entity_name=entity.name)
+        # through the process's package, as the page does (a penalty case gets its case record)
+        instance = start_process(dbs(), actor, StartRequest(
+            definition.process_key, unit_id, unit.name if unit else "", (unit.short_name or "") if unit else "",
+            entity.credit_code, entity.name, key))
         commit()
         return case_body(case_view(actor, instance))
 
