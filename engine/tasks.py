@@ -24,8 +24,9 @@ from . import permissions
 from .actor import Actor
 from .errors import ConflictError, InvalidData, PermissionDenied
 from .instances import get_ready_task
+from .materialize import task_properties
 from .models import HumanTask
-from .runtime import Command, load, save
+from .runtime import Command, Loaded, find_task, load, save
 
 
 def _reason(reason: str | None, required: bool) -> str | None:
@@ -77,11 +78,23 @@ def _change_assignee(session: Session, task: HumanTask, actor: Actor, assignee: 
     session.refresh(task)
     if task.status != "ready":
         raise ConflictError(f"task {task.title} was just {task.status}")
+    if action != "task_claimed" and not _reassignable(loaded, task):
+        raise PermissionDenied(f"task {task.title} is {task.assignee}'s own (a personal declaration, opinion or "
+                               "signature) and cannot be passed to anyone else")
     previous = task.assignee
     task.assignee = assignee
     loaded.row.updated_at = cmd.now
     cmd.record(loaded, action, {"from": previous, "to": assignee, "reason": reason}, task.id, task.task_name)
     save(cmd)
+
+
+def _reassignable(loaded: Loaded, task: HumanTask) -> bool:
+    """False for a task the BPMN marks ``reassignable="false"``: it belongs to the person its
+    assignee expression named (a member's signature, opinion or conflict declaration), so
+    neither a head nor the person may hand it to someone else."""
+    live = find_task(loaded.workflow, task.id)
+    props = task_properties(live) if live is not None else {}
+    return str(props.get("reassignable", "true")).strip().lower() != "false"
 
 
 @dataclass

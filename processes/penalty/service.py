@@ -117,7 +117,7 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
         if not passphrase:
             raise ValidationError({"passphrase": ["请输入签名口令"]})
         case = case_of_instance(session, task.instance_id)
-        return sign_deliberation(session, case.id, actor.user_id, passphrase, now=now)
+        return sign_deliberation(session, case.id, actor.user_id, passphrase, now=now, task_id=task.id)
     sub, result = validate_task(session, task, actor, fields, now=now)
     data = {DATA_KEYS[task.form_key or ""]: result.payload, **result.extra}
     instance = complete_task(session, task.id, actor, data, now=now)
@@ -128,17 +128,21 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
     return instance
 
 
-def _sign_task(session: Session, case: PenaltyCase, user_id: str) -> HumanTask:
-    task = session.scalar(select(HumanTask).where(
-        HumanTask.instance_id == case.instance_id, HumanTask.status == "ready", HumanTask.form_key == SIGN_FORM,
-        HumanTask.assignee == user_id))
+def _sign_task(session: Session, case: PenaltyCase, user_id: str, task_id: str | None = None) -> HumanTask:
+    """The member's own signing task: the one named (an API or page call completes exactly that
+    task or refuses), else the member's only ready one."""
+    query = select(HumanTask).where(HumanTask.instance_id == case.instance_id, HumanTask.status == "ready",
+                                    HumanTask.form_key == SIGN_FORM, HumanTask.assignee == user_id)
+    if task_id is not None:
+        query = query.where(HumanTask.id == task_id)
+    task = session.scalar(query)
     if task is None:
-        raise TaskNotReady("你没有待签名的合议记录")
+        raise TaskNotReady("你没有待签名的合议记录" if task_id is None else "这项签名任务不是你的，不能由你签名")
     return task
 
 
 def sign_deliberation(session: Session, case_id: str, user_id: str, passphrase: str, *,
-                      now: datetime | None = None) -> ProcessInstance:
+                      now: datetime | None = None, task_id: str | None = None) -> ProcessInstance:
     """Sign the case's deliberation record with the member's own key and complete their signing task.
 
     The passphrase unlocks the member's PKCS#12 for this call only; it is never stored, logged or
@@ -150,7 +154,7 @@ def sign_deliberation(session: Session, case_id: str, user_id: str, passphrase: 
     written to the audit chain, so the counter and the record survive the caller's rollback.
     """
     case = get_case(session, case_id)
-    task = _sign_task(session, case, user_id)
+    task = _sign_task(session, case, user_id, task_id)
     if not case.deliberation_record_id:
         raise TaskNotReady("合议记录尚未生成")
     key = f"sign:{user_id}"

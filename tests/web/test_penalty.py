@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.models import AuditEvent
+from engine.models import AuditEvent, HumanTask
 from processes.penalty.models import Blob, CaseRecord, PenaltyCase
 from tests.web.conftest import Browser
 from tests.web.penalty_flow import (
@@ -196,6 +196,11 @@ def _dump(db_path: str) -> str:
     return "\n".join(parts)
 
 
+def ready_task_by_id(session: Session, task_id: str) -> Any:
+    session.expire_all()
+    return session.get(HumanTask, task_id)
+
+
 def test_signing_page_case_page_and_deliberation_api(penalty_db: Session, office: Office, web_db_url: str,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
@@ -207,6 +212,17 @@ def test_signing_page_case_page_and_deliberation_api(penalty_db: Session, office
     b = office("officer.a")
     page = b.get(f"/tasks/{signs['officer.a'].id}").get_data(as_text=True)
     assert 'type="password"' in page and "合议记录" in page and "<iframe" in page
+    head = office("head.a")  # a member's signature is theirs: no head may take it, over the page or the API
+    head.get("/inbox")
+    taken = head.api("POST", f"/api/v1/tasks/{signs['officer.a'].id}/assign",
+                     {"assignee": "head.a", "reason": "我来签"})
+    assert taken.status_code == 403 and "cannot be passed" in taken.get_data(as_text=True)
+    assert head.api("POST", f"/api/v1/tasks/{signs['officer.a'].id}/unclaim").status_code == 403
+    assert ready_task_by_id(penalty_db, signs["officer.a"].id).assignee == "officer.a"
+    foreign = head.api("POST", f"/api/v1/tasks/{signs['officer.a'].id}/complete",
+                       {"data": {"passphrase": passphrase("head.a")}})
+    assert foreign.status_code in (403, 422)  # never completes a different task than the one named
+    assert ready_task_by_id(penalty_db, signs["head.a"].id).status == "ready"
     wrong = post_task(b, signs["officer.a"].id, {"passphrase": "not-my-passphrase-123"})
     assert wrong.status_code == 422
     assert "签名口令不正确" in wrong.get_data(as_text=True)
