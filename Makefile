@@ -7,7 +7,15 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml 2
 APT_PACKAGES := xmlsec1 fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench install system-packages migrate demo clean lock
+.PHONY: run test lint bench install system-packages migrate demo clean lock cluster
+
+# `make cluster`: the Procfile (gunicorn, two Celery workers, two schedulers) on local PostgreSQL
+# and Redis, in production mode. Override any of these on the command line.
+CLUSTER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/weijian_cluster
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/2
+CLUSTER_PORT ?= 8000
+CLUSTER_DIR ?= instance/cluster
+CLUSTER_DEMO ?= 1
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -54,6 +62,17 @@ bench: install
 lock: $(BIN)/python
 	$(BIN)/python -m pip install -q "uv>=0.4,<1"
 	$(BIN)/uv pip compile -q pyproject.toml --extra dev -o requirements.lock
+
+# Plain HTTP on 127.0.0.1, so cookies may not demand HTTPS here (they do by default in production).
+cluster: install
+	@mkdir -p $(CLUSTER_DIR)
+	@test -s $(CLUSTER_DIR)/secret_key || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(CLUSTER_DIR)/secret_key)
+	export DATABASE_URL='$(CLUSTER_DATABASE_URL)' REDIS_URL='$(CLUSTER_REDIS_URL)' WEIJIAN_ENV=production \
+	  SECRET_KEY="$$(cat $(CLUSTER_DIR)/secret_key)" WEIJIAN_UPLOAD_DIR='$(abspath $(CLUSTER_DIR))/uploads' \
+	  WEIJIAN_SECURE_COOKIES=0 WEIJIAN_SCHEDULER=0 WEIJIAN_PORT='$(CLUSTER_PORT)' PATH="$(abspath $(BIN)):$$PATH" && \
+	weijian db create && weijian db upgrade && weijian deploy >/dev/null && \
+	if [ '$(CLUSTER_DEMO)' = 1 ]; then weijian demo load; fi && \
+	exec honcho -f Procfile start
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache .ruff_cache

@@ -137,15 +137,16 @@ def test_postgres_dump_and_restore_keeps_the_audit_trail(pg_url: str, tmp_path: 
     dump = tmp_path / "weijian.dump"
     admin = create_engine(source.set(drivername="postgresql+psycopg", database="postgres"),
                           isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{scratch_name}"'))
+    scratch_url = scratch.render_as_string(hide_password=False)
     try:
+        created = _weijian("db", "create", database_url=scratch_url)  # what `make cluster` runs first
+        assert created.returncode == 0 and f"database {scratch_name} created" in created.stdout, created.stderr
+        assert f"database {scratch_name} exists" in _weijian("db", "create", database_url=scratch_url).stdout
         subprocess.run([pg_dump, "--format=custom", "--no-owner", f"--file={dump}",
                         source.render_as_string(hide_password=False)], check=True, timeout=120, capture_output=True)
         subprocess.run([pg_restore, "--no-owner", "--exit-on-error",
                         f"--dbname={scratch.render_as_string(hide_password=False)}", str(dump)],
                        check=True, timeout=120, capture_output=True)
-        scratch_url = scratch.render_as_string(hide_password=False)
         verified = _weijian("audit", "verify", database_url=scratch_url)
         assert verified.returncode == 0, verified.stderr
         assert f"audit trail intact: {events} events" in verified.stdout

@@ -171,8 +171,8 @@ def test_development_server_sends_no_server_header(db_url: str, tmp_path: Path) 
         assert _stop(server) == 0, server.output()
 
 
-@pytest.mark.parametrize("args, env", [(["--production"], {}), ([], {"WEIJIAN_ENV": "production"}),
-                                       (["--production"], {"SECRET_KEY": "dev-only-change-me"})])
+@pytest.mark.parametrize(("args", "env"), [(["--production"], {}), ([], {"WEIJIAN_ENV": "production"}),
+                                           (["--production"], {"SECRET_KEY": "dev-only-change-me"})])
 def test_production_mode_refuses_the_development_secret(db_url: str, tmp_path: Path, args: list[str],
                                                         env: dict[str, str]) -> None:
     result = subprocess.run([*CLI, "serve", "--port", str(_free_port()), *args], env=_env(db_url, tmp_path, **env),
@@ -180,3 +180,17 @@ def test_production_mode_refuses_the_development_secret(db_url: str, tmp_path: P
     assert result.returncode == 1
     message = result.stderr.decode()
     assert "SECRET_KEY" in message and "secrets.token_hex(32)" in message
+
+
+def test_the_cluster_procfile_runs_the_documented_processes() -> None:
+    root = Path(__file__).resolve().parents[2]
+    honcho = Path(sys.executable).with_name("honcho")
+    checked = subprocess.run([str(honcho), "-f", str(root / "Procfile"), "check"], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert checked.returncode == 0, checked.stderr
+    commands = dict(line.split(": ", 1) for line in (root / "Procfile").read_text().splitlines()
+                    if line and not line.startswith("#"))
+    assert commands["web"].startswith("weijian serve --production ")
+    workers = [c for c in commands.values() if c.startswith("celery -A integrations.celery_app worker ")]
+    assert len(workers) == 2 and len({w.split("--hostname ")[1].split()[0] for w in workers}) == 2
+    assert [name for name, c in commands.items() if c == "weijian scheduler"] == ["scheduler1", "scheduler2"]
