@@ -11,6 +11,8 @@ MODEL_MODULES = (
     "signing.models",
     "processes.penalty.models",
     "processes.penalty.rule_overrides",
+    "processes.complaints.models",
+    "processes.inspections.models",
     "processes.directory.models",
     "web.models",
 )
