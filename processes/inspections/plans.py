@@ -1,0 +1,180 @@
+"""Annual, quarterly and national plans: what is drawn, how much, how weighted, when inspected.
+
+Why the plan holds a full copy of the parameters: the draw and anyone re-verifying it read the
+plan's ``params``, never ``rules.toml`` as it is today. A national task (国家随机监督抽查计划) comes
+with a fixed entity list the province may not alter: it is stored once, locked, and the draw
+takes it as given (inspectors are still matched by lot).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import Actor, audit, start
+from engine.db import utcnow
+from processes.directory.codes import normalize_credit_code
+from processes.directory.models import ENTITY_CATEGORIES, Entity, Unit
+from processes.directory.services import DirectoryError
+
+from .directories import scope_units
+from .models import InspectionItem, Plan
+from .rules import Rules, load_rules
+
+KINDS = {"annual": "年度抽查计划", "quarterly": "季度抽查计划", "national": "国家随机监督抽查任务"}
+SEED_SOURCES = {"generated": "系统生成随机种子", "witnessed": "见证人录入公开随机数"}
+PLAN_PROCESS = "inspection_plan"
+LOCKED = "国家随机监督抽查任务的检查对象名单已锁定，不能修改"
+
+
+def _ratio(value: Any, category: str) -> str:
+    try:
+        ratio = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise DirectoryError(f"{category}的抽查比例应为0到1之间的小数", "categories") from exc
+    if not Decimal(0) < ratio <= Decimal(1):
+        raise DirectoryError(f"{category}的抽查比例应为0到1之间的小数", "categories")
+    return str(ratio)
+
+
+def check_categories(categories: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{category: {"ratio": "0.05"}}`` or ``{category: {"count": 10}}`` (or ``{}``: the default)."""
+    if not categories:
+        raise DirectoryError("请至少选择一个专业类别", "categories")
+    out: dict[str, dict[str, Any]] = {}
+    for category, given in categories.items():
+        if category not in ENTITY_CATEGORIES:
+            raise DirectoryError(f"专业类别{category}不存在", "categories")
+        spec = dict(given or {})
+        if spec.get("count") is not None:
+            count = spec["count"]
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise DirectoryError(f"{category}的抽查数量应为正整数", "categories")
+            out[category] = {"count": count}
+        elif spec.get("ratio") is not None:
+            out[category] = {"ratio": _ratio(spec["ratio"], category)}
+        else:
+            out[category] = {}
+    return out
+
+
+def create_plan(session: Session, actor: Actor, *, title: str, kind: str, unit_id: str, window_start: date,
+                window_end: date, categories: Mapping[str, Mapping[str, Any]] | None = None,
+                scope: Sequence[str] | None = None, fixed_entities: Sequence[str] | None = None,
+                exclusions: Mapping[str, int] | None = None, seed_source: str = "generated",
+                witness_id: str | None = None, schedule_id: int | None = None, code: str | None = None,
+                rules: Rules | None = None) -> Plan:
+    """A draft plan; the rules in force are copied into ``params`` with the plan's own choices."""
+    if kind not in KINDS:
+        raise DirectoryError("计划类型应为年度、季度或者国家任务", "kind")
+    if not (title or "").strip():
+        raise DirectoryError("请填写计划名称", "title")
+    unit = session.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        raise DirectoryError("制定计划的单位不存在或者已停用", "unit_id")
+    if window_end < window_start:
+        raise DirectoryError("检查时段的结束日期不能早于开始日期", "window_end")
+    if seed_source not in SEED_SOURCES:
+        raise DirectoryError("随机种子来源不正确", "seed_source")
+    if seed_source == "witnessed" and not witness_id:
+        raise DirectoryError("见证人录入公开随机数的，须指定见证人", "witness_id")
+    params = (rules or load_rules()).as_params()
+    for key, value in (exclusions or {}).items():
+        if key not in ("recent_months", "frequency_cap") or not isinstance(value, int) or value < 0:
+            raise DirectoryError(f"排除条件{key}不正确", "exclusions")
+        params[key] = value
+    fixed: list[str] | None = None
+    if kind == "national":
+        fixed = _fixed_list(session, fixed_entities or ())
+        cats = sorted({session.get(Entity, c).category for c in fixed})  # type: ignore[union-attr]
+        params["categories"] = {c: {} for c in cats}
+    else:
+        if fixed_entities:
+            raise DirectoryError("只有国家随机监督抽查任务有固定的检查对象名单", "fixed_entities")
+        params["categories"] = check_categories(categories or {})
+    params["scope_units"] = scope_units(session, scope or [unit_id])
+    items = session.scalars(select(InspectionItem.id).where(InspectionItem.active, InspectionItem.category.in_(
+        list(params["categories"])))).all()
+    plan = Plan(id=str(uuid.uuid4()), code=code or f"{kind[0].upper()}{window_start:%Y%m%d}-{uuid.uuid4().hex[:6]}",
+                title=title.strip(), kind=kind, unit_id=unit_id, params=params, fixed_entities=fixed,
+                item_ids=sorted(items), window_start=window_start, window_end=window_end, seed_source=seed_source,
+                witness_id=witness_id, status="draft", schedule_id=schedule_id, created_by=actor.user_id)
+    session.add(plan)
+    session.flush()
+    audit.append(session, actor.user_id, "inspection_plan_created",
+                 data={"plan": plan.id, "code": plan.code, "kind": kind, "fixed": len(fixed or [])})
+    return plan
+
+
+def _fixed_list(session: Session, codes: Sequence[str]) -> list[str]:
+    clean = list(dict.fromkeys(normalize_credit_code(c) for c in codes if c))
+    if not clean:
+        raise DirectoryError("国家随机监督抽查任务须附检查对象名单", "fixed_entities")
+    missing = [c for c in clean if session.get(Entity, c) is None]
+    if missing:
+        raise DirectoryError(f"名单中的单位不在检查对象名录库中：{'、'.join(missing[:10])}", "fixed_entities")
+    return clean
+
+
+def update_plan(session: Session, actor: Actor, plan_id: str, *, categories: Mapping[str, Mapping[str, Any]] | None
+                = None, fixed_entities: Sequence[str] | None = None, window_end: date | None = None) -> Plan:
+    """Change a draft or returned plan; a national task's list never changes."""
+    plan = get_plan(session, plan_id)
+    if fixed_entities is not None and plan.kind == "national":
+        raise DirectoryError(LOCKED, "fixed_entities")
+    if plan.status not in ("draft", "returned"):
+        raise DirectoryError("计划已提交或者已发布，不能修改", "plan")
+    params = dict(plan.params)
+    if categories is not None:
+        if plan.kind == "national":
+            raise DirectoryError(LOCKED, "categories")
+        params["categories"] = check_categories(categories)
+    if window_end is not None:
+        if window_end < plan.window_start:
+            raise DirectoryError("检查时段的结束日期不能早于开始日期", "window_end")
+        plan.window_end = window_end
+    plan.params = params
+    audit.append(session, actor.user_id, "inspection_plan_changed", data={"plan": plan.id})
+    return plan
+
+
+def get_plan(session: Session, plan_id: str) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise DirectoryError("抽查计划不存在", "plan")
+    return plan
+
+
+def plan_data(plan: Plan) -> dict[str, Any]:
+    """What the approval process shows and reads."""
+    return {"plan_id": plan.id, "code": plan.code, "title": plan.title, "kind": plan.kind,
+            "window_start": plan.window_start.isoformat(), "window_end": plan.window_end.isoformat(),
+            "categories": plan.params.get("categories"), "fixed_count": len(plan.fixed_entities or []),
+            "seed_source": plan.seed_source, "witness_id": plan.witness_id or "", "created_by": plan.created_by,
+            "scheduled": plan.schedule_id is not None}
+
+
+def submit_plan(session: Session, actor: Actor, plan_id: str, *, now: datetime | None = None) -> Plan:
+    """Send a draft to the head: starts the approval process (``inspection_plan.bpmn``)."""
+    plan = get_plan(session, plan_id)
+    if plan.status != "draft":
+        raise DirectoryError("只有草稿状态的计划可以提交审批", "plan")
+    instance = start(session, PLAN_PROCESS, actor, {"plan": plan_data(plan)}, business_key=f"抽查计划-{plan.code}",
+                     unit_id=plan.unit_id, now=now)
+    plan.instance_id, plan.status = instance.id, "submitted"
+    return plan
+
+
+def publish_plan(session: Session, plan_id: str, approved_by: str, now: datetime | None = None) -> Plan:
+    """The head approved: the plan is published (国发〔2019〕5号: annual plans are public)."""
+    plan = get_plan(session, plan_id)
+    if plan.status != "published":
+        plan.status, plan.approved_by, plan.published_at = "published", approved_by, now or utcnow()
+        audit.append(session, approved_by or "system", "inspection_plan_published", data={"plan": plan.id}, now=now)
+    return plan

@@ -1,0 +1,111 @@
+"""Every period, ratio and weight of double-random inspections, loaded from ``rules.toml``.
+
+Why a file: 国办发〔2015〕58号 leaves ratios and frequencies to the agency, so they are data with
+their source and label (see the comments in ``rules.toml``), not constants. A plan copies
+``Rules.as_params()`` into its parameters when it is created; the draw and its re-verification
+read the plan's copy, so changing the file never changes what an old draw recomputes to.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+RULES_FILE = Path(__file__).resolve().parent / "rules.toml"
+RULES_ENV = "WEIJIAN_INSPECTION_RULES"
+CREDIT_GRADES = ("A", "B", "C", "D")
+RISK_LEVELS = {"normal": "常态", "high": "高风险"}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Integer multipliers: risk level x credit grade x (complaints factor when over the threshold)."""
+
+    risk_normal: int
+    risk_high: int
+    credit_a: int
+    credit_b: int
+    credit_c: int
+    credit_d: int
+    credit_none: int
+    complaints_threshold: int
+    complaints_factor: int
+
+    def weight(self, risk_level: str, credit_grade: str | None, complaints: int) -> int:
+        risk = self.risk_high if risk_level == "high" else self.risk_normal
+        credit = {"A": self.credit_a, "B": self.credit_b, "C": self.credit_c, "D": self.credit_d}.get(
+            credit_grade or "", self.credit_none)
+        factor = self.complaints_factor if complaints >= self.complaints_threshold else 1
+        return risk * credit * factor
+
+
+@dataclass(frozen=True)
+class Rules:
+    default_ratio: Decimal
+    min_per_category: int
+    weights: Weights
+    recent_months: int
+    frequency_cap: int
+    min_inspectors: int
+    min_specialists: int
+    previous_inspector_months: int
+    pair_months: int
+    result_workdays: int
+    correction_default_days: int
+    correction_max_days: int
+    grace_hours: int
+
+    def as_params(self) -> dict[str, Any]:
+        """The plan's copy (JSON: the ratio as a string, so no float enters a hash)."""
+        return {"default_ratio": str(self.default_ratio), "min_per_category": self.min_per_category,
+                "weights": asdict(self.weights), "recent_months": self.recent_months,
+                "frequency_cap": self.frequency_cap, "min_inspectors": self.min_inspectors,
+                "min_specialists": self.min_specialists, "previous_inspector_months": self.previous_inspector_months,
+                "pair_months": self.pair_months}
+
+
+def _positive(value: Any, name: str, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"rules.toml: {name} must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def parse_rules(raw: dict[str, Any]) -> Rules:
+    """Check and convert the TOML tables; a wrong value names its key."""
+    ratio = Decimal(str(raw["sampling"]["default_ratio"]))
+    if not Decimal(0) < ratio <= Decimal(1):
+        raise ValueError(f"rules.toml: sampling.default_ratio must be in (0, 1], got {ratio}")
+    w = raw["weights"]
+    weights = Weights(**{k: _positive(w[k], f"weights.{k}") for k in Weights.__dataclass_fields__})
+    ex, m = raw["exclusions"], raw["matching"]
+    rules = Rules(
+        default_ratio=ratio, min_per_category=_positive(raw["sampling"]["min_per_category"], "min_per_category", 0),
+        weights=weights, recent_months=_positive(ex["recent_months"], "recent_months", 0),
+        frequency_cap=_positive(ex["frequency_cap"], "frequency_cap"),
+        min_inspectors=_positive(m["min_inspectors"], "min_inspectors", 2),
+        min_specialists=_positive(m["min_specialists"], "min_specialists", 0),
+        previous_inspector_months=_positive(m["previous_inspector_months"], "previous_inspector_months", 0),
+        pair_months=_positive(m["pair_months"], "pair_months", 0),
+        result_workdays=_positive(raw["disclosure"]["result_workdays"], "result_workdays"),
+        correction_default_days=_positive(raw["correction"]["default_days"], "correction.default_days"),
+        correction_max_days=_positive(raw["correction"]["max_days"], "correction.max_days"),
+        grace_hours=_positive(raw["schedule"]["grace_hours"], "grace_hours", 0))
+    if rules.min_specialists > rules.min_inspectors:
+        raise ValueError("rules.toml: matching.min_specialists cannot exceed matching.min_inspectors")
+    return rules
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> Rules:
+    with open(path, "rb") as handle:
+        return parse_rules(tomllib.load(handle))
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """The rules file (``WEIJIAN_INSPECTION_RULES`` names an agency's own copy)."""
+    return _load(str(path or os.environ.get(RULES_ENV) or RULES_FILE))
