@@ -183,7 +183,26 @@ def tick(settings: Settings, lock: LeaderLock) -> None:
     dispatch_after_commit(session)
     if report.failures:
         log.warning("timer failures: %s", report.failures)
+    run_package_schedules(settings)
     relay_due(settings)
+
+
+def run_package_schedules(settings: Settings) -> None:
+    """Each process package's periodic work (recurring inspection plans); the packages make it
+    exactly-once per period themselves, so a second scheduler or a restart does no harm. Jobs it
+    creates go out with the sweep (``relay_due``) right after."""
+    from processes.registry import discover
+
+    from .db import session_factory
+
+    for package in discover():
+        if package.scheduled is None:
+            continue
+        try:
+            for line in package.scheduled(session_factory(settings)):
+                log.info("%s: %s", package.name, line)
+        except Exception:
+            log.exception("scheduled work of %s failed", package.name)
 
 
 class SchedulerRunner:

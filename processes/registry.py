@@ -32,6 +32,7 @@ __all__ = [
     "DeployHook",
     "Errors",
     "ProcessPackage",
+    "ScheduledHook",
     "StartHook",
     "StartRequest",
     "SubmitHook",
@@ -58,6 +59,8 @@ SubmitHook = Callable[["Session", "Actor", "HumanTask", dict[str, Any]], tuple["
 StartHook = Callable[["Session", "Actor", "StartRequest"], "ProcessInstance"]
 # session, actor, the folder to deploy (the package's own, or a copy given to ``weijian deploy PATH``).
 DeployHook = Callable[["Session", "Actor", Path], list["ProcessDefinition"]]
+# session factory (a callable giving a new Session), now=None -> one report line per unit of work done.
+ScheduledHook = Callable[..., list[str]]
 # session -> one line per record added (idempotent: nothing added on a second run); the caller commits.
 DemoHook = Callable[["Session"], list[str]]
 
@@ -112,6 +115,9 @@ class ProcessPackage:
     load_demo: DemoHook | None = None
     # Lines printed after the demo summary (sign-in hints, passphrases of demo keys).
     demo_notes: Callable[[], list[str]] | None = None
+    # Periodic work the one scheduler process runs each tick (recurring plans):
+    # ``(session_factory, now=None) -> [report line]``, each unit of work its own transaction.
+    scheduled: ScheduledHook | None = None
     # Lower runs first (deploy and demo); the directory always comes before every package.
     order: int = 100
     # English catalogs of the package's Chinese domain text: language -> a ``.po`` file
