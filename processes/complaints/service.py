@@ -36,6 +36,7 @@ from .records import STATUSES, by_tracking_no, get_complaint, log
 from .rule_store import rules_of
 
 PAUSE_REASONS = {"testing": "检验检测", "appraisal": "鉴定", "other": "其他依法不计入期限的情形"}
+PUBLIC_USER = "public"  # the audit trail's actor for what a complainant does on the tracking page
 _DUMMY_SALT = "0" * 16
 _DUMMY_HASH = code_hash(_DUMMY_SALT, "NOT-A-CODE")
 
@@ -145,7 +146,9 @@ def request_review(session: Session, tracking_no: str, code: str, reason: str, *
                                                   HumanTask.form_key == "complaints.review_request"))
     if task is None:
         raise ValidationError({"reason": ["当前不能请求复查复核（尚未答复、已超过请求期限或者已经复核终结）"]})
-    submit_task(session, task.id, SYSTEM, {"reason": reason}, now=now)
+    # Recorded as the public's own act, with the clerk role in the complaint's unit for the engine.
+    public = Actor.of(PUBLIC_USER, ["complaint_clerk"], [task.unit_id or complaint.unit_id])
+    submit_task(session, task.id, public, {"reason": reason}, now=now)
 
 
 def pause(session: Session, actor: Actor, complaint_id: str, reason: str, note: str = "", *,
