@@ -150,7 +150,8 @@ def _check_onsite(session: Session, task: HumanTask, form: dict[str, Any], now: 
     unknown = [line for line in (form.get("nonconforming") or "").splitlines()
                if line.strip() and line.strip() not in checklist]
     if unknown:
-        raise ValidationError({"nonconforming": [f"不是本事项的检查内容：{unknown[0].strip()}"]})
+        line = unknown[0].strip()
+        raise ValidationError({"nonconforming": [f"不是本事项的检查内容：{line}"]})
     if form["outcome"] == "correction":
         due, limit = _as_date(form["correction_due"]), int(plan.params.get("correction_max_days", 90))
         if due <= checked:
