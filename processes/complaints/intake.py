@@ -124,9 +124,17 @@ def store_blob(session: Session, content: bytes, media_type: str) -> str:
     return digest
 
 
+def _random_serial() -> int:
+    return secrets.randbelow(10**6)
+
+
+NUMBER_SOURCE = _random_serial
+"""Where the six random digits of a tracking number come from (tests that compare two runs fix it)."""
+
+
 def _new_tracking_no(session: Session, today: date) -> str:
     for _ in range(10):
-        number = f"TS{today:%Y%m%d}{secrets.randbelow(10**6):06d}"
+        number = f"TS{today:%Y%m%d}{NUMBER_SOURCE():06d}"
         if by_tracking_no(session, number) is None:
             return number
     raise RuntimeError("could not find a free tracking number")
