@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields, types
 
+from .names import safe_filename
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 MONEY_LIMIT = Decimal(10) ** 12
 MESSAGES = {
@@ -358,7 +360,7 @@ class FileUpload(_Widget, fields.Raw):
         if not SHA256_RE.match(sha):
             raise ValidationError("文件标识（SHA-256）不正确")
         name = value.get("filename")
-        filename = name.strip()[:255] if isinstance(name, str) and name.strip() else sha[:12]
-        if _CONTROL_RE.search(filename) or "/" in filename or "\\" in filename:
-            raise ValidationError("文件名含有不允许的字符")
+        # A display name only: control characters (CR/LF included) and any path are dropped, as
+        # on upload, so that no download header or document can be broken by a client's name.
+        filename = safe_filename(name) if isinstance(name, str) and name.strip() else sha[:12]
         return {"sha256": sha, "filename": filename}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .names import safe_filename
 from .registry import FileInfo
 
 CHUNK = 64 * 1024
@@ -145,13 +146,6 @@ def _zip_kind(path: Path) -> str | None:
     if any(n.startswith("xl/") for n in names):
         return "xlsx"
     return None
-
-
-def safe_filename(name: str) -> str:
-    """A display name: the last path component, control characters removed, at most 255 chars."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
-    return cleaned[:255] or "file"
 
 
 def _mb(n: int) -> str:

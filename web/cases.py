@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as WResponse
 from engine import EngineError, NotFound
 from engine import permissions as perm
 from engine.models import HumanTask, ProcessDefinition
+from forms.names import safe_filename
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, search_entities
@@ -66,7 +67,7 @@ def document(document_id: int) -> WResponse:
     if stored is None or not store.exists(row.sha256):
         abort(404)
     return send_file(store.path(row.sha256), mimetype=stored.content_type, as_attachment=True,
-                     download_name=row.details.get("filename") or stored.filename, etag=row.sha256)
+                     download_name=safe_filename(row.details.get("filename") or stored.filename), etag=row.sha256)
 
 
 def startable_processes() -> list[ProcessDefinition]:

@@ -22,6 +22,7 @@ from engine.db import utcnow
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.scripting import load_calendar
 from forms import FieldSpec, FileInfo, RegisteredForm, UploadStore, describe, format_value, get_form
+from processes.directory.files import may_reference
 from processes.directory.models import CaseDocument, Entity, StoredFile, User
 from processes.directory.services import display_names
 
@@ -39,8 +40,8 @@ def upload_store() -> UploadStore:
 class DirectoryRefs:
     """``forms.References`` backed by the directory and the upload store, scoped to one actor."""
 
-    def __init__(self, actor: Actor) -> None:
-        self.actor = actor
+    def __init__(self, actor: Actor, instance_id: str | None = None) -> None:
+        self.actor, self.instance_id = actor, instance_id
 
     def entity_visible(self, credit_code: str) -> bool:
         entity = dbs().get(Entity, credit_code)
@@ -52,6 +53,10 @@ class DirectoryRefs:
             (role is None or role in (user.roles or []))
 
     def file_info(self, sha256: str) -> FileInfo | None:
+        """The stored file, if this person may name it: they uploaded it, or it is already in the
+        case (another unit's hash must look like a file that does not exist)."""
+        if not may_reference(dbs(), sha256, self.actor.user_id, self.instance_id):
+            return None
         return upload_store().info(sha256)
 
     def max_upload_bytes(self) -> int:

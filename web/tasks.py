@@ -24,6 +24,7 @@ from engine.materialize import to_due_datetime
 from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
+from processes.directory.files import grant_upload
 from processes.directory.services import search_entities, staff_in_units
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
@@ -80,6 +81,8 @@ def read_html_submission(form: RegisteredForm) -> tuple[dict[str, Any], dict[str
                 except UploadRejected as exc:
                     errors[name] = [str(exc)]
                     continue
+                grant_upload(dbs(), stored.sha256, current_actor().user_id)
+                dbs().commit()  # stored on disk whatever the form's fate: so is the right to name it again
                 raw[name] = {"sha256": stored.sha256, "filename": stored.filename}
             elif request.form.get(f"{name}__sha256"):
                 raw[name] = {"sha256": request.form.get(f"{name}__sha256", ""),
@@ -134,7 +137,7 @@ def submit(task_id: str) -> Response | tuple[str, int]:
     else:
         data: dict[str, Any] = {}
         if form is not None:
-            data, invalid = validate_submission(form, raw, DirectoryRefs(actor))
+            data, invalid = validate_submission(form, raw, DirectoryRefs(actor, task.instance_id))
             errors.update(invalid)
         if not errors:
             instance = complete_with_form(actor, task, form, data)

@@ -149,3 +149,16 @@ class Throttle(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     blocked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class UploadGrant(Base):
+    """Who uploaded a stored file (each person once), so a form may name by SHA-256 only files
+    its user holds: one they uploaded, or one already in the same case. Files are stored once
+    per content; without this, knowing another unit's hash was enough to attach and download
+    its file (``processes.directory.files``)."""
+
+    __tablename__ = "dir_upload_grant"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

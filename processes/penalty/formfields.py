@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from forms.names import safe_filename
 
 REQUIRED = "此项必填"
 _MESSAGES: dict[str, Any] = {"required": REQUIRED, "null": REQUIRED}
@@ -100,7 +102,20 @@ def evidence_files(label: str = "证据材料") -> fields.List:
 
 
 class EvidenceFile(Schema):
-    """An uploaded file, already stored by the web layer (``processes.penalty.storage.store_blob``)."""
+    """An uploaded file, already stored by the web layer (``processes.penalty.storage.store_blob``).
+
+    Its names are display text: control characters (CR/LF included) and paths are dropped before
+    validation, as on upload, so a client's name can break neither a download header nor the
+    deliberation record's schema."""
+
+    @pre_load
+    def _clean_names(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("title", "file_name"):
+                if isinstance(data.get(key), str):
+                    data[key] = safe_filename(data[key]) if data[key].strip() else ""
+        return data
 
     title = text("证据名称", max_length=200)
     file_name = text("文件名", max_length=200)

@@ -247,3 +247,43 @@ def test_a_penalty_case_started_over_the_api_is_a_whole_case(api_for: Any, sessi
     assert opened.status_code == 200
     called = officer.call("POST", "/cases", {"process_key": "penalty_deliberation", "entity_id": ENTITY_A})
     assert called.status_code == 404  # runs inside a case, never alone
+
+
+def _upload(api: Any, content: bytes, name: str = "证据.pdf") -> dict[str, Any]:
+    answer = api.call("POST", "/uploads", data={"file": (io.BytesIO(content), name)},
+                      content_type="multipart/form-data")
+    assert answer.status_code == 201
+    return dict(answer.json)
+
+
+def test_a_file_is_named_only_by_who_uploaded_it(api_for: Any, session: Session) -> None:
+    """Naming another unit's stored file by its SHA-256 neither attaches nor discloses it."""
+    mine, theirs = api_for("officer.a"), api_for("officer.b")
+    secret = _upload(mine, b"%PDF-1.5\n" + "康宁诊所的询问笔录".encode() * 20)
+    lead = theirs.call("POST", "/cases", {"process_key": "case_lead", "entity_id": ENTITY_B})
+    task = ready_task(session, lead.json["id"])
+    refused = theirs.call("POST", f"/tasks/{task.id}/complete",
+                          {"data": {**VALID, "evidence": {"sha256": secret["sha256"], "filename": "x.pdf"}}})
+    assert refused.status_code == 422 and "evidence" in refused.json["errors"]
+    assert ready_task(session, lead.json["id"]).status == "ready"  # nothing written
+    same = _upload(theirs, b"%PDF-1.5\n" + "康宁诊所的询问笔录".encode() * 20)  # holding the bytes is proof
+    done = theirs.call("POST", f"/tasks/{task.id}/complete", {"data": {**VALID, "evidence": same}})
+    assert done.status_code == 200
+
+
+def test_a_file_name_with_cr_lf_is_cleaned_not_fatal(api_for: Any, as_user: Any, session: Session) -> None:
+    officer = api_for("officer.a")
+    uploaded = _upload(officer, b"%PDF-1.5\n" + b"7" * 300)
+    lead = officer.call("POST", "/cases", {"process_key": "case_lead", "entity_id": ENTITY_A})
+    task = ready_task(session, lead.json["id"])
+    evil = {"sha256": uploaded["sha256"], "filename": "证据\r\nX-Injected: 1\r\n.pdf"}
+    done = officer.call("POST", f"/tasks/{task.id}/complete", {"data": {**VALID, "evidence": evil}})
+    assert done.status_code == 200
+    document = done.json["documents"][0]
+    assert "\r" not in document["title"] and "\n" not in document["title"]
+    download = as_user("officer.a").get(document["url"])
+    try:
+        assert download.status_code == 200 and "X-Injected" not in download.headers
+        assert "\r" not in download.headers["Content-Disposition"]
+    finally:
+        download.close()

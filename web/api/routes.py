@@ -16,6 +16,7 @@ from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from forms import RegisteredForm, UploadRejected, describe, get_form, registered_forms, validate_submission
 from forms.uploads import KINDS
 from integrations.celery_app import dispatch_after_commit
+from processes.directory.files import grant_upload
 from processes.directory.models import StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
 from processes.registry import StartRequest, can_start_by_hand, start_process
@@ -203,7 +204,7 @@ class CompleteTask(MethodView):
             return case_body(case_view(actor, instance))
         data: dict[str, Any] = {}
         if form is not None:
-            data, errors = validate_submission(form, body["data"], DirectoryRefs(actor))
+            data, errors = validate_submission(form, body["data"], DirectoryRefs(actor, task.instance_id))
             if errors:
                 return json_error(422, "invalid_data", "some fields are not valid", errors=errors)
         elif body["data"]:
@@ -402,6 +403,7 @@ class Uploads(MethodView):
         if dbs().get(StoredFile, stored.sha256) is None:
             dbs().add(StoredFile(sha256=stored.sha256, size=stored.size, content_type=stored.content_type,
                                       filename=stored.filename, uploaded_by=actor.user_id))
+        grant_upload(dbs(), stored.sha256, actor.user_id)
         commit()
         return {"sha256": stored.sha256, "filename": stored.filename, "size": stored.size,
                 "content_type": stored.content_type}

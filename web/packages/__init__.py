@@ -99,7 +99,8 @@ ApiCaseHook = Callable[[Actor, ProcessInstance], dict[str, Any] | None]
 # field name, upload limit in bytes -> (the field's value, messages), reading the current request
 FileReader = Callable[[str, int], tuple[Any, list[str]]]
 # the form (None: no form), the data about to be submitted -> errors by field (empty: go on)
-PrepareHook = Callable[[RegisteredForm | None, dict[str, Any]], Errors]
+# actor, the task being completed, its form, the submitted data -> errors per field (none: go on)
+PrepareHook = Callable[[Actor, HumanTask, RegisteredForm | None, dict[str, Any]], Errors]
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ def submit_form(actor: Actor, task: HumanTask, form: RegisteredForm | None, raw:
     data = clean_submission(raw)
     web = web_package(package.name)
     if web is not None and web.prepare_submission is not None:
-        missing = web.prepare_submission(form, data)
+        missing = web.prepare_submission(actor, task, form, data)
         if missing:
             dbs().rollback()
             return None, missing

@@ -35,9 +35,10 @@ from engine import permissions as perm
 from engine.models import HumanTask, ProcessInstance
 from forms import RegisteredForm, UploadRejected, describe
 from forms.registry import _flatten
-from forms.uploads import KINDS
+from forms.uploads import KINDS, safe_filename
 from integrations.celery_app import dispatch_after_commit
 from processes import penalty
+from processes.directory.files import grant_upload, may_reference
 from processes.directory.models import Unit
 from processes.directory.services import search_entities
 from processes.penalty.models import Blob, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
@@ -80,6 +81,7 @@ def read_files(name: str, max_bytes: int) -> tuple[list[dict[str, str]], list[st
         if sha:
             items.append({"title": filename, "file_name": filename, "sha256": sha})
     store = upload_store()
+    granted = False
     for upload in request.files.getlist(name):
         if not upload or not upload.filename:
             continue
@@ -88,8 +90,12 @@ def read_files(name: str, max_bytes: int) -> tuple[list[dict[str, str]], list[st
         except UploadRejected as exc:
             errors.append(str(exc))
             continue
+        grant_upload(dbs(), stored.sha256, current_actor().user_id)
+        granted = True
         if all(i["sha256"] != stored.sha256 for i in items):
             items.append({"title": stored.filename, "file_name": stored.filename, "sha256": stored.sha256})
+    if granted:
+        dbs().commit()  # the file is on disk whatever the form's fate: so is the right to name it again
     return items, errors
 
 
@@ -97,16 +103,25 @@ def _file_lists(form: RegisteredForm) -> list[str]:
     return [spec.name for spec in describe(form.schema) if spec.widget == "files"]
 
 
-def store_evidence(form: RegisteredForm | None, data: Mapping[str, Any]) -> Errors:
-    """Copy every referenced upload into the penalty blob store (same SHA-256)."""
+def store_evidence(actor: Actor, task: HumanTask, form: RegisteredForm | None, data: Mapping[str, Any]) -> Errors:
+    """Copy every referenced upload into the penalty blob store (same SHA-256).
+
+    Only files the officer uploaded, or that are already evidence of this case, may be named:
+    a hash of another unit's file is refused as if it did not exist."""
     if form is None:
         return {}
     store = upload_store()
     errors: Errors = {}
+    case = penalty_case(task.instance_id)
+    known = frozenset(item["sha256"] for item in evidence_files(case)) if case is not None else frozenset()
     for name in _file_lists(form):
         value = data.get(name)
         for item in value if isinstance(value, list) else []:
             sha = str(item.get("sha256") or "") if isinstance(item, Mapping) else ""
+            if sha and not may_reference(dbs(), sha, actor.user_id, task.instance_id, known):
+                errors.setdefault(name, []).append(_("The file “%(name)s” is lost; please upload it again.",
+                                                     name=item.get("file_name") or sha[:12]))
+                continue
             if not sha or dbs().get(Blob, sha) is not None:
                 continue
             info = store.info(sha)
@@ -249,8 +264,8 @@ def _blob_response(sha256: str, filename: str) -> Response:
     if blob is None:
         abort(404)
     content = penalty.load_blob(dbs(), sha256)
-    return send_file(BytesIO(content), mimetype=blob.media_type, as_attachment=True, download_name=filename,
-                     etag=sha256)
+    return send_file(BytesIO(content), mimetype=blob.media_type, as_attachment=True,
+                     download_name=safe_filename(filename), etag=sha256)  # names stored before uploads were cleaned
 
 
 @bp.get("/penalty/documents/<int:document_id>")
