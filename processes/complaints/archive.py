@@ -31,7 +31,8 @@ def _json(value: Any) -> bytes:
 def build_archive(session: Session, complaint: Complaint, day: date) -> ComplaintArchive:
     files: list[tuple[str, bytes]] = []
     record = {"tracking_no": complaint.tracking_no, "channel": complaint.channel, "kind": complaint.kind,
-              "petition_kind": complaint.petition_kind, "target": complaint.target_name, "entity_id": complaint.entity_id,
+              "petition_kind": complaint.petition_kind, "target": complaint.target_name,
+              "entity_id": complaint.entity_id,
               "facts": complaint.facts, "request": complaint.request, "complainant": redacted(complaint),
               "received_on": complaint.received_on, "accepted_on": complaint.accepted_on,
               "handling_due": complaint.handling_due, "replied_on": complaint.replied_on, "outcome": complaint.outcome,
@@ -46,11 +47,11 @@ def build_archive(session: Session, complaint: Complaint, day: date) -> Complain
         blob = session.get(ComplaintBlob, item["sha256"])
         if blob is not None:
             files.append((f"attachments/{item['sha256'][:12]}-{item['name']}", blob.content))
-    for row in session.scalars(select(FeedbackDelivery).where(FeedbackDelivery.complaint_id == complaint.id)):
-        blob = session.get(ComplaintBlob, row.document_sha256) if row.document_sha256 else None
+    for sent in session.scalars(select(FeedbackDelivery).where(FeedbackDelivery.complaint_id == complaint.id)):
+        blob = session.get(ComplaintBlob, sent.document_sha256) if sent.document_sha256 else None
         if blob is not None:
             ext = "pdf" if blob.media_type == "application/pdf" else "html"
-            files.append((f"letters/{row.id}-{row.kind}-{row.channel}.{ext}", blob.content))
+            files.append((f"letters/{sent.id}-{sent.kind}-{sent.channel}.{ext}", blob.content))
     for instance_id in complaint.instance_ids or []:
         trail = [{"seq": e.seq, "at": e.created_at, "actor": e.actor, "action": e.action, "hash": e.hash}
                  for e in audit_history(session, instance_id)]

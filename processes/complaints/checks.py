@@ -129,7 +129,7 @@ def acceptance(sub: Submission) -> None:
 @handles("complaints.verification")
 def verification(sub: Submission) -> None:
     form = sub.form
-    minimum = sub.rules.int("verification", "min_officers")
+    minimum = sub.rules.number("verification", "min_officers")
     if len(form["officers"]) < minimum:
         raise ValidationError({"officers": [f"核查须由{minimum}名以上执法人员进行（行政处罚法第四十二条）"]})
     if form["request_extension"]:
@@ -145,7 +145,7 @@ def petition_opinion(sub: Submission) -> None:
 
 
 def _extensions_left(sub: Submission, field_name: str, limit: int | None = None) -> None:
-    allowed = limit if limit is not None else sub.rules.int("verification", "max_extensions")
+    allowed = limit if limit is not None else sub.rules.number("verification", "max_extensions")
     used = sub.session.scalar(select(func.count()).select_from(ComplaintEvent).where(
         ComplaintEvent.complaint_id == sub.complaint.id, ComplaintEvent.kind == "extended")) or 0
     if used >= allowed:
@@ -157,7 +157,7 @@ def review_request(sub: Submission) -> None:
     level = sub.complaint.review_level + 1
     if level > 2:
         raise ValidationError({"reason": ["已经复核终结，不再受理"]})
-    days = sub.rules.int("review", "answer_days" if level == 1 else "recheck_answer_days")
+    days = sub.rules.number("review", "answer_days" if level == 1 else "recheck_answer_days")
     sub.form.update({"level": level, "answer_due": sub.calendar.add_days(sub.today, days).due.isoformat()})
     sub.complaint.status = "rechecking"
     log(sub.session, sub.complaint, "review_requested", values={"level": "复查" if level == 1 else "复核"},

@@ -22,30 +22,30 @@ REMIND_HOUR = 8  # reminders go out at 08:00 China time
 def acceptance_due(calendar: WorkCalendar, rules: Rules, kind: str, start: date) -> date:
     """投诉/举报: decide within N working days; 信访: tell in writing within N days."""
     if kind == "petition":
-        return calendar.add_days(start, rules.int("acceptance", "petition_notice_days")).due
+        return calendar.add_days(start, rules.number("acceptance", "petition_notice_days")).due
     name = "complaint_workdays" if kind == "complaint" else "report_workdays"
-    return calendar.add_workdays(start, rules.int("acceptance", name)).due
+    return calendar.add_workdays(start, rules.number("acceptance", name)).due
 
 
 def handling_due(calendar: WorkCalendar, rules: Rules, kind: str, accepted_on: date) -> date:
     """举报 verification, 投诉 mediation cap, 信访 handling opinion, counted from acceptance."""
     if kind == "petition":
-        return calendar.add_days(accepted_on, rules.int("petition", "handling_days")).due
+        return calendar.add_days(accepted_on, rules.number("petition", "handling_days")).due
     if kind == "complaint":
-        return calendar.add_workdays(accepted_on, rules.int("mediation", "max_workdays")).due
-    return calendar.add_workdays(accepted_on, rules.int("verification", "report_workdays")).due
+        return calendar.add_workdays(accepted_on, rules.number("mediation", "max_workdays")).due
+    return calendar.add_workdays(accepted_on, rules.number("verification", "report_workdays")).due
 
 
 def extended_due(calendar: WorkCalendar, rules: Rules, kind: str, due: date) -> date:
     """The due date after one approved extension (+15 working days for a report, +30 days for 信访)."""
     if kind == "petition":
-        return calendar.add_days(due, rules.int("petition", "extension_days")).due
-    return calendar.add_workdays(due, rules.int("verification", "extension_workdays")).due
+        return calendar.add_days(due, rules.number("petition", "extension_days")).due
+    return calendar.add_workdays(due, rules.number("verification", "extension_workdays")).due
 
 
 def remind_on(calendar: WorkCalendar, rules: Rules, due: date, today: date) -> date:
     """N working days before ``due`` (not before ``today``)."""
-    n = rules.int("urging", "reminder_workdays_before")
+    n = rules.number("urging", "reminder_workdays_before")
     day = due
     while day > today:
         day = date.fromordinal(day.toordinal() - 1)
@@ -65,8 +65,8 @@ def end_of(day: date) -> str:
 def urge_cycle(rules: Rules, due: date) -> str:
     """ISO 8601 repetition for the overdue boundary timer: first at the end of the due day, then
     every ``repeat_days``; ``max_rounds`` 督办单 and one escalation."""
-    rounds = rules.int("urging", "max_rounds") + 1
-    return f"R{rounds}/{end_of(due)}/P{rules.int('urging', 'repeat_days')}D"
+    rounds = rules.number("urging", "max_rounds") + 1
+    return f"R{rounds}/{end_of(due)}/P{rules.number('urging', 'repeat_days')}D"
 
 
 def window(calendar: WorkCalendar, rules: Rules, due: date, today: date) -> dict[str, str]:

@@ -23,7 +23,8 @@ from .intake import register_by_clerk, submit_public
 from .models import Complaint
 from .service import submit_task
 
-DEMO = [
+Step = tuple[str, dict[str, Any]]
+DEMO: list[tuple[str, str, str, str, list[Step]]] = [
     ("DEMO-1", "portal", "渭滨区金水湾洗浴中心", "DEMO-1 浴池毛巾未经消毒重复使用。", []),
     ("DEMO-2", "hotline_12345", "宝鸡渭滨康宁诊所", "DEMO-2 诊所聘用无执业证书人员开展诊疗。",
      [("classify", {"kind": "report"}), ("route", {"competence": "subordinate", "target_unit_id": "610302"})]),
@@ -36,7 +37,8 @@ DEMO = [
       ("accept", {"accepted": True, "handlers": ["zhou.qiang"]}),
       ("mediation_consent", {"complainant_agrees": True, "respondent_agrees": True}),
       ("mediate", {"result": "agreement", "record": "学校同意更换灯具", "draft_reply": "经调解，学校已更换教室灯具。"}),
-      ("final_report", {"facts": "教室照度不足", "measures": "督促更换灯具", "draft_reply": "经调解，学校已更换教室灯具。"}),
+      ("final_report", {"facts": "教室照度不足", "measures": "督促更换灯具",
+                        "draft_reply": "经调解，学校已更换教室灯具。"}),
       ("review", {"passed": True})]),
 ]
 

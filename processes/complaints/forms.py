@@ -19,7 +19,8 @@ from .records import KINDS, OTHER_CHANNELS, PETITION_KINDS, REFUSAL_GROUNDS
 COMPETENCE = {"own": "本单位管辖", "subordinate": "转办下级单位", "department": "移送其他部门",
               "tell": "告知向有权部门提出"}
 OBJECTION_DECISIONS = {"reroute": "改为转办其他单位", "take_back": "收回自办", "dispute": "报请共同上级指定管辖"}
-MEDIATION_RESULTS = {"agreement": "达成调解协议", "termination": "终止调解", "violation_found": "发现违法行为，转为举报核查"}
+MEDIATION_RESULTS = {"agreement": "达成调解协议", "termination": "终止调解",
+                     "violation_found": "发现违法行为，转为举报核查"}
 OPINIONS = {"support": "支持", "explain": "解释说明", "not_support": "不支持"}
 
 
@@ -179,9 +180,11 @@ DATA_KEYS = {
     "complaints.recheck": "recheck",
 }
 FORM_TITLES = {
-    "complaints.classify": "分类与查重", "complaints.route": "确定管辖", "complaints.objection_decision": "处理管辖异议",
+    "complaints.classify": "分类与查重", "complaints.route": "确定管辖",
+    "complaints.objection_decision": "处理管辖异议",
     "complaints.designate": "指定管辖", "complaints.receive": "接收转办件", "complaints.acceptance": "受理决定",
-    "complaints.mediation_consent": "征求调解意愿", "complaints.mediation": "调解", "complaints.verification": "举报核查",
+    "complaints.mediation_consent": "征求调解意愿", "complaints.mediation": "调解",
+    "complaints.verification": "举报核查",
     "complaints.extension_approval": "延期审批", "complaints.petition_opinion": "出具信访处理意见",
     "complaints.cohandle": "会办", "complaints.final_report": "办结报告", "complaints.review": "结果审查",
     "complaints.review_request": "登记复查复核请求", "complaints.recheck": "复查复核意见",

@@ -41,7 +41,8 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on
 CODE_LENGTH = 12
 MAX_FACTS, MAX_REQUEST, MAX_NAME = 5000, 2000, 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SIGNATURES = {"pdf": (b"%PDF-",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",), "png": (b"\x89PNG\r\n\x1a\n",)}
+_SIGNATURES = {"pdf": (b"%PDF-",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
+               "png": (b"\x89PNG\r\n\x1a\n",)}
 _MEDIA = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
 
 
@@ -85,7 +86,7 @@ def similarity(a: str, b: str) -> float:
 def duplicates(session: Session, rules: Rules, target_key: str, facts: str, today: date,
                exclude: str | None = None) -> list[Complaint]:
     """Complaints about the same target with similar facts within the window (newest first)."""
-    since = today - timedelta(days=rules.int("intake", "duplicate_window_days"))
+    since = today - timedelta(days=rules.number("intake", "duplicate_window_days"))
     rows = session.scalars(select(Complaint).where(Complaint.target_key == target_key, Complaint.received_on >= since)
                            .order_by(Complaint.received_on.desc()).limit(200))
     return [c for c in rows if c.id != exclude and similarity(c.facts, facts) >= rules.similarity]
@@ -98,15 +99,15 @@ def finally_reviewed(session: Session, rules: Rules, target_key: str, facts: str
 
 
 def check_attachments(errors: dict[str, list[str]], rules: Rules, files: Sequence[Attachment]) -> list[dict[str, Any]]:
-    if len(files) > rules.int("intake", "max_attachments"):
-        errors.setdefault("attachments", []).append(f"附件不能超过{rules.int('intake', 'max_attachments')}个")
+    if len(files) > rules.number("intake", "max_attachments"):
+        errors.setdefault("attachments", []).append(f"附件不能超过{rules.number('intake', 'max_attachments')}个")
         return []
     found: list[dict[str, Any]] = []
     for item in files:
         ext = item.name.rsplit(".", 1)[-1].lower() if "." in item.name else ""
         if len(item.content) > rules.max_attachment_bytes:
             errors.setdefault("attachments", []).append(
-                f"{item.name}：超过{rules.int('intake', 'max_attachment_mb')}MB，请压缩后再上传")
+                f"{item.name}：超过{rules.number('intake', 'max_attachment_mb')}MB，请压缩后再上传")
         elif ext not in _SIGNATURES:
             errors.setdefault("attachments", []).append(f"{item.name}：只接受PDF、JPG、PNG文件")
         elif not item.content.startswith(_SIGNATURES[ext]):
@@ -172,7 +173,8 @@ def register(session: Session, actor: Actor, *, unit_id: str, channel: str, fact
         raise ValidationError(errors)
     salt, code = secrets.token_hex(8), "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     complaint = Complaint(
-        id=str(uuid.uuid4()), tracking_no=_new_tracking_no(session, today), code_salt=salt, code_hash=code_hash(salt, code),
+        id=str(uuid.uuid4()), tracking_no=_new_tracking_no(session, today), code_salt=salt,
+        code_hash=code_hash(salt, code),
         channel=channel, kind=kind, status="registered", registered_unit_id=unit_id, unit_id=unit_id,
         entity_id=entity_id or None, target_name=target, target_key=target_key, facts=facts, request=request,
         attachments=[{k: v for k, v in f.items() if k != "content"} for f in files], anonymous=anonymous,

@@ -85,7 +85,8 @@ def take_over(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
 def transfer(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     complaint, day = _load(ctx, params), _day(params)
     department = str(params.get("department") or "有权部门")
-    text = (f"{department}：\n本机关收到的{KINDS.get(complaint.kind or '', '投诉举报')}（登记编号{complaint.tracking_no}），"
+    what = KINDS.get(complaint.kind or "", "投诉举报")
+    text = (f"{department}：\n本机关收到的{what}（登记编号{complaint.tracking_no}），"
             f"反映对象：{complaint.target_name}。经审查不属于本机关职责范围，现移送你单位处理。\n事项：{complaint.facts}")
     content, media = feedback.letter(complaint, "transfer", text, day)
     digest = feedback.store_blob(ctx.session, content, media)
@@ -114,9 +115,10 @@ def record_acceptance(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
     complaint.accepted_on, complaint.handling_due, complaint.status = day, due, "accepted"
     cohandlers = []
     for item in params.get("cohandlers") or []:
-        workdays = int(item.get("workdays") or rules.int("cohandling", "default_workdays"))
+        workdays = int(item.get("workdays") or rules.number("cohandling", "default_workdays"))
         cohandlers.append({"name": str(item["name"]), "due": calendar.add_workdays(day, workdays).due.isoformat()})
-    log(ctx.session, complaint, "accepted", data={"handling_due": due.isoformat(), "cohandlers": cohandlers}, now=ctx.now)
+    log(ctx.session, complaint, "accepted", data={"handling_due": due.isoformat(), "cohandlers": cohandlers},
+        now=ctx.now)
     return {"handling_due": due.isoformat(), **deadlines.window(calendar, rules, due, day), "cohandlers": cohandlers}
 
 
@@ -154,10 +156,10 @@ def urge(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
         rounds = ctx.session.scalar(select(func.count()).select_from(UrgingRecord).where(
             UrgingRecord.complaint_id == complaint.id, UrgingRecord.element_id == element,
             UrgingRecord.kind == "urge")) or 0
-        if rounds < rules.int("urging", "max_rounds"):
+        if rounds < rules.number("urging", "max_rounds"):
             row = UrgingRecord(complaint_id=complaint.id, kind="urge", round=rounds + 1, element_id=element,
                                unit_id=complaint.unit_id, due=due, created_at=ctx.now,
-                               reply_due=calendar.add_workdays(day, rules.int("urging", "reply_workdays")).due)
+                               reply_due=calendar.add_workdays(day, rules.number("urging", "reply_workdays")).due)
         else:
             parent = unit_info(ctx.session, complaint.unit_id)[2] or complaint.unit_id
             row = UrgingRecord(complaint_id=complaint.id, kind="escalation", round=rounds + 1, element_id=element,
@@ -204,9 +206,8 @@ def extend(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
 
 @operator("complaints.open_penalty_lead", "核查发现违法行为：登记行政处罚案源并相互关联")
 def open_penalty_lead(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
-    from processes.penalty.service import start_case  # the penalty package's own door for a new lead
-
     from engine import SYSTEM
+    from processes.penalty.service import start_case  # the penalty package's own door for a new lead
 
     complaint = _load(ctx, params)
     if complaint.penalty_case_id:
@@ -236,7 +237,7 @@ def notify_filing(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any
 def reply(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     complaint, day = _load(ctx, params), _day(params)
     rules, calendar = rules_of(complaint.rules, ctx.session), load_calendar(ctx.session)
-    request_days = rules.int("review", "request_days")
+    request_days = rules.number("review", "request_days")
     complaint.reply_text = f"{str(params.get('draft') or '').strip()}\n{feedback.review_right(request_days)}".strip()
     complaint.replied_on = complaint.finished_on = day
     complaint.on_time = complaint.handling_due is None or day <= complaint.handling_due
@@ -254,13 +255,13 @@ def recheck_reply(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any
     complaint.review_level, complaint.status = level, "replied"
     text = f"{name}意见：{str(params.get('opinion') or '').strip()}"
     if level == 1:
-        text += f"\n如对复查意见不服，可以自收到之日起{rules.int('review', 'recheck_request_days')}日内请求复核。"
+        text += f"\n如对复查意见不服，可以自收到之日起{rules.number('review', 'recheck_request_days')}日内请求复核。"
     else:
         text += "\n复核意见为终结意见，以同一事实和理由再次提出的，不再受理。"
     complaint.reply_text = f"{complaint.reply_text or ''}\n{text}".strip()
     log(ctx.session, complaint, "rechecked", values={"level": name}, now=ctx.now)
     feedback.queue(ctx.session, complaint, "recheck", text, day)
-    days = rules.int("review", "recheck_request_days")
+    days = rules.number("review", "recheck_request_days")
     return {"review_request_due": calendar.add_days(day, days).due.isoformat(), "level": level}
 
 

@@ -83,7 +83,8 @@ def list_complaints(session: Session, actor: Actor, filters: ListFilters, *, lim
 def counts(session: Session, actor: Actor, filters: ListFilters | None = None) -> dict[str, int]:
     """Complaints per status (for the list's tabs)."""
     query = _scoped(actor, filters or ListFilters()).subquery()
-    return {status: n for status, n in session.execute(select(query.c.status, func.count()).group_by(query.c.status))}
+    rows = session.execute(select(query.c.status, func.count()).group_by(query.c.status))
+    return {str(status): int(n) for status, n in rows}
 
 
 def statistics(session: Session, actor: Actor, received_from: date, received_to: date) -> list[dict[str, Any]]:
@@ -105,7 +106,8 @@ def statistics(session: Session, actor: Actor, received_from: date, received_to:
     return [table[k] for k in sorted(table)]
 
 
-HEADER = ["登记编号", "状态", "类型", "来源渠道", "承办单位", "被投诉举报对象", "登记日期", "办理期限", "答复日期", "按期"]
+HEADER = ["登记编号", "状态", "类型", "来源渠道", "承办单位", "被投诉举报对象", "登记日期", "办理期限", "答复日期",
+          "按期"]
 
 
 def _export_rows(rows: Iterable[dict[str, Any]]) -> Iterable[list[Any]]:

@@ -34,7 +34,7 @@ class Rules:
     def get(self, section: str, name: str) -> Any:
         return self.values[section][name]
 
-    def int(self, section: str, name: str) -> int:
+    def number(self, section: str, name: str) -> int:
         return int(self.values[section][name])
 
     @property
@@ -43,7 +43,7 @@ class Rules:
 
     @property
     def max_attachment_bytes(self) -> int:
-        return self.int("intake", "max_attachment_mb") * 1024 * 1024
+        return self.number("intake", "max_attachment_mb") * 1024 * 1024
 
     def process_data(self) -> dict[str, Any]:
         """What a complaint's process data gets (``rules``), as JSON."""

@@ -174,7 +174,8 @@ def test_cold_runs_like_warm(name: str, fresh_factory: Callable[[], sessionmaker
 
 # Process packages are driven through their own services, in their own test modules.
 PACKAGE_SCENARIOS = {"penalty": ROOT / "tests/penalty/test_cold_warm.py",
-                     "inspections": ROOT / "tests/inspections/test_cold_warm.py"}
+                     "inspections": ROOT / "tests/inspections/test_cold_warm.py",
+                     "complaints": ROOT / "tests/complaints/test_cold_warm.py"}
 
 
 def test_every_bundle_has_a_scenario() -> None:
