@@ -144,7 +144,9 @@ def draw_params(plan: Plan) -> dict[str, Any]:
 def commitment(draw: Draw) -> str:
     return sampling.sha256_hex(sampling.canonical({
         "algorithm": draw.algorithm, "params": draw.params, "period": draw.period, "plan_id": draw.plan_id,
-        "seed_hash": draw.seed_hash, "seed_source": draw.seed_source, "seq": draw.seq,
+        # a witnessed value is unknown at commit time: the commitment holds no seed hash then
+        "seed_hash": draw.seed_hash if draw.seed_source == "generated" else None,
+        "seed_source": draw.seed_source, "seq": draw.seq,
         "snapshot_hash": draw.snapshot_hash}))
 
 

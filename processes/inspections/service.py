@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import SYSTEM, Actor, audit, cancel, complete_task, start
 from engine.clock import china_today
-from engine.errors import NotFound, TaskNotReady
+from engine.errors import NotFound, PermissionDenied, TaskNotReady
 from engine.models import HumanTask, ProcessInstance
 from processes.directory.models import Entity, User
 
@@ -94,6 +94,8 @@ def draw_plan(session: Session, actor: Actor, plan: Plan, *, period: str = "", n
 def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: datetime | None = None) -> Draw:
     """A reasoned re-draw: the old draw stays (``superseded``, with the reason), its open
     inspections are cancelled, a new draw (seq + 1, fresh snapshot and seed) replaces it."""
+    if not (actor.is_admin or "head" in actor.roles):
+        raise PermissionDenied("only a head or an administrator may order a re-draw")
     old = session.get(Draw, draw_id, with_for_update=True)
     if old is None:
         raise NotFound(f"no draw {draw_id}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.dbconnect import make_engine
@@ -54,7 +54,7 @@ def _scenario(world: InspectionWorld) -> None:
 
 
 def test_inspections_run_cold_as_warm(inspections_template: Path, tmp_path: Path) -> None:
-    engines = []
+    engines: list[Engine] = []
 
     def make_factory() -> sessionmaker[Session]:
         copy = tmp_path / f"inspections-{len(engines)}.db"
