@@ -8,6 +8,8 @@ has a period key (``2026``, ``2026Q2``, ``2026-04``, ``cron:202604010800``): the
 exactly-once guard is unique per (schedule, period key).
 
 Grammar: ``yearly|quarterly|monthly (first-workday | day <1-28>) HH:MM`` or ``cron <5 fields>``.
+The first working day of a year whose holiday arrangement is not entered yet follows the weekday
+rule (Monday to Friday); the period key stays the same when the arrangement is entered later.
 """
 
 from __future__ import annotations
@@ -56,9 +58,8 @@ class Recurrence:
     def _occurrence(self, year: int, index: int, calendar: WorkCalendar) -> datetime:
         first = self._start(year, index)
         day = first.replace(day=self.day) if self.day else first
-        if self.day is None:
-            while not calendar.is_workday(day):
-                day += timedelta(days=1)
+        if self.day is None:  # weekday rule for a year whose arrangement is not entered yet
+            day = calendar.next_workday(first - timedelta(days=1)).due
         return datetime.combine(day, self.at, CHINA_TZ)
 
     # -- the scheduler's questions ---------------------------------------------------------------
