@@ -31,7 +31,8 @@ def pg_world(pg_url: str) -> Iterator[tuple[InspectionWorld, int]]:
     with factory() as session:
         deploy_directory(session, ROOT / "processes" / "penalty", SYSTEM)
         deploy_directory(session, ROOT / "processes" / "inspections", SYSTEM)
-        session.add(Unit(id=UNIT, name="宝山区", short_name="宝", level="county", region_code="310113", path=f"/{UNIT}/"))
+        session.add(Unit(id=UNIT, name="宝山区", short_name="宝", level="county", region_code="310113",
+                         path=f"/{UNIT}/"))
         session.flush()
         for user_id, name in NAMES.items():
             session.add(User(id=user_id, display_name=name, password_hash="x", unit_id=UNIT, roles=["officer"]))
