@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine.audit import append as audit_append
 from engine.db import utcnow
 from processes.penalty.rule_catalogue import RuleEntry, RuleSection, RuleValueError, catalogue, coerce, entry, file_raw
+from processes.penalty.rule_overrides import RuleState
 
 from .models import ComplaintRuleOverride
 from .rules import Rules, parse_rules, rules_path
@@ -38,6 +39,27 @@ def latest_overrides(session: Session) -> dict[str, ComplaintRuleOverride]:
     newest = select(func.max(ComplaintRuleOverride.id)).group_by(ComplaintRuleOverride.key)
     rows = session.scalars(select(ComplaintRuleOverride).where(ComplaintRuleOverride.id.in_(newest)))
     return {row.key: row for row in rows}
+
+
+def rule_states(session: Session) -> list[tuple[RuleSection, list[RuleState]]]:
+    """Every entry with its file default, value in force and last change (the admin page)."""
+    overrides = latest_overrides(session)
+    raw = effective_raw(session)
+    return [(section, [RuleState(item, raw[section.name][item.name], overrides.get(item.key))  # type: ignore[arg-type]
+                       for item in section.entries]) for section in sections()]
+
+
+def rule_state(session: Session, key: str) -> RuleState | None:
+    item = entry(key, _path())
+    if item is None:
+        return None
+    return RuleState(item, effective_raw(session)[item.section][item.name],
+                     latest_overrides(session).get(key))  # type: ignore[arg-type]
+
+
+def rule_history(session: Session, key: str) -> list[ComplaintRuleOverride]:
+    return list(session.scalars(select(ComplaintRuleOverride).where(ComplaintRuleOverride.key == key)
+                                .order_by(ComplaintRuleOverride.id.desc())))
 
 
 def effective_raw(session: Session) -> dict[str, Any]:

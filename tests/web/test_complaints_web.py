@@ -171,3 +171,22 @@ def test_clerks_register_list_filter_and_export(as_user: Any, complaints_db: Ses
     refused = clerk.post("/complaints/new", {"channel": "hotline_12345", "target_name": "", "facts": ""},
                          content_type="multipart/form-data")
     assert refused.status_code == 422
+
+
+def test_administrators_change_complaint_periods_with_a_reason(as_user: Any, complaints_db: Session) -> None:
+    admin = as_user("admin")
+    page = admin.get("/admin/complaints/rules").get_data(as_text=True)
+    assert "cohandling.default_workdays" in page and "[practice]" in page and "law/unconfirmed" in page
+    admin.get("/admin/complaints/rules/cohandling.default_workdays")
+    no_reason = admin.post("/admin/complaints/rules/cohandling.default_workdays", {"value": "12", "reason": ""})
+    assert no_reason.status_code == 422
+    done = admin.post("/admin/complaints/rules/cohandling.default_workdays", {"value": "12", "reason": "市所通知"})
+    assert done.status_code == 302
+    from processes.complaints.rule_store import effective_rules
+
+    complaints_db.expire_all()
+    assert effective_rules(complaints_db).as_raw()["cohandling"]["default_workdays"] == 12
+    admin.get("/admin/complaints/rules/verification.min_officers")
+    law = admin.post("/admin/complaints/rules/verification.min_officers", {"value": "1", "reason": "试试"})
+    assert law.status_code == 422  # a statutory value needs the explicit confirmation
+    assert as_user("clerk.a").get("/admin/complaints/rules").status_code == 403

@@ -34,6 +34,7 @@ from web.extensions import dbs
 from web.security import current_actor, require_roles
 
 from . import NavLink, Panel, WebPackage
+from .complaints_admin import bp as admin_bp
 from .complaints_public import bp as public_bp
 
 bp = Blueprint("complaints", __name__)
@@ -240,7 +241,7 @@ def _date(value: str | None) -> date | None:
 
 WEB_PACKAGE = WebPackage(
     name="complaints",
-    blueprints=(bp, public_bp),
+    blueprints=(bp, public_bp, admin_bp),
     task_panel=task_panel,
     case_panel=case_panel,
     api_case_body=api_case_body,
@@ -248,4 +249,5 @@ WEB_PACKAGE = WebPackage(
     nav=(NavLink("complaints.index", _l("Complaints"), element_id="nav-complaints", roles=ROLES),
          NavLink("complaints.new", _l("Register a complaint"), element_id="nav-new-complaint",
                  roles=frozenset({"complaint_clerk"}))),
+    admin_links=(NavLink("admin_complaint_rules.rules", _l("Complaint rules"), roles=frozenset({"admin"})),),
 )
