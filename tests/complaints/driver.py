@@ -185,12 +185,14 @@ class ComplaintWorld:
             return rows
 
     def ready(self, name: str = "c1", task_name: str | None = None) -> list[HumanTask]:
+        """Ready tasks, oldest first, then by due date: parallel instances have different due dates,
+        so two runs (cold and warm) pick the same one, whatever their random ids."""
         ids = [i.id for i in self.instances(name)]
         with self.factory() as session:
             query = select(HumanTask).where(HumanTask.instance_id.in_(ids), HumanTask.status == "ready")
             if task_name:
                 query = query.where(HumanTask.task_name == task_name)
-            rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id)))
+            rows = list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.due_sort, HumanTask.id)))
             for row in rows:
                 session.expunge(row)
             return rows
