@@ -86,6 +86,10 @@ def test_refused_submissions_store_nothing(app: Flask, complaints_db: Session) -
     assert bot.status_code == 422
     empty = _file(citizen, facts="   ")
     assert empty.status_code == 422
+    oversized = _file(citizen, attachments=(io.BytesIO(b"%PDF-1.5\n" + b"0" * 400_000), "大.pdf"))
+    assert oversized.status_code == 413  # over the request limit: refused before anything is read
+    wrong_kind = _file(citizen, attachments=(io.BytesIO(b"%PDF-1.5\n" + b"0" * 100), "脚本.html"))
+    assert wrong_kind.status_code == 422
     complaints_db.expire_all()
     assert complaints_db.scalar(select(func.count()).select_from(Complaint)) == before
 
@@ -109,6 +113,18 @@ def _complete(browser: Browser, session: Session, form_key: str, **override: Any
     browser.get("/inbox")
     done = browser.api("POST", f"/api/v1/tasks/{task.id}/complete", {"data": {**DEFAULTS[form_key], **override}})
     assert done.status_code == 200, done.get_data(as_text=True)
+
+
+def test_script_in_every_text_field_is_stored_as_text(app: Flask, complaints_db: Session, as_user: Any) -> None:
+    fields = {k: f"{k}{SCRIPT}" for k in ("target_name", "facts", "request", "name", "address")}
+    number, code = _filed(_file(app.test_client(), **fields))
+    complaint = complaints_db.scalars(select(Complaint).where(Complaint.tracking_no == number)).one()
+    assert complaint.facts == f"facts{SCRIPT}"  # kept as typed, escaped wherever shown
+    pages = [_track(app.test_client(), number, code).get_data(as_text=True),
+             as_user("clerk.a").get(f"/complaints/{complaint.id}").get_data(as_text=True),
+             as_user("clerk.a").get("/complaints").get_data(as_text=True)]
+    for page in pages:
+        assert SCRIPT not in page
 
 
 def test_the_complainant_is_seen_only_by_the_handlers_on_purpose(app: Flask, complaints_db: Session,
