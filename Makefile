@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python -m bench.engine --json
 	$(BIN)/python -m bench.signing --json
 	$(BIN)/python -m bench.inbox --json
+	$(BIN)/python -m bench.inspections --json
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install -q "uv>=0.4,<1"
