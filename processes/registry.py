@@ -109,6 +109,10 @@ class ProcessPackage:
     # How a person starts one of its processes by hand (None: only from the package's own pages;
     # a process no package owns starts through the engine alone).
     start: StartHook | None = None
+    # Which of its processes a person starts by hand (the others are called or started by
+    # messages), and the roles that may (empty: any role that may start cases in the unit).
+    startable: frozenset[str] = frozenset()
+    start_roles: frozenset[str] = frozenset()
     # How the bundle is deployed (None: ``default_deploy``).
     deploy: DeployHook | None = None
     # Demo data for ``weijian demo load`` (None: the generic loader may start its processes).
@@ -145,10 +149,15 @@ class ProcessPackage:
         return hook(session, actor, folder or self.folder)
 
 
-def can_start_by_hand(process_key: str) -> bool:
-    """A process no package owns, or one whose package has a start hook."""
+def can_start_by_hand(process_key: str, roles: frozenset[str] | set[str] | None = None) -> bool:
+    """A process no package owns, or one its package lets people start (``startable``, with a
+    start hook) by one of ``roles`` when the package names ``start_roles``."""
     package = package_for_process(process_key)
-    return package is None or package.start is not None
+    if package is None:
+        return True
+    if package.start is None or process_key not in package.startable:
+        return False
+    return roles is None or not package.start_roles or bool(package.start_roles & set(roles))
 
 
 def start_process(session: Session, actor: Actor, request: StartRequest) -> ProcessInstance:
@@ -160,8 +169,9 @@ def start_process(session: Session, actor: Actor, request: StartRequest) -> Proc
     if package is None:
         return start(session, request.process_key, actor, {}, request.business_key, unit_id=request.unit_id,
                      entity_id=request.entity_id, entity_name=request.entity_name)
-    if package.start is None:
-        raise NotFound(f"process {request.process_key!r} is started from its own pages, not by hand")
+    if not can_start_by_hand(request.process_key, actor.roles if not actor.is_admin else None):
+        raise NotFound(f"process {request.process_key!r} is not started by hand (or not by your roles)")
+    assert package.start is not None
     return package.start(session, actor, request)
 
 

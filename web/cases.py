@@ -20,11 +20,11 @@ from forms.names import safe_filename
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, search_entities
-from processes.registry import StartRequest, can_start_by_hand, start_process
+from processes.registry import StartRequest, start_process
 
 from . import directory
 from .api.schemas import EntityUpdateSchema
-from .casework import case_view, entity_cases, upload_store, visible_entity, visible_instance
+from .casework import case_view, entity_cases, startable_processes, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
 from .packages import case_panel
@@ -70,21 +70,12 @@ def document(document_id: int) -> WResponse:
                      download_name=safe_filename(row.details.get("filename") or stored.filename), etag=row.sha256)
 
 
-def startable_processes() -> list[ProcessDefinition]:
-    """Newest version of each process a person can start by hand (a none start event)."""
-    newest: dict[str, ProcessDefinition] = {}
-    for d in dbs().scalars(select(ProcessDefinition).order_by(ProcessDefinition.version)):
-        newest[d.process_key] = d
-    return [d for d in newest.values()
-            if d.summary.get("start", {}).get("kind") == "none" and can_start_by_hand(d.process_key)]
-
-
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 @require_roles("officer", "head", "complaint_clerk")
 def new_case() -> str | WResponse | tuple[str, int]:
     actor = current_actor()
-    processes = startable_processes()
+    processes = startable_processes(actor)
     units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids)), Unit.active)
                                      .order_by(Unit.path)))
     values = {"process": request.values.get("process", ""), "entity": request.values.get("entity", ""),

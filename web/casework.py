@@ -25,6 +25,7 @@ from forms import FieldSpec, FileInfo, RegisteredForm, UploadStore, describe, fo
 from processes.directory.files import may_reference
 from processes.directory.models import CaseDocument, Entity, StoredFile, User
 from processes.directory.services import display_names
+from processes.registry import can_start_by_hand
 
 from .extensions import dbs
 
@@ -336,3 +337,15 @@ def entity_cases(actor: Actor, credit_code: str) -> list[ProcessInstance]:
     rows = dbs().scalars(select(ProcessInstance).where(ProcessInstance.entity_id == credit_code)
                               .order_by(ProcessInstance.started_at.desc()).limit(500))
     return [r for r in rows if perm.can_see_instance(actor, r)]
+
+
+def startable_processes(actor: Actor | None = None) -> list[ProcessDefinition]:
+    """Newest version of each process this person can start by hand: a none start event, not
+    called by another process (a subprocess runs inside its case), and the package's start roles."""
+    newest: dict[str, ProcessDefinition] = {}
+    for d in dbs().scalars(select(ProcessDefinition).order_by(ProcessDefinition.version)):
+        newest[d.process_key] = d
+    called = {key for d in newest.values() for key in d.summary.get("called", [])}
+    roles = None if actor is None or actor.is_admin else actor.roles
+    return [d for d in newest.values() if d.summary.get("start", {}).get("kind") == "none"
+            and d.process_key not in called and can_start_by_hand(d.process_key, roles)]

@@ -287,3 +287,24 @@ def test_a_file_name_with_cr_lf_is_cleaned_not_fatal(api_for: Any, as_user: Any,
         assert "\r" not in download.headers["Content-Disposition"]
     finally:
         download.close()
+
+
+def test_only_what_a_person_may_start_is_offered(api_for: Any, as_user: Any, session: Session,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Subprocesses are never started by hand; a package's start roles hold on the page and API."""
+    from processes.directory.services import create_user
+    from tests.web.penalty_flow import setup_penalty
+
+    monkeypatch.setenv("WEIJIAN_PENALTY_PDF", "0")
+    setup_penalty(session)
+    create_user(session, "clerk.a", "孙丽", COUNTY_A, ["complaint_clerk"], "correct-horse-42", None)
+    session.commit()
+    officer_page = as_user("officer.a").get("/cases/new").get_data(as_text=True)
+    assert 'value="penalty_ordinary"' in officer_page and 'value="penalty_deliberation"' not in officer_page
+    clerk_page = as_user("clerk.a").get("/cases/new").get_data(as_text=True)
+    assert 'value="penalty_ordinary"' not in clerk_page  # /penalty/new refuses her too
+    clerk = api_for("clerk.a")
+    assert clerk.call("POST", "/cases", {"process_key": "penalty_ordinary", "entity_id": ENTITY_A}).status_code == 404
+    officer = api_for("officer.a")
+    assert officer.call("POST", "/cases", {"process_key": "penalty_deliberation",
+                                           "entity_id": ENTITY_A}).status_code == 404

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from engine import InvalidData, NotFound, PermissionDenied, TaskNotReady, assign, claim, unclaim
 from engine import permissions as perm
 from engine.db import utcnow
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.models import HumanTask, ProcessInstance
 from forms import RegisteredForm, UploadRejected, describe, get_form, registered_forms, validate_submission
 from forms.uploads import KINDS
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.files import grant_upload
 from processes.directory.models import StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
-from processes.registry import StartRequest, can_start_by_hand, start_process
+from processes.registry import StartRequest, start_process
 from web import directory
 from web.casework import (
     CaseView,
@@ -31,6 +31,7 @@ from web.casework import (
     entity_cases,
     load_inbox,
     process_names,
+    startable_processes,
     upload_store,
     visible_entity,
     visible_instance,
@@ -287,11 +288,9 @@ class Cases(MethodView):
         """Start a case of a deployed process for an entity of your units."""
         actor = current_actor()
         entity = visible_entity(actor, body["entity_id"])
-        definition = dbs().scalar(select(ProcessDefinition).where(
-            ProcessDefinition.process_key == body["process_key"]).order_by(ProcessDefinition.version.desc()))
-        if definition is None or definition.summary.get("start", {}).get("kind") != "none" \
-                or not can_start_by_hand(definition.process_key):
-            raise NotFound("no such process that can be started by hand")
+        definition = next((d for d in startable_processes(actor) if d.process_key == body["process_key"]), None)
+        if definition is None:
+            raise NotFound("no such process that you can start by hand")
         unit_id = body.get("unit_id") or entity.unit_id
         if not perm.can_start(actor, unit_id):
             raise PermissionDenied("you may not start cases in this unit")
