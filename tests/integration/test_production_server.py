@@ -140,15 +140,22 @@ def test_gunicorn_serves_without_a_server_header_with_request_ids_and_hsts(produ
 
 
 def test_gunicorn_workers_share_one_view_of_the_metrics(production: Server, tmp_path: Path) -> None:
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _i: production.get("/healthz").status, range(40)))
-    assert statuses == [200] * 40
+    # Hold one sync worker on a half-sent request, so the other one must serve the next 20.
+    held = socket.create_connection(("127.0.0.1", production.port), timeout=10)
+    held.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.5)
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _i: production.get("/healthz").status, range(20)))
+    assert statuses == [200] * 20
+    held.sendall(b"\r\n")  # now the first worker serves its request too
+    assert held.recv(100).startswith(b"HTTP/1.1 200")
+    held.close()
     files = list((tmp_path / "metrics").glob("histogram_*.db"))
     assert len(files) == 2, f"both workers should have served: {files}"
     for _ in range(4):  # whichever worker answers the scrape, it reports every worker's requests
         text = production.body("/metrics")
         labels = '{endpoint="operations.healthz",method="GET",status="200"}'
-        assert _metric(text, "weijian_http_request_duration_seconds_count", labels) == 41.0
+        assert _metric(text, "weijian_http_request_duration_seconds_count", labels) == 22.0  # + the start probe
     for name in ("weijian_outbox_pending_jobs", "weijian_open_incidents", "weijian_stalled_instances",
                  "weijian_timer_lag_seconds"):
         assert _metric(text, name) == 0.0, name
