@@ -40,6 +40,7 @@ from .db import session_scope
 log = logging.getLogger(__name__)
 DEFAULT_LOCK_KEY = "weijian:scheduler:leader"
 DEFAULT_LOCK_FILE = PROJECT_ROOT / "instance" / "scheduler.lock"
+PARENT_PID_ENV = "WEIJIAN_SCHEDULER_PARENT_PID"
 
 # KEYS[1] = lock key, ARGV[1] = our token, ARGV[2] = lease in milliseconds.
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
@@ -304,10 +305,14 @@ def run_until_signalled(settings: Settings | None = None) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # Started by `weijian serve --production`: stop with the server even if it was killed -9.
+    parent = int(os.environ.get(PARENT_PID_ENV) or 0)
     runner = start_scheduler(settings)
     try:
-        while not stop.wait(3600):
-            pass
+        while not stop.wait(2):
+            if parent and os.getppid() != parent:
+                log.warning("scheduler's parent process %s is gone, stopping", parent)
+                break
     finally:
         runner.stop()
         for sig, handler in previous.items():

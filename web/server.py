@@ -162,8 +162,10 @@ def _gunicorn_logconfig() -> dict[str, Any]:
 
 def start_scheduler_process() -> subprocess.Popen[bytes]:
     """The scheduler as a child process of ``serve --production`` (never inside a web worker)."""
+    from integrations.scheduler import PARENT_PID_ENV
+
     command = [sys.executable, "-c", "from web.cli import main; main()", "scheduler"]
-    return subprocess.Popen(command)  # noqa: S603 - our own CLI, no shell
+    return subprocess.Popen(command, env={**os.environ, PARENT_PID_ENV: str(os.getpid())})  # noqa: S603 - our CLI
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:

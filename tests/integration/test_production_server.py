@@ -201,3 +201,31 @@ def test_the_cluster_procfile_runs_the_documented_processes() -> None:
     workers = [c for c in commands.values() if c.startswith("celery -A integrations.celery_app worker ")]
     assert len(workers) == 2 and len({w.split("--hostname ")[1].split()[0] for w in workers}) == 2
     assert [name for name, c in commands.items() if c == "weijian scheduler"] == ["scheduler1", "scheduler2"]
+
+
+def test_the_scheduler_child_stops_when_the_server_is_killed(db_url: str, tmp_path: Path) -> None:
+    import fcntl
+
+    env = _env(db_url, tmp_path, SECRET_KEY=secrets.token_hex(32), WEIJIAN_SCHEDULER="1")
+    server = _start(["--production", "--workers", "1"], env, tmp_path, "killed")
+    lock = tmp_path / "scheduler.lock"
+    try:
+        deadline = time.monotonic() + 20
+        while _metric(server.body("/metrics"), "weijian_scheduler_leader") != 1.0:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
+        server.process.kill()  # kill -9: no chance to stop its child
+        server.process.wait(10)
+        deadline = time.monotonic() + 15
+        with lock.open("rb") as handle:
+            while True:  # the orphaned scheduler notices and exits, releasing the lock
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, "the scheduler outlived its server"
+                    time.sleep(0.2)
+        assert "parent process" in server.output() and "gone, stopping" in server.output()
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
