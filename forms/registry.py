@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from marshmallow import RAISE, Schema, ValidationError, validate
 from marshmallow import fields as mfields
@@ -71,7 +71,8 @@ class FieldSpec:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-WIDGET_ALIASES = {"checkboxes": "multiselect", "users": "staff", "people": "json", "radio": "select"}
+WIDGET_ALIASES = {"checkboxes": "multiselect", "users": "staff", "radio": "select"}
+PEOPLE_ROWS = 6  # rows of a people picker (a filing names 2 officers, a deliberation 3 to 5 members)
 
 
 def _choices(f: Any) -> list[tuple[str, str]]:
@@ -133,8 +134,19 @@ def describe(schema: type[Schema] | Schema) -> list[FieldSpec]:
             attrs.update(accept=list(f.accept), max_bytes=f.max_bytes)
         if isinstance(f, StaffPicker):
             attrs["role"] = f.role
-        multiple = widget == "multiselect" or (widget == "staff" and (isinstance(f, mfields.List) or
-                                                                       (isinstance(f, StaffPicker) and f.many)))
+        if widget == "people":
+            # People picked from the directory (a list, or one person for a single Nested): the
+            # web layer fills each name and certificate number from there; a ``role`` sub-field
+            # becomes a choice per row.
+            single = isinstance(f, mfields.Nested)
+            nested = f.schema if isinstance(f, mfields.Nested) else cast(Any, f).inner.schema
+            attrs.update(subfields=list(nested.fields), rows=1 if single else PEOPLE_ROWS, single=single,
+                         roles=_choices(nested.fields["role"]) if "role" in nested.fields else [])
+        if widget == "staffnames":
+            attrs["role"] = meta.get("role")
+        many_staff = isinstance(f, mfields.List) or (isinstance(f, StaffPicker) and f.many)
+        multiple = widget in ("multiselect", "staffnames") or (widget == "people" and not attrs.get("single")) \
+            or (widget == "staff" and many_staff)
         label = meta.get("x-label") or meta.get("label") or meta.get("title") or name
         help_text = meta.get("x-help") or meta.get("help") or meta.get("description") or ""
         specs.append(FieldSpec(name, str(label), str(help_text), widget, f.required, choices, multiple, attrs))

@@ -161,12 +161,17 @@ def load_demo(session: Session) -> str:
     deployed = set(session.scalars(select(ProcessDefinition.process_key)))
     cases = _lead_cases(session) if "case_lead" in deployed else []
     cases += _other_processes(session)
-    added = {p.name: p.load_demo(session) for p in packages() if p.load_demo is not None}
+    # A package's demo needs its processes: one not deployed here is skipped, and said so.
+    ready = [p for p in packages() if p.load_demo is not None and p.process_keys & deployed]
+    skipped = [p.name for p in packages() if p.load_demo is not None and not p.process_keys & deployed]
+    added = {p.name: p.load_demo(session) for p in ready}
     lines = [f"demo data: {len(made)} directory records and {len(cases)} cases added"
              + (" (already loaded)" if not made and not cases and not any(added.values()) else "")]
     lines += [f"{name}: {len(rows)} demo records added" for name, rows in added.items() if rows]
     if not deployed:
         lines.append("no process is deployed yet: run `weijian deploy` first, then load again for demo cases")
+    elif skipped:
+        lines.append(f"not deployed, no demo data: {', '.join(skipped)} (run `weijian deploy`, then load again)")
     lines.append(f"sign in at /login with any of these login names, password {DEMO_PASSWORD!r}:")
     for username, display, unit_id, roles, _cert in USERS:
         lines.append(f"  {username:<11} {display}  {unit_id}  {', '.join(roles)}")

@@ -25,6 +25,7 @@ from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.files import grant_upload
+from processes.directory.models import ROLES, User
 from processes.directory.services import search_entities, staff_in_units
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
@@ -44,20 +45,58 @@ def picker_options(specs: list[FieldSpec]) -> dict[str, list[tuple[str, str]]]:
         if spec.widget == "entity":
             options[spec.name] = [(e.credit_code, f"{e.name}（{e.credit_code}）")
                                   for e in search_entities(dbs(), actor, "", limit=300)]
-        elif spec.widget == "staff":
-            options[spec.name] = [(u.id, f"{u.display_name}（{u.certificate_no or u.id}）")
+        elif spec.widget in ("staff", "people"):
+            options[spec.name] = [(u.id, _person_label(u))
+                                  for u in staff_in_units(dbs(), actor.unit_ids, spec.attrs.get("role"))]
+        elif spec.widget == "staffnames":
+            options[spec.name] = [(u.display_name, _person_label(u))
                                   for u in staff_in_units(dbs(), actor.unit_ids, spec.attrs.get("role"))]
     return options
+
+
+def _person_label(user: User) -> str:
+    """Name, certificate and roles: what tells two people of one unit apart in a picker."""
+    roles = "、".join(ROLES.get(r, r) for r in user.roles or [])
+    return f"{user.display_name}（{user.certificate_no or _('no certificate')}）· {roles}"
+
+
+def read_people(spec: FieldSpec) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows of a people picker as the form's list of people: each chosen person's name and
+    certificate number come from the directory (so documents agree with it), never typed."""
+    actor = current_actor()
+    refs = DirectoryRefs(actor)
+    users = request.form.getlist(f"{spec.name}__user")
+    roles = request.form.getlist(f"{spec.name}__role")
+    subfields = set(spec.attrs.get("subfields") or ())
+    people: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for index, user_id in enumerate(users):
+        if not user_id:
+            continue
+        user = dbs().get(User, user_id)
+        if user is None or not refs.staff_visible(user_id, None):
+            errors.append(_("Row %(n)d: choose a person of your units from the list.", n=index + 1))
+            continue
+        if any(p["user_id"] == user_id for p in people):
+            errors.append(_("%(name)s is chosen twice.", name=user.display_name))
+            continue
+        person = {"user_id": user.id, "name": user.display_name, "certificate_no": user.certificate_no or "",
+                  "role": roles[index] if index < len(roles) else ""}
+        people.append({k: v for k, v in person.items() if k in subfields})
+    return people, errors
 
 
 def read_html_submission(form: RegisteredForm) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The posted values of the form's own fields (anything else is ignored); files are stored."""
     raw: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    store = upload_store()
     for spec in describe(form.schema):
         name = spec.name
-        if spec.multiple:
+        problems: list[str] = []
+        if spec.widget == "people":
+            people, problems = read_people(spec)
+            raw[name] = (people[0] if people else None) if spec.attrs.get("single") else people
+        elif spec.multiple:
             raw[name] = request.form.getlist(name)
         elif spec.widget == "checkbox":
             raw[name] = request.form.get(name) in ("true", "on", "1")
@@ -66,30 +105,37 @@ def read_html_submission(form: RegisteredForm) -> tuple[dict[str, Any], dict[str
             try:
                 raw[name] = json.loads(text) if text else None
             except ValueError:
-                raw[name] = text
-                errors[name] = [_("Not valid JSON.")]
+                raw[name], problems = text, [_("Not valid JSON.")]
         elif (reader := file_reader(form.key, spec.widget)) is not None:  # a process package's widget
             raw[name], problems = reader(name, int(current_app.config["UPLOAD_MAX_BYTES"]))
-            if problems:
-                errors[name] = problems
         elif spec.widget == "file":
-            upload = request.files.get(name)
-            if upload is not None and upload.filename:
-                try:
-                    stored = store.save(upload.stream, upload.filename, spec.attrs["accept"],
-                                        spec.attrs.get("max_bytes") or current_app.config["UPLOAD_MAX_BYTES"])
-                except UploadRejected as exc:
-                    errors[name] = [str(exc)]
-                    continue
-                grant_upload(dbs(), stored.sha256, current_actor().user_id)
-                dbs().commit()  # stored on disk whatever the form's fate: so is the right to name it again
-                raw[name] = {"sha256": stored.sha256, "filename": stored.filename}
-            elif request.form.get(f"{name}__sha256"):
-                raw[name] = {"sha256": request.form.get(f"{name}__sha256", ""),
-                             "filename": request.form.get(f"{name}__filename", "")}
+            value, problems = _read_file(spec)
+            if value is not None:
+                raw[name] = value
         else:
             raw[name] = request.form.get(name)
+        if problems:
+            errors[name] = problems
     return raw, errors
+
+
+def _read_file(spec: FieldSpec) -> tuple[dict[str, str] | None, list[str]]:
+    """A new upload (stored, and granted to its uploader) or the file kept from an earlier try."""
+    name = spec.name
+    upload = request.files.get(name)
+    if upload is not None and upload.filename:
+        try:
+            stored = upload_store().save(upload.stream, upload.filename, spec.attrs["accept"],
+                                         spec.attrs.get("max_bytes") or current_app.config["UPLOAD_MAX_BYTES"])
+        except UploadRejected as exc:
+            return None, [str(exc)]
+        grant_upload(dbs(), stored.sha256, current_actor().user_id)
+        dbs().commit()  # stored on disk whatever the form's fate: so is the right to name it again
+        return {"sha256": stored.sha256, "filename": stored.filename}, []
+    if request.form.get(f"{name}__sha256"):
+        return {"sha256": request.form.get(f"{name}__sha256", ""),
+                "filename": request.form.get(f"{name}__filename", "")}, []
+    return None, []
 
 
 def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any], errors: dict[str, list[str]],

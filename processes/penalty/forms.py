@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .formfields import (
     REQUIRED,
@@ -282,7 +282,8 @@ class HeadDecisionForm(Schema):
 
 class CollectiveDiscussionForm(HeadDecisionForm):
     discussed_on = day("讨论日期")
-    participants = fields.List(fields.String(), load_default=list, metadata={"label": "参加讨论的负责人"})
+    participants = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list,
+                               metadata={"label": "参加讨论的负责人", "widget": "staffnames", "role": "head"})
     minutes = text("讨论记录", long=True)
 
 
@@ -379,7 +380,8 @@ class ExtensionApprovalForm(Schema):
 class RecusalDecisionForm(Schema):
     granted = flag("决定回避")
     reasons = text("理由", long=True)
-    replacement = fields.Nested(Officer, load_default=None, allow_none=True, metadata={"label": "接替的执法人员"})
+    replacement = fields.Nested(Officer, load_default=None, allow_none=True,
+                                metadata={"label": "接替的执法人员", "widget": "people"})
 
     @validates_schema
     def _replacement(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -77,7 +77,11 @@ def shot(page: Page, name: str) -> None:
 def fill(page: Page, data: dict[str, Any], evidence: Path) -> None:
     """Type the values into the rendered form, whatever widget each field has."""
     for name, value in data.items():
-        if value == FILE:
+        if name.endswith(("__user", "__role")):  # a people picker: one row per person
+            field, part = name.rsplit("__", 1)
+            for index, item in enumerate(value):
+                page.select_option(f"#f-{field}-{index}" + ("-role" if part == "role" else ""), str(item))
+        elif value == FILE:
             page.set_input_files(f"#f-{name}", str(evidence))
         elif isinstance(value, list):
             for item in value:

@@ -6,7 +6,6 @@ text for the list-of-objects fields, ``FILE`` for an evidence upload.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,10 +72,8 @@ def form_data(session: Session, task: HumanTask, today: date | None = None) -> d
                 "licence_numbers": "PDY61030200001", "category": "medical",
                 "suspected_violation": "使用非卫生技术人员从事医疗卫生技术工作",
                 "violation_date": (today - timedelta(days=30)).isoformat(), "discovered_on": day, "accepted_on": day}
-    if name == "prepare_filing":
-        officers = [{"user_id": "officer.a", "name": "张伟", "certificate_no": "C-A-1"},
-                    {"user_id": "officer.a2", "name": "李娜", "certificate_no": "C-A-2"}]
-        return {"officers": json.dumps(officers, ensure_ascii=False),
+    if name == "prepare_filing":  # the people picker: names and certificates come from the directory
+        return {"officers__user": ["officer.a", "officer.a2"],
                 "summary": "检查中发现当事人涉嫌使用非卫生技术人员。",
                 "preliminary_basis": "《护士条例》第二十一条"}
     if name in ("approve_filing", "approve_closing"):
@@ -95,12 +92,11 @@ def form_data(session: Session, task: HumanTask, today: date | None = None) -> d
                     "files": FILE}
         return {"kind": "finish"}
     if name == "investigation_report":
-        members = [{"user_id": login, "name": n, "role": role} for login, (n, role) in MEMBERS.items()]
         return {"facts": "当事人使用一名未取得护士执业证书的人员从事护理工作。",
                 "evidence_summary": "询问笔录、现场笔录。",
                 "legal_basis": "《护士条例》第二十一条、第二十八条", "outcome": "penalty",
                 "penalty_kinds": ["warning", "fine"], "fine": "5000",
-                "members": json.dumps(members, ensure_ascii=False)}
+                "members__user": list(MEMBERS), "members__role": [role for _n, role in MEMBERS.values()]}
     if name == "record_opinion":
         return {"outcome": "penalty", "penalty_kinds": ["warning", "fine"], "fine": "5000",
                 "opinion": "事实清楚，同意承办人意见。"}
@@ -117,7 +113,7 @@ def form_data(session: Session, task: HumanTask, today: date | None = None) -> d
         return {"passed": "true", "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"}
     if name == "collective_discussion":
         return {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。", "discussed_on": day,
-                "participants": json.dumps(["赵磊", "周副局长", "吴副局长"], ensure_ascii=False)}
+                "participants": ["赵磊"]}
     if name == "approve_decision":
         return {"conclusion": "penalty", "opinion": "同意"}
     if name == "draft_decision":

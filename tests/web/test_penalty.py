@@ -320,3 +320,31 @@ def test_penalty_case_page_shows_labelled_facts_not_raw_process_data(filed: str,
     facts = page.split('class="facts"', 1)[1].split("</dl>", 1)[0]
     assert "filing_workdays" not in facts and "min_officers" not in facts  # rule snapshot stays out
     assert 'data-field="periods"' not in facts and 'data-field="lead"' not in facts
+
+
+def test_no_form_asks_for_json() -> None:
+    """Every person, unit or entity is picked; no registered form renders a JSON text area."""
+    from forms import describe, registered_forms
+    from web.app import load_form_modules
+
+    load_form_modules()
+    asking = [(f.key, s.name) for f in registered_forms() for s in describe(f.schema) if s.widget == "json"]
+    assert asking == []
+
+
+def test_officers_are_picked_and_their_certificates_come_from_the_directory(
+        penalty_db: Session, office: Office) -> None:
+    instance_id = instance_of(penalty_db, start_lead(office))
+    run_until(office, penalty_db, instance_id, "prepare_filing")
+    task = next(t for t in ready_tasks(penalty_db, instance_id) if t.task_name == "prepare_filing")
+    b = office("officer.a")
+    page = b.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'name="officers__user"' in page and "张伟（C-A-1）" in page and 'class="json"' not in page
+    foreign = post_task(b, task.id, {**form_data(penalty_db, task), "officers__user": ["officer.a", "officer.b"]})
+    assert foreign.status_code == 422 and "第2行" in foreign.get_data(as_text=True)
+    assert "{'" not in foreign.get_data(as_text=True)  # sentences, never a serialised structure
+    assert post_task(b, task.id, form_data(penalty_db, task)).status_code == 302
+    penalty_db.expire_all()
+    case = penalty_db.scalar(select(PenaltyCase).where(PenaltyCase.instance_id == instance_id))
+    assert case is not None
+    assert [(o["name"], o["certificate_no"]) for o in case.officers] == [("张伟", "C-A-1"), ("李娜", "C-A-2")]
