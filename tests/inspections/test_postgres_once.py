@@ -125,3 +125,6 @@ def test_the_leader_ticks_the_schedules_and_a_follower_does_not(pg_world: tuple[
     finally:
         leader.release()
         follower.close()
+        from integrations.db import engine_for
+
+        engine_for(pg_url).dispose()  # the scheduler's cached engine: close its pooled connections
