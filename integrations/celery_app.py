@@ -13,6 +13,7 @@ a bundled or deployed BPMN service task names an operator nobody registered (``c
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from celery import Celery, Task, shared_task
@@ -142,6 +143,19 @@ def dispatch_after_commit(session: Session) -> None:
 RELAY_LEASE = timedelta(minutes=5)
 
 
+def relay_lease() -> timedelta:
+    """How long a re-sent job waits before the next sweep may send it again.
+
+    A worker killed while running a job (kill -9, machine lost) leaves the job pending: the
+    sweep sends it again once this lease has passed (Redis would redeliver the unacknowledged
+    message only after its one-hour visibility timeout). ``WEIJIAN_RELAY_LEASE_SECONDS``
+    shortens it, e.g. in the cluster fault tests; a second delivery of a running job is
+    harmless (jobs are idempotent), only wasted work.
+    """
+    raw = os.environ.get("WEIJIAN_RELAY_LEASE_SECONDS")
+    return timedelta(seconds=float(raw)) if raw else RELAY_LEASE
+
+
 def relay_due(settings: Settings | None = None) -> int:
     """Re-send pending jobs whose (retry) time has come: the scheduler's sweep.
 
@@ -152,7 +166,7 @@ def relay_due(settings: Settings | None = None) -> int:
         ids = due_jobs(session)
         if ids:
             session.execute(update(OutboxJob).where(OutboxJob.id.in_(ids))
-                            .values(next_attempt_at=clock.now() + RELAY_LEASE))
+                            .values(next_attempt_at=clock.now() + relay_lease()))
             session.commit()
     dispatch(ids)
     return len(ids)
