@@ -1,9 +1,10 @@
 """Shared fixtures: real databases created by Alembic (never ``create_all``).
 
 * ``db_url`` / ``db_session``: a fresh SQLite file per test, copied from one migrated template.
-* ``pg_url``: the PostgreSQL service (``TEST_POSTGRES_URL`` or ``DATABASE_URL`` or the local
-  default), migrated once per run and emptied per test; skipped with the reason when
-  unreachable, a failure when ``CI=true``.
+* ``pg_url``: a database of this run's own on the PostgreSQL service (``TEST_POSTGRES_URL`` or
+  ``DATABASE_URL`` or the local default names the server and the name's prefix), migrated once
+  per run, emptied per test and dropped at the end; skipped with the reason when unreachable, a
+  failure when ``CI=true``.
 * ``redis_url``: likewise for Redis.
 """
 
@@ -69,18 +70,29 @@ def _pg_base_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def _pg_migrated() -> str:
-    url = _pg_base_url()
+def _pg_migrated() -> Iterator[str]:
+    """A database of this test run's own on the PostgreSQL service (``<db>_run<pid>``), migrated
+    once and dropped at the end: two runs on one machine (or one server) never share tables."""
+    from sqlalchemy.engine import make_url
+
+    base = _pg_base_url()
+    url = make_url(base)
+    name = f"{url.database or 'test'}_run{os.getpid()}"
     try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        admin = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
-        _unreachable("PostgreSQL", f"{url}: {exc.__class__.__name__}: {exc}".splitlines()[0])
-    upgrade(url)
-    return url
+        _unreachable("PostgreSQL", f"{base}: {exc.__class__.__name__}: {exc}".splitlines()[0])
+    own = url.set(database=name).render_as_string(hide_password=False)
+    upgrade(own)
+    yield own
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
 
 
 @pytest.fixture
