@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 PG_SERVER = os.environ.get("WEIJIAN_CLUSTER_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_SERVER = os.environ.get("WEIJIAN_CLUSTER_REDIS", "redis://127.0.0.1:6379")
 TOKEN_USERS = ("zhang.wei", "li.na", "zhao.lei", "chen.jing", "admin")
@@ -36,6 +38,10 @@ BIN = Path(sys.executable).parent
 FAST_TIMING = {"WEIJIAN_SCHEDULER_TICK_SECONDS": "1", "WEIJIAN_SCHEDULER_LEASE_SECONDS": "4",
                "WEIJIAN_SCHEDULER_RENEW_SECONDS": "1.5", "WEIJIAN_RELAY_LEASE_SECONDS": "4",
                "WEIJIAN_JOB_RETRY_BASE_SECONDS": "1"}
+
+
+# A fresh encryption key for complainants' identities (production mode refuses the development one).
+COMPLAINT_KEY = Fernet.generate_key().decode()
 
 
 class ClusterError(RuntimeError):
@@ -116,6 +122,7 @@ class Cluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WEIJIAN_", "PROMETHEUS_"))}
         env.update({"DATABASE_URL": self.db_url, "REDIS_URL": self.redis_url, "WEIJIAN_ENV": "production",
                     "SECRET_KEY": self.secret, "WEIJIAN_UPLOAD_DIR": str(self.workdir / "uploads"),
+                    "WEIJIAN_COMPLAINT_KEYS": COMPLAINT_KEY,
                     "WEIJIAN_SECURE_COOKIES": "0", "WEIJIAN_SCHEDULER": "0", "WEIJIAN_LOG_LEVEL": "INFO",
                     "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
                     "PATH": f"{BIN}:{os.environ.get('PATH', '')}", **FAST_TIMING, **self.extra_env})

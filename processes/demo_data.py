@@ -164,7 +164,7 @@ def load_demo(session: Session) -> str:
     # A package's demo needs its processes: one not deployed here is skipped, and said so.
     ready = [p for p in packages() if p.load_demo is not None and p.process_keys & deployed]
     skipped = [p.name for p in packages() if p.load_demo is not None and not p.process_keys & deployed]
-    added = {p.name: p.load_demo(session) for p in ready}
+    added = {p.name: hook(session) for p in ready if (hook := p.load_demo) is not None}
     lines = [f"demo data: {len(made)} directory records and {len(cases)} cases added"
              + (" (already loaded)" if not made and not cases and not any(added.values()) else "")]
     lines += [f"{name}: {len(rows)} demo records added" for name, rows in added.items() if rows]

@@ -113,6 +113,9 @@ class ProcessPackage:
     # messages), and the roles that may (empty: any role that may start cases in the unit).
     startable: frozenset[str] = frozenset()
     start_roles: frozenset[str] = frozenset()
+    # What production mode must refuse (e.g. a development encryption key): one sentence each,
+    # saying how to fix it.
+    production_problems: Callable[[], list[str]] | None = None
     # How the bundle is deployed (None: ``default_deploy``).
     deploy: DeployHook | None = None
     # Demo data for ``weijian demo load`` (None: the generic loader may start its processes).

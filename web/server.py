@@ -45,9 +45,16 @@ class ProductionConfigError(RuntimeError):
 
 
 def check_production_settings(settings: Settings) -> None:
-    """Refuse the development secret outside development (sessions could be forged with it)."""
+    """Refuse the development secret outside development (sessions could be forged with it), and
+    whatever a process package refuses (the complaints' development encryption key)."""
+    from processes.registry import discover, packages
+
     if not settings.secret_key or settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 16:
         raise ProductionConfigError(UNSAFE_KEY_HELP)
+    discover()
+    problems = [text for p in packages() if p.production_problems for text in p.production_problems()]
+    if problems:
+        raise ProductionConfigError("\n".join(problems))
 
 
 def default_workers() -> int:

@@ -16,7 +16,7 @@ from . import hooks as _hooks
 from . import operators as _operators  # noqa: F401 - registers the service-task operators
 from .archive import archives_for_entity
 from .forms import DATA_KEYS, FORMS
-from .identity import identity_for, identity_or_redacted, redacted, rotate_identities
+from .identity import identity_for, identity_or_redacted, production_problems, redacted, rotate_identities
 from .intake import Attachment, register_by_clerk, submit_public
 from .reports import ListFilters, counts, export_csv, export_xlsx, list_complaints, statistics
 from .service import (
@@ -45,6 +45,7 @@ PACKAGE = ProcessPackage(
     load_demo=_hooks.load_demo,
     order=20,
     catalogs={"en": FOLDER / "translations" / "en.po"},
+    production_problems=production_problems,
     case_kinds={"complaint": "投诉举报", "complaint_received": "投诉举报（转办件）",
                 "complaint_handle": "投诉举报受理与办理", "complaint_recheck": "复查复核"},
     description="投诉举报、信访事项的登记、转办、受理、办理、督办、答复与复查复核",

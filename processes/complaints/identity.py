@@ -47,6 +47,18 @@ def is_development_key() -> bool:
     return not os.environ.get(KEYS_ENV, "").strip()
 
 
+def production_problems() -> list[str]:
+    """Production mode refuses the development key: every complainant's identity would be
+    readable by anyone holding the source code."""
+    if not is_development_key():
+        return []
+    return [f"{KEYS_ENV} is not set: complainants' identities would be encrypted with the development key.\n"
+            "Generate one and set it in the environment of every web, worker and scheduler process:\n"
+            f"    export {KEYS_ENV}=$(python3 -c \"from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())\")\n"
+            "Keep it with the database backups' secrets; a new key goes first, old ones after it (rotation)."]
+
+
 def _fernet() -> MultiFernet:
     try:
         return MultiFernet([Fernet(k) for k in _keys()])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 CLI = [sys.executable, "-c", "from web.cli import main; main()"]
 
@@ -62,6 +63,7 @@ def _env(db_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
            if key not in ("SECRET_KEY", "WEIJIAN_ENV", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR",
                           "WEIJIAN_SECURE_COOKIES", "WEIJIAN_METRICS_TOKEN")}
     env.update({"DATABASE_URL": db_url, "WEIJIAN_UPLOAD_DIR": str(tmp_path / "uploads"), "WEIJIAN_SCHEDULER": "0",
+                "WEIJIAN_COMPLAINT_KEYS": Fernet.generate_key().decode(),
                 "WEIJIAN_SCHEDULER_LOCK_FILE": str(tmp_path / "scheduler.lock")})
     env.update(extra)
     return env

@@ -140,6 +140,12 @@ def test_production_mode_settings(web_db_url: str, tmp_path: Path, monkeypatch: 
     monkeypatch.delenv("WEIJIAN_SECURE_COOKIES", raising=False)
     with pytest.raises(ProductionConfigError, match=r"secrets\.token_hex\(32\)"):
         _app(Settings(database_url=web_db_url), tmp_path)
+    monkeypatch.delenv("WEIJIAN_COMPLAINT_KEYS", raising=False)
+    with pytest.raises(ProductionConfigError, match=r"WEIJIAN_COMPLAINT_KEYS.*Fernet\.generate_key"):
+        _app(Settings(database_url=web_db_url, secret_key="x" * 64), tmp_path)  # identities under the dev key
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("WEIJIAN_COMPLAINT_KEYS", Fernet.generate_key().decode())
     app = _app(Settings(database_url=web_db_url, secret_key="x" * 64), tmp_path)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/login")
