@@ -39,18 +39,30 @@ def prior_notice_service(sub: Submission) -> Result:
 
 @handles("penalty.party_reply")
 def party_reply(sub: Submission) -> Result:
+    """Statement and hearing request are independent, each with its own period (Arts. 44, 45, 64(1))."""
     f, case = sub.form, sub.case
     if case.notice_served_on is None:
         fail("kind", "事先告知书尚未送达")
     assert case.notice_served_on is not None
-    last_day = sub.calendar.add_workdays(case.notice_served_on, sub.rules.periods.statement_workdays).due
-    if f["received_on"] > last_day:
-        fail("received_on", f"当事人应在{law.cn(last_day)}前提出（收到告知书之日起"
-                            f"{sub.rules.periods.statement_workdays}个工作日内），已逾期的视为放弃")
     if f["received_on"] < case.notice_served_on:
         fail("received_on", "收到日期不能早于告知书送达日期")
-    if f["kind"] == "hearing_request" and not case.hearing_right:
-        fail("kind", "拟作出的处罚不属于应当告知听证的情形（第六十三条），当事人可以陈述申辩")
+    if f["received_on"] > sub.today:
+        fail("received_on", "收到日期不能晚于今天")
+    periods = sub.rules.periods
+    statement_due = law.statement_due(sub.calendar, sub.rules, case.notice_served_on)
+    hearing_due = law.hearing_request_due(sub.calendar, sub.rules, case.notice_served_on)
+    if f["kind"] == "hearing_request":
+        if not case.hearing_right:
+            fail("kind", "拟作出的处罚不属于应当告知听证的情形（第六十三条），当事人可以陈述申辩")
+        if f["received_on"] > hearing_due:
+            fail("received_on", f"听证申请应在{law.cn(hearing_due)}前提出（告知后{periods.hearing_request_workdays}"
+                                f"个工作日内，第六十四条第一项），已逾期的视为放弃听证")
+    elif f["kind"] == "statement" and f["received_on"] > statement_due:
+        fail("received_on", f"陈述、申辩应在{law.cn(statement_due)}前提出（收到告知书之日起"
+                            f"{periods.statement_workdays}个工作日内），已逾期的视为放弃")
+    elif f["kind"] == "waive" and f["received_on"] > max(statement_due, hearing_due if case.hearing_right
+                                                          else statement_due):
+        fail("received_on", "告知期限已届满，无需再放弃")
     return Result(jsonable(f))
 
 

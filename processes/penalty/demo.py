@@ -117,7 +117,7 @@ def _form(session: Session, task: HumanTask, entity: Entity, violation: str) -> 
         "record_opinion": lambda: {"outcome": "penalty", **penalty, "opinion": "事实清楚，同意承办人意见。"},
         "serve_prior_notice": lambda: {"served_on": day, "method": "direct",
                                        "receiver": entity.legal_representative or "当事人"},
-        "await_reply": lambda: {"kind": "waive", "received_on": day},
+        "await_reply": lambda: {"kind": "waive", "received_on": day, "waiver_signed": True},
         "review_statement": lambda: {"adopted": False, "reasons": "当事人所述理由不成立。", **penalty},
         "legal_review": lambda: {"passed": True, "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"},
         "collective_discussion": lambda: {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。",

@@ -40,7 +40,7 @@ RECORD_KINDS = {"interview": "询问笔录", "site": "现场笔录", "evidence":
 SERVICE_METHODS = {"on_spot": "当场交付", "direct": "直接送达", "post": "邮寄送达", "electronic": "电子送达",
                    "public_notice": "公告送达"}
 NOTICE_METHODS = {k: v for k, v in SERVICE_METHODS.items() if k != "public_notice"}
-REPLY_KINDS = {"statement": "陈述申辩", "hearing_request": "要求听证", "waive": "明确放弃"}
+REPLY_KINDS = {"statement": "陈述申辩", "hearing_request": "要求听证", "waive": "书面放弃陈述申辩和听证"}
 CONCLUSIONS = {"penalty": "作出处罚决定", "no_penalty": "不予行政处罚", "supplement": "补充调查"}
 OUTCOMES = {"penalty": "给予行政处罚", "no_penalty": "不予行政处罚"}
 EXECUTION_KINDS = {"payment": "缴纳罚没款", "deferral": "申请延期缴纳", "instalments": "申请分期缴纳",
@@ -233,10 +233,14 @@ class PartyReplyForm(Schema):
     received_on = day("收到日期")
     content = text("陈述申辩内容", required=False, long=True)
     files = evidence_files("当事人提交的证据")
+    waiver_signed = flag("当事人已签署书面放弃声明", default=False)
 
     @validates_schema
     def _content(self, data: dict[str, Any], **_kwargs: Any) -> None:
         _require_when(data, data.get("kind") == "statement", "content", "请记录陈述申辩内容")
+        if data.get("kind") == "waive" and not data.get("waiver_signed"):
+            raise ValidationError({"waiver_signed": [
+                "放弃陈述、申辩和听证须有当事人签字的书面声明；口头表示不视为放弃，期限届满前当事人仍可提出"]})
 
 
 class StatementReviewForm(PenaltyFields):

@@ -159,6 +159,16 @@ def summary_problems(rules: Rules, party_type: str, penalty: Penalty) -> list[tu
 
 # -- deadlines ------------------------------------------------------------------------------------
 
+def statement_due(calendar: WorkCalendar, rules: Rules, served_on: date) -> date:
+    """Last day for a statement and defence after the prior notice (period of rules.toml, not statute)."""
+    return calendar.add_workdays(served_on, rules.periods.statement_workdays).due
+
+
+def hearing_request_due(calendar: WorkCalendar, rules: Rules, served_on: date) -> date:
+    """Art. 64(1): the party asks for a hearing within 5 (working, Art. 85) days of being told."""
+    return calendar.add_workdays(served_on, rules.periods.hearing_request_workdays).due
+
+
 def earliest_hearing_date(calendar: WorkCalendar, rules: Rules, notice_sent_on: date) -> date:
     """Art. 64: the hearing notice goes out at least 7 working days before the hearing.
 

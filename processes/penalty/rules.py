@@ -47,6 +47,7 @@ class Periods:
     preservation_decision_workdays: int
     preservation_reminder_workdays_before: int
     statement_workdays: int
+    hearing_request_workdays: int
     hearing_notice_workdays: int
     decision_days: int
     decision_first_reminder_days_before: int

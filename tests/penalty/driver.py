@@ -303,7 +303,7 @@ DEFAULTS: dict[str, Callable[[PenaltyWorld, str, HumanTask], dict[str, Any]]] = 
     "investigation_report": _report,
     "record_opinion": lambda w, n, t: {"outcome": "penalty", **PENALTY, "opinion": "事实清楚，同意承办人意见。"},
     "serve_prior_notice": lambda w, n, t: {"served_on": w.today.isoformat(), "method": "direct", "receiver": "陈明"},
-    "await_reply": lambda w, n, t: {"kind": "waive", "received_on": w.today.isoformat()},
+    "await_reply": lambda w, n, t: {"kind": "waive", "received_on": w.today.isoformat(), "waiver_signed": True},
     "review_statement": lambda w, n, t: {"adopted": False, "reasons": "当事人所述理由不成立。", **PENALTY},
     "legal_review": lambda w, n, t: {"passed": True, "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"},
     "collective_discussion": lambda w, n, t: {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。",

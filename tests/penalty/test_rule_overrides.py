@@ -98,7 +98,7 @@ def test_invalid_values_are_refused_and_nothing_is_written(world: PenaltyWorld, 
 def test_law_values_need_confirmation_and_a_reason_and_reset_goes_back_to_the_file(world: PenaltyWorld) -> None:
     with world.factory() as session:
         with pytest.raises(LawConfirmationRequired):
-            set_rule(session, "admin1", "periods.statement_workdays", "6", "测试")
+            set_rule(session, "admin1", "periods.hearing_request_workdays", "6", "测试")
         with pytest.raises(RuleValueError, match="理由"):
             set_rule(session, "admin1", "periods.filing_workdays", "10", "  ")
         with pytest.raises(RuleValueError, match="默认值"):

@@ -105,7 +105,7 @@ def form_data(session: Session, task: HumanTask, today: date | None = None) -> d
     if name == "serve_prior_notice":
         return {"served_on": day, "method": "direct", "receiver": "何康宁"}
     if name == "await_reply":
-        return {"kind": "waive", "received_on": day}
+        return {"kind": "waive", "received_on": day, "waiver_signed": "true"}
     if name == "review_statement":
         return {"adopted": "false", "reasons": "当事人所述理由不成立。", "penalty_kinds": ["warning", "fine"],
                 "fine": "5000"}

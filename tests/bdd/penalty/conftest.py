@@ -152,6 +152,12 @@ def report_flag(world: PenaltyWorld, flag: str) -> None:
     report_with(world, **{FLAGS[flag]: True})
 
 
+@when("当事人要求听证")
+def asks_for_hearing(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "await_reply", {"kind": "hearing_request", "received_on": world.today.isoformat()})
+
+
 @when(parsers.parse('时间到"{day} {clock}"'))
 def time_passes(world: PenaltyWorld, day: str, clock: str) -> None:
     hour, minute, second = (int(x) for x in clock.split(":"))

@@ -21,11 +21,6 @@ def notice_mentions_hearing(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     assert "有权要求举行听证" in html and "对法人或者其他组织拟处十万元以上罚款" in html
 
 
-@when("当事人要求听证")
-def asks_for_hearing(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
-    world.try_submit(ctx["case"], "await_reply", {"kind": "hearing_request"})
-
-
 @when(parsers.parse('安排听证：主持人"{chair}"，"{sent}"通知，"{day}"举行'))
 def schedule(world: PenaltyWorld, ctx: dict[str, Any], chair: str, sent: str, day: str) -> None:
     world.errors.clear()

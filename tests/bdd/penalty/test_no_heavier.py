@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from processes.penalty.law import PENALTY_KINDS
-from tests.penalty.driver import PenaltyWorld
+from tests.penalty.driver import SH, PenaltyWorld, at
 
 scenarios("no_heavier.feature")
 
@@ -24,11 +25,14 @@ def notified(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 @when("当事人提出陈述申辩")
 def statement(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     world.submit(ctx["case"], "await_reply", {"kind": "statement", "content": "已主动整改，请求从轻处罚。"})
+    task = world.task(ctx["case"], "await_reply")  # the window runs its course; then the review
+    assert task.due_at is not None
+    world.fire(at(task.due_at.astimezone(SH).date() + timedelta(days=1), 0, 0, 1))
 
 
 @when("当事人放弃陈述申辩")
 def waives(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
-    world.submit(ctx["case"], "await_reply", {"kind": "waive"})
+    world.submit(ctx["case"], "await_reply", {"kind": "waive", "waiver_signed": True})
 
 
 @when(parsers.parse('复核意见将罚款改为"{amount}"元'))
