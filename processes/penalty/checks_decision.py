@@ -7,6 +7,7 @@ from datetime import date
 
 from marshmallow import ValidationError
 
+from . import checks_endings as _checks_endings  # noqa: F401 - registers no penalty, transfer, withdrawal
 from . import checks_execution as _checks_execution  # noqa: F401 - registers the execution handlers
 from . import law, reporting
 from .checks import (
@@ -116,6 +117,9 @@ def legal_review(sub: Submission) -> Result:
 
 @handles("penalty.collective_discussion", "penalty.decision_approval")
 def head_decision(sub: Submission) -> Result:
+    if sub.form["conclusion"] == "penalty" and sub.case.notice_served_on is None:
+        fail("conclusion",
+             "未经事先告知，不能作出处罚决定（第四十四条）；拟给予处罚的，请选择补充调查，重新合议并告知当事人")
     return Result(jsonable(sub.form))
 
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import CHINA_TZ
 
-from .forms import CLOSING_REASONS, SERVICE_METHODS, SOURCES
+from .forms import SERVICE_METHODS, SOURCES
+from .forms_endings import CLOSING_REASONS
 from .models import CaseDocument, CaseRecord, PenaltyCase
 from .numbering import document_number
 from .rules import Rules
@@ -53,6 +54,7 @@ DOC_TYPES: dict[str, DocType] = {
     "service_receipt": DocType("送达回证", "service_receipt.html"),
     "closing_report": DocType("结案报告", "closing_report.html"),
     "summary_decision": DocType("当场行政处罚决定书", "summary_decision.html", "case_number"),
+    "no_penalty_decision": DocType("不予行政处罚决定书", "no_penalty_decision.html", "case_number"),
 }
 EXECUTION_LABELS = {"paid": "已缴清", "partially_paid": "部分缴纳", "unpaid": "未缴纳", "overdue": "逾期未缴纳",
                     "appeal_pending": "复议或诉讼中", "revoked": "决定已撤销", "enforcement_applied": "已申请强制执行",

@@ -28,6 +28,7 @@ from .formfields import (
     text,
     user_ids,
 )
+from .forms_endings import ENDINGS, ClosingReportForm, ExtensionApprovalForm
 from .instalments import instalment_plan
 from .law import PENALTY_KINDS
 from .rules import load_rules
@@ -46,8 +47,6 @@ OUTCOMES = {"penalty": "给予行政处罚", "no_penalty": "不予行政处罚"}
 EXECUTION_KINDS = {"payment": "缴纳罚没款", "deferral": "申请延期缴纳", "instalments": "申请分期缴纳",
                    "reconsideration": "申请行政复议", "litigation": "提起行政诉讼"}
 APPEAL_RESULTS = {"upheld": "维持", "changed": "变更罚款数额", "revoked": "撤销"}
-CLOSING_REASONS = {"executed": "执行完毕", "enforcement": "已申请法院强制执行", "no_penalty": "不予行政处罚",
-                   "revoked": "决定被撤销", "other": "其他"}
 REQUIRED_DATE = "请填写日期"
 CATEGORY_NAMES = {"medical": "医疗卫生", "public_places": "公共场所卫生", "drinking_water": "生活饮用水卫生",
                   "school": "学校卫生", "occupational": "职业卫生", "radiation": "放射卫生", "infectious": "传染病防治",
@@ -371,16 +370,6 @@ class EnforcementForm(Schema):
             raise ValidationError({"applied_on": ["应当先催告，再申请强制执行（行政强制法第五十四条）"]})
 
 
-class ClosingReportForm(Schema):
-    reason = choice("结案理由", CLOSING_REASONS)
-    summary = text("执行情况及结案意见", long=True)
-
-
-class ExtensionApprovalForm(Schema):
-    approved = flag("批准延长")
-    reason = text("延长理由/不批准理由", long=True)
-
-
 class RecusalDecisionForm(Schema):
     granted = flag("决定回避")
     reasons = text("理由", long=True)
@@ -488,6 +477,10 @@ FORM_TITLES: dict[str, str] = {
     "penalty.summary_payment": "缴纳罚款",
 }
 assert set(FORM_TITLES) == set(FORMS)
+
+
+for _key, (_schema, _data_key, _title) in ENDINGS.items():  # the endings' forms (None: the service form)
+    FORMS[_key], DATA_KEYS[_key], FORM_TITLES[_key] = _schema or ServiceForm, _data_key, _title
 
 
 def register_forms() -> None:

@@ -316,6 +316,15 @@ DEFAULTS: dict[str, Callable[[PenaltyWorld, str, HumanTask], dict[str, Any]]] = 
     "closing_report": lambda w, n, t: {"reason": "executed", "summary": "当事人已缴清罚款，执行完毕。"},
     "approve_closing": lambda w, n, t: {"approved": True, "opinion": "同意结案"},
     "approve_extension": lambda w, n, t: {"approved": True, "reason": "案情复杂，需补充鉴定。"},
+    "draft_no_penalty": lambda w, n, t: {
+        "decided_on": w.today.isoformat(), "ground": "minor_corrected",
+        "facts": "当事人使用一名未取得护士执业证书的人员从事护理工作，检查时已当场停止。",
+        "legal_basis": "《中华人民共和国行政处罚法》第三十三条第一款",
+        "education": "向当事人宣讲了《护士条例》有关规定，当事人表示今后严格依法执业。",
+        "reconsideration_body": "上海市宝山区人民政府", "court": "上海市宝山区人民法院"},
+    "serve_no_penalty": lambda w, n, t: {"method": "direct", "served_on": w.today.isoformat(), "receiver": "陈明"},
+    "check_correction": lambda w, n, t: {"checked_on": w.today.isoformat(), "corrected": True,
+                                         "findings": "复查时当事人已改正。"},
 }
 
 

@@ -1,0 +1,58 @@
+"""不予行政处罚: steps for no_penalty.feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from processes.penalty import documents_of
+from processes.penalty.forms import CONCLUSIONS
+from tests.bdd.penalty.conftest import report_with
+from tests.penalty.driver import DEFAULTS, PenaltyWorld
+
+scenarios("no_penalty.feature")
+
+
+@given("合议意见为不予处罚")
+def no_penalty_opinion(world: PenaltyWorld) -> None:
+    report_with(world, outcome="no_penalty", penalty_kinds=[], fine=0,
+                no_penalty_reason="违法行为轻微并已当场改正，没有造成危害后果。")
+    opinion = DEFAULTS["record_opinion"]
+    world.defaults["record_opinion"] = lambda w, n, t: {**opinion(w, n, t), "outcome": "no_penalty",
+                                                        "penalty_kinds": [], "fine": 0}
+
+
+@when(parsers.parse('负责人决定"{label}"'))
+def head_decides(world: PenaltyWorld, ctx: dict[str, Any], label: str) -> None:
+    world.errors.clear()
+    code = {v: k for k, v in CONCLUSIONS.items()}[label]
+    world.try_submit(ctx["case"], "approve_decision", {"conclusion": code, "opinion": "同意"})
+
+
+def _draft(world: PenaltyWorld, ctx: dict[str, Any], **fields: Any) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "draft_no_penalty", fields)
+
+
+@when(parsers.parse('制作不予行政处罚决定书：理由"{ground}"，责令"{deadline}"前改正'))
+def draft(world: PenaltyWorld, ctx: dict[str, Any], ground: str, deadline: str) -> None:
+    _draft(world, ctx, ground=ground, correction_ordered=True, correction_content="立即停止使用未取得执业证书的人员",
+           correction_deadline=deadline)
+
+
+@when(parsers.parse('制作不予行政处罚决定书：理由"{ground}"，责令改正但未写期限'))
+def draft_no_deadline(world: PenaltyWorld, ctx: dict[str, Any], ground: str) -> None:
+    _draft(world, ctx, ground=ground, correction_ordered=True, correction_content="立即改正", correction_deadline=None)
+
+
+@when(parsers.parse('制作不予行政处罚决定书：理由"{ground}"，未记录教育情况'))
+def draft_no_education(world: PenaltyWorld, ctx: dict[str, Any], ground: str) -> None:
+    _draft(world, ctx, ground=ground, education="")
+
+
+@then(parsers.parse('已生成"{title}"'))
+def generated(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    with world.factory() as session:
+        titles = [d.title for d in documents_of(session, ctx["case"])]
+    assert title in titles, titles
