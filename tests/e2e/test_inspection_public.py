@@ -11,15 +11,21 @@ and version are the same module matrix, so equal paths mean the printed code car
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
 import segno
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from engine.models import HumanTask
+from processes.inspections import directories
+from processes.inspections.models import Inspection, Plan, ScheduleRun
 from tests.e2e.conftest import ARTIFACTS, LiveServer
-from tests.web.conftest import STAFF
-from tests.web.inspections_flow import NOTES, approved_plan, finish, inspections_of, setup_inspections
+from tests.e2e.test_browser import signed_in_page
+from tests.web.conftest import STAFF, actor
+from tests.web.inspections_flow import NOTES, approved_plan, draft_plan, finish, inspections_of, setup_inspections
 
 pytestmark = pytest.mark.e2e
 
@@ -75,3 +81,55 @@ def test_the_entity_page_opened_from_its_qr_code_shows_its_result_on_a_phone(
     poster = phone.locator("#poster")
     expect(poster).to_be_visible()
     assert (poster.get_attribute("href") or "").endswith("/poster.pdf")
+
+
+def test_planner_makes_a_plan_recurring_the_head_approves_run_now_and_both_inspectors_see_their_task(
+        chromium: Any, live_server: LiveServer, inspected: dict[str, str]) -> None:
+    with live_server.session() as session:  # a fourth inspector: the first draw used two of three pairs
+        directories.save_inspector(session, actor(session, "head.a"), "reviewer.a", certificate_no="ZF-reviewer.a",
+                                   valid_from=date(2024, 1, 1), valid_until=date(2030, 12, 31),
+                                   specialties=["public_place"])
+        session.commit()
+        template = draft_plan(session, 1, kind="quarterly")
+    planner = signed_in_page(chromium, live_server, "officer.a")
+    planner.goto(f"{live_server.url}/inspections/plans/{template.id}")
+    planner.click("#schedule-form >> xpath=.. >> summary")
+    planner.fill("#schedule-form input[name=recurrence]", "quarterly first-workday 08:00")
+    planner.click("#schedule-form button")
+    expect(planner.locator(".flash")).to_contain_text("已设为周期计划")
+    planner.click("#submit-plan")
+    expect(planner.locator("#plan-status")).to_have_text("待负责人审批")
+
+    with live_server.session() as session:
+        plan = session.get(Plan, template.id)
+        assert plan is not None and plan.instance_id
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == plan.instance_id,
+                                                      HumanTask.status == "ready"))
+        assert task is not None
+    head = signed_in_page(chromium, live_server, "head.a")
+    head.goto(f"{live_server.url}/tasks/{task.id}")
+    expect(head.locator(".inspection-panel")).to_contain_text(template.code)
+    if head.locator("#claim").count():
+        head.click("#claim")
+    head.select_option("#f-approved", "true")
+    head.click("#submit")
+    expect(head.locator(".flash")).to_contain_text("已办理")
+
+    planner.goto(f"{live_server.url}/inspections/schedules")
+    row = planner.locator("#schedule-list tbody tr", has_text=template.title)
+    row.locator("button.run-now").click()
+    expect(planner.locator(".flash")).to_contain_text("期已抽取")
+    expect(planner.locator("#schedule-list tbody tr", has_text=template.title).locator(".outcome")).to_have_text(
+        "done (manual)")
+
+    with live_server.session() as session:
+        run = session.scalar(select(ScheduleRun).where(ScheduleRun.plan_id.is_not(None))
+                             .order_by(ScheduleRun.id.desc()))
+        assert run is not None
+        drawn = session.scalar(select(Inspection).where(Inspection.draw_id == run.draw_id))
+        assert drawn is not None and len(drawn.inspectors) == 2, drawn and drawn.status
+    for login in drawn.inspectors:
+        page = signed_in_page(chromium, live_server, login)
+        expect(page.locator("body")).to_contain_text("声明无利益冲突")
+        expect(page.locator("body")).to_contain_text(drawn.entity_name)
+        page.context.close()
