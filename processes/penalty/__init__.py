@@ -29,6 +29,7 @@ from .service import (
     apply_for_recusal,
     case_of_instance,
     get_case,
+    request_ending,
     request_extension,
     sign_deliberation,
     start_case,
@@ -60,6 +61,7 @@ __all__ = [
     "apply_for_recusal",
     "archives_for_entity", "case_card", "case_cards", "case_of_instance", "documents_of", "execution_state_of",
     "get_case", "load_blob", "load_rules", "pdf_rendering", "pending_arrangement", "record_reports", "reports_due",
-    "request_extension", "sign_deliberation", "start_case", "store_blob", "submit_task", "to_csv", "to_xlsx",
+    "request_ending", "request_extension", "sign_deliberation", "start_case", "store_blob", "submit_task", "to_csv",
+    "to_xlsx",
     "validate_task",
 ]

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from engine.clock import china_today
+from engine.models import HumanTask
 
 from . import law, reporting
 from .checks import Result, Submission, fail, handles, jsonable
-from .forms_endings import NO_PENALTY_GROUNDS
+from .forms_endings import ENDING_KINDS, NO_PENALTY_GROUNDS, TRANSFER_KINDS
 
 NO_PENALTY_TEXT = "不予行政处罚"
 
@@ -62,3 +67,63 @@ def correction_check(sub: Submission) -> Result:
     if sub.form["checked_on"] > sub.today:
         fail("checked_on", "复查日期不能晚于今天")
     return Result(jsonable(sub.form))
+
+
+# -- transfer, withdrawal, termination ---------------------------------------------------------
+
+ENDED_STATUS = {"police": "transferred", "agency": "transferred", "withdraw": "withdrawn", "terminate": "terminated"}
+
+
+@handles("penalty.ending_approval")
+def ending_approval(sub: Submission) -> Result:
+    case, request = sub.case, dict(sub.case.pending_ending or {})
+    kind = request.get("kind", "")
+
+    def project() -> None:
+        case.pending_ending = None
+        if not sub.form["approved"]:
+            return
+        label = ENDING_KINDS.get(kind, kind)
+        case.ending = {**request, "approved_by": sub.actor.user_id, "decided_on": sub.today.isoformat(),
+                       "opinion": sub.form["opinion"]}
+        case.status_reason = f"{label}：{request.get('reason', '')}（负责人意见：{sub.form['opinion']}）"
+        if kind in TRANSFER_KINDS:
+            case.status = "transfer_decided"  # closed as transferred once the receipt is recorded
+        else:
+            case.status, case.closed_on = ENDED_STATUS[kind], sub.today
+    return Result({**jsonable(sub.form), "kind": kind, "decided_on": sub.today.isoformat()}, project=project)
+
+
+@handles("penalty.transfer_letter")
+def transfer_letter(sub: Submission) -> Result:
+    return Result(jsonable(sub.form))
+
+
+def _transfer_decided_on(sub: Submission) -> date:
+    """The day the head approved the transfer (the approval task's completion, China time)."""
+    query = (select(HumanTask.completed_at).where(HumanTask.instance_id == sub.case.instance_id,
+                                                  HumanTask.task_name == "approve_ending",
+                                                  HumanTask.status == "completed")
+             .order_by(HumanTask.completed_at.desc()).limit(1))
+    moment = sub.session.scalar(query)
+    return china_today(moment) if moment is not None else sub.today
+
+
+@handles("penalty.transfer_receipt")
+def transfer_receipt(sub: Submission) -> Result:
+    f, case = sub.form, sub.case
+    decided_on = _transfer_decided_on(sub)
+    handed_over: date = f["handed_over_on"]
+    if handed_over > sub.today:
+        fail("handed_over_on", "移送日期不能晚于今天")
+    if handed_over < decided_on:
+        fail("handed_over_on", "移送日期不能早于批准移送的日期")
+    police = (case.ending or {}).get("kind") == "police"
+    hours = sub.rules.periods.transfer_hours
+    if police and handed_over > decided_on + timedelta(days=max(1, -(-hours // 24))):
+        fail("handed_over_on", f"应当在批准移送后{hours}小时内移送（国务院令第310号第八条）："
+                               f"{law.cn(decided_on)}批准的，最迟{law.cn(decided_on + timedelta(days=1))}移送")
+
+    def project() -> None:
+        case.status, case.closed_on = "transferred", handed_over
+    return Result({**jsonable(f), "transfer_decided_on": decided_on.isoformat()}, project=project)

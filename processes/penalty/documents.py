@@ -55,6 +55,9 @@ DOC_TYPES: dict[str, DocType] = {
     "closing_report": DocType("结案报告", "closing_report.html"),
     "summary_decision": DocType("当场行政处罚决定书", "summary_decision.html", "case_number"),
     "no_penalty_decision": DocType("不予行政处罚决定书", "no_penalty_decision.html", "case_number"),
+    "transfer_letter_police": DocType("涉嫌犯罪案件移送书", "transfer_letter.html"),
+    "transfer_letter_agency": DocType("案件移送函", "transfer_letter.html"),
+    "ending_report": DocType("撤销立案/终止调查审批表", "ending_report.html"),
 }
 EXECUTION_LABELS = {"paid": "已缴清", "partially_paid": "部分缴纳", "unpaid": "未缴纳", "overdue": "逾期未缴纳",
                     "appeal_pending": "复议或诉讼中", "revoked": "决定已撤销", "enforcement_applied": "已申请强制执行",

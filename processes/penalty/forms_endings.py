@@ -24,6 +24,10 @@ NO_PENALTY_GROUNDS = {
 
 CLOSING_REASONS = {"executed": "执行完毕", "enforcement": "已申请法院强制执行", "no_penalty": "不予行政处罚",
                    "revoked": "决定被撤销", "other": "其他"}
+ENDING_KINDS = {"police": "移送公安机关", "agency": "移送有管辖权的行政机关", "withdraw": "撤销立案",
+                "terminate": "终止调查"}
+"""Endings requested during the investigation (``service.request_ending``), each decided by the head."""
+TRANSFER_KINDS = ("police", "agency")
 
 
 class ClosingReportForm(Schema):
@@ -74,9 +78,34 @@ class CorrectionCheckForm(Schema):
     findings = text("复查情况", long=True)
 
 
+class EndingApprovalForm(Schema):
+    """The head's decision on a transfer, withdrawal or termination request, with reasons either way."""
+
+    approved = flag("批准")
+    opinion = text("审批意见（理由）", long=True)
+
+
+class TransferLetterForm(Schema):
+    """移送书: to whom, what, on which basis, with which materials."""
+
+    receiver = text("接收机关", max_length=200)
+    facts = text("涉嫌违法犯罪的事实", long=True)
+    basis = text("移送依据", long=True)
+    materials = text("移送材料清单", long=True)
+
+
+class TransferReceiptForm(Schema):
+    handed_over_on = day("移送日期")
+    received_by = text("接收人", required=False, max_length=100)
+    receipt_no = text("回执编号", required=False, max_length=100)
+
+
 ENDINGS: dict[str, tuple[type[Schema] | None, str, str]] = {
     "penalty.no_penalty_decision": (NoPenaltyDecisionForm, "no_penalty_decision", "不予行政处罚决定书"),
     "penalty.no_penalty_service": (None, "service", "送达不予行政处罚决定书"),
     "penalty.correction_check": (CorrectionCheckForm, "correction_check", "整改复查"),
+    "penalty.ending_approval": (EndingApprovalForm, "ending_approval", "移送/撤销立案/终止调查审批"),
+    "penalty.transfer_letter": (TransferLetterForm, "transfer_letter", "移送书"),
+    "penalty.transfer_receipt": (TransferReceiptForm, "transfer_receipt", "移送回执登记"),
 }
 """form key -> (schema, task-data key, title); ``forms`` adds them to ``FORMS``/``DATA_KEYS``/``FORM_TITLES``."""

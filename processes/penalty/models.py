@@ -56,6 +56,8 @@ class PenaltyCase(Base):
     blocked_officers: Mapped[list[str]] = mapped_column(JSON, default=list)
     investigators: Mapped[list[str]] = mapped_column(JSON, default=list)
     pending_recusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pending_ending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a transfer/withdrawal/termination request
+    ending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the approved one: kind, reason, who, when
     # dates and deadlines
     accepted_on: Mapped[date | None] = mapped_column(Date)
     filed_on: Mapped[date | None] = mapped_column(Date)

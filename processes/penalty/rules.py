@@ -61,6 +61,8 @@ class Periods:
     reconsideration_days: int
     litigation_months: int
     enforcement_application_months: int
+    transfer_decision_days: int
+    transfer_hours: int
     summary_filing_workdays: int
 
 

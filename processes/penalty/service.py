@@ -226,3 +226,28 @@ def request_extension(session: Session, actor: Actor, case_id: str, reason: str,
                         {"reason": reason.strip(), "requested_by": actor.user_id}, actor, now=now)
     except MessageNotDelivered:
         raise ValidationError({"reason": ["本案当前不能申请延期（未立案、已作出决定或者已有待审批的申请）"]}) from None
+
+
+def request_ending(session: Session, actor: Actor, case_id: str, kind: str, reason: str, *, receiver: str = "",
+                   now: datetime | None = None) -> None:
+    """Ask the head to transfer the case (to the police: 国务院令第310号 Arts. 5, 8; or to the competent
+    agency), to withdraw the filing or to terminate the investigation; the approval is a head task
+    (for the police due within ``transfer_decision_days``), and an approved request ends every
+    penalty path of the case (310号 Art. 11: no penalty in place of a criminal prosecution)."""
+    from .forms_endings import ENDING_KINDS, TRANSFER_KINDS
+
+    case = get_case(session, case_id)
+    if kind not in ENDING_KINDS:
+        raise ValidationError({"kind": ["请选择移送公安机关、移送有管辖权的行政机关、撤销立案或者终止调查"]})
+    if not reason.strip():
+        raise ValidationError({"reason": ["请写明理由"]})
+    if kind in TRANSFER_KINDS and not receiver.strip():
+        raise ValidationError({"receiver": ["请填写接收移送的机关"]})
+    request = {"kind": kind, "reason": reason.strip(), "receiver": receiver.strip(), "requested_by": actor.user_id,
+               "requested_on": china_today(now).isoformat()}
+    try:
+        deliver_message(session, "penalty_ending_request", {"penalty_case": {"case_id": case.id}}, request, actor,
+                        now=now)
+    except MessageNotDelivered:
+        raise ValidationError({"kind": ["本案当前不能提出该申请（未立案、已作出决定或者正在处理其他申请）"]}) from None
+    case.pending_ending = request

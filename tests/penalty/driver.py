@@ -323,6 +323,10 @@ DEFAULTS: dict[str, Callable[[PenaltyWorld, str, HumanTask], dict[str, Any]]] = 
         "education": "向当事人宣讲了《护士条例》有关规定，当事人表示今后严格依法执业。",
         "reconsideration_body": "上海市宝山区人民政府", "court": "上海市宝山区人民法院"},
     "serve_no_penalty": lambda w, n, t: {"method": "direct", "served_on": w.today.isoformat(), "receiver": "陈明"},
+    "draft_transfer": lambda w, n, t: {"receiver": "上海市公安局宝山分局",
+                                       "facts": "当事人未取得医疗机构执业许可证擅自开展诊疗活动，涉嫌非法行医罪。",
+                                       "basis": "《中华人民共和国刑法》第三百三十六条",
+                                       "materials": "询问笔录、现场笔录、照片"},
     "check_correction": lambda w, n, t: {"checked_on": w.today.isoformat(), "corrected": True,
                                          "findings": "复查时当事人已改正。"},
 }

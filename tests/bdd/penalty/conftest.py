@@ -23,7 +23,9 @@ from tests.penalty.driver import DEFAULTS, PenaltyWorld, at, prepare_template, w
 
 BPMN_DIR = Path(__file__).resolve().parents[3] / "processes" / "penalty"
 STATUS = {"lead": "案源", "not_filed_expired": "超过时效不予立案", "not_filed": "不予立案", "filed": "已立案",
-          "deliberated": "已合议", "notified": "已告知", "decided": "已决定", "served": "已送达", "closed": "已结案"}
+          "deliberated": "已合议", "notified": "已告知", "decided": "已决定", "served": "已送达", "closed": "已结案",
+          "transfer_decided": "已决定移送", "transferred": "已移送", "withdrawn": "已撤销立案",
+          "terminated": "已终止调查"}
 
 
 def _task_ids() -> dict[str, str]:
@@ -105,6 +107,15 @@ def refused(world: PenaltyWorld, text: str) -> None:
 @then("系统接受")
 def accepted(world: PenaltyWorld) -> None:
     assert not world.errors, [str(getattr(e, "messages", e)) for e in world.errors]
+
+
+@then(parsers.parse('已生成"{title}"'))
+def generated(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    from processes.penalty import documents_of
+
+    with world.factory() as session:
+        titles = [d.title for d in documents_of(session, ctx["case"])]
+    assert title in titles, titles
 
 
 @then(parsers.parse('待办任务包括"{title}"'))

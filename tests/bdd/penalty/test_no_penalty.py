@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, when
 
-from processes.penalty import documents_of
 from processes.penalty.forms import CONCLUSIONS
 from tests.bdd.penalty.conftest import report_with
 from tests.penalty.driver import DEFAULTS, PenaltyWorld
@@ -49,10 +48,3 @@ def draft_no_deadline(world: PenaltyWorld, ctx: dict[str, Any], ground: str) -> 
 @when(parsers.parse('制作不予行政处罚决定书：理由"{ground}"，未记录教育情况'))
 def draft_no_education(world: PenaltyWorld, ctx: dict[str, Any], ground: str) -> None:
     _draft(world, ctx, ground=ground, education="")
-
-
-@then(parsers.parse('已生成"{title}"'))
-def generated(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
-    with world.factory() as session:
-        titles = [d.title for d in documents_of(session, ctx["case"])]
-    assert title in titles, titles

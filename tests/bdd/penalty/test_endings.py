@@ -1,0 +1,54 @@
+"""移送、撤销立案、终止调查: steps for endings.feature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_bdd import parsers, scenarios, then, when
+
+from processes.penalty import request_ending
+from processes.penalty.forms_endings import ENDING_KINDS
+from tests.penalty.driver import OFFICER1, PenaltyWorld
+
+scenarios("endings.feature")
+
+
+@when(parsers.parse('承办人申请"{label}"，理由"{reason}"'))
+def request(world: PenaltyWorld, ctx: dict[str, Any], label: str, reason: str) -> None:
+    world.errors.clear()
+    kind = {v: k for k, v in ENDING_KINDS.items()}[label]
+    receiver = {"police": "上海市公安局宝山分局", "agency": "上海市浦东新区卫生健康委员会"}.get(kind, "")
+    try:
+        with world.factory() as session:
+            request_ending(session, OFFICER1, ctx["case"], kind, reason, receiver=receiver, now=world.now)
+            session.commit()
+    except Exception as exc:
+        world.errors.append(exc)
+    world.drain()
+
+
+@when(parsers.parse('承办人申请"{label}"但未写理由'))
+def request_without_reason(world: PenaltyWorld, ctx: dict[str, Any], label: str) -> None:
+    request(world, ctx, label, "  ")
+
+
+@when("负责人批准结案申请")
+def approve(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.submit(ctx["case"], "approve_ending", {"approved": True, "opinion": "同意"})
+
+
+@when("负责人不批准结案申请")
+def refuse(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.submit(ctx["case"], "approve_ending", {"approved": False, "opinion": "证据不足以认定涉嫌犯罪，继续调查"})
+
+
+@when(parsers.parse('登记移送回执，移送日期"{day}"'))
+def receipt(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "record_transfer_receipt", {"handed_over_on": day})
+
+
+@then("案件没有待办任务")
+def no_tasks(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    assert world.ready_names(ctx["case"]) == []
+    assert world.instance(ctx["case"]).status == "completed", world.instance(ctx["case"]).status
