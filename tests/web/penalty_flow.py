@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import signing
 from engine import deploy_directory
 from engine.actor import SYSTEM
+from engine.clock import china_today
 from engine.models import HumanTask
 from processes.penalty.models import CaseRecord, PenaltyCase
 from tests.web.conftest import ENTITY_A
@@ -62,7 +63,7 @@ def case_of(session: Session, instance_id: str) -> PenaltyCase:
 
 def form_data(session: Session, task: HumanTask, today: date | None = None) -> dict[str, Any]:
     """What the person doing ``task`` types into its form."""
-    today = today or datetime.now(UTC).date()
+    today = today or china_today()  # the agency's day: from 16:00 UTC it is tomorrow in China
     day = today.isoformat()
     name = task.task_name
     if name == "register_lead":

@@ -4,11 +4,12 @@ approves it, the first-report deadline is listed and recorded, the export select
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.clock import china_today
 from processes.penalty.models import CardReport, ExecutionEvent
 from tests.web.penalty_flow import case_of, ready_tasks
 from tests.web.test_penalty import Office, instance_of, office, penalty_db, post_task, run_until, start_lead
@@ -32,7 +33,7 @@ def test_instalments_and_card_reports_in_the_web(penalty_db: Session, office: Of
     page = b.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert 'id="penalty-execution"' in page and "尚欠金额" in page and "5,000.00" in page
 
-    today = datetime.now(UTC).date()
+    today = china_today()
     first, second = today + timedelta(days=20), today + timedelta(days=50)
     wrong = post_task(b, task_id, {"kind": "instalments", "occurred_on": today.isoformat(),
                                    "plan": f"{first} 2000\n{second} 2000"})

@@ -11,7 +11,6 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.clock import china_today
 from engine.models import AuditEvent, HumanTask
 from processes.penalty.models import Blob, CaseRecord, PenaltyCase
 from tests.web.conftest import Browser
@@ -260,7 +260,7 @@ def test_signing_page_case_page_and_deliberation_api(penalty_db: Session, office
     assert download.status_code == 200
     assert hashlib.sha256(download.data).hexdigest() == decision["sha256"]
 
-    day = datetime.now(UTC).date().isoformat()
+    day = china_today().isoformat()
     head = office("head.a")
     assert head.get("/reports/casecards").status_code == 200
     csv = head.get(f"/reports/casecards?from={day}&to={day}&format=csv")
