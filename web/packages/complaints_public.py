@@ -54,15 +54,18 @@ def entities() -> Response:
     return jsonify([{"credit_code": e.credit_code, "name": e.name, "unit_id": e.unit_id} for e in rows])
 
 
+def _active_unit(unit_id: str) -> bool:
+    return bool(unit_id) and dbs().scalar(select(Unit.id).where(Unit.id == unit_id, Unit.active)) is not None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Any:
-    units = _units()
     values: dict[str, Any] = {k: request.form.get(k, "") for k in
                               ("kind", "target_name", "entity_id", "unit_id", "facts", "request", "reply_channel",
                                *CONTACT_FIELDS)}
     errors: dict[str, list[str]] = {}
     if request.method == "GET":
-        return render_template("public/complaint_new.html", values=values, errors=errors, units=units,
+        return render_template("public/complaint_new.html", values=values, errors=errors, units=_units(),
                                kinds=PUBLIC_KINDS)
     limit("submit", client_address())
     if request.form.get("website"):  # the honeypot a person never sees
@@ -74,7 +77,7 @@ def new() -> Any:
         limit("submit_contact", contact)
     entity = dbs().get(Entity, values["entity_id"]) if values["entity_id"] else None
     unit_id = entity.unit_id if entity is not None else values["unit_id"]
-    if not errors and unit_id not in {u.id for u in units}:
+    if not errors and not _active_unit(unit_id):  # one row, not the whole list the form shows
         errors["unit_id"] = [_("Choose the area where it happened.")]
     files = [f for f in request.files.getlist("attachments") if f and f.filename][:MAX_FILES + 1]
     if not errors:
@@ -99,7 +102,7 @@ def new() -> Any:
                                                       code=code))
             return _no_store(response)
     dbs().rollback()
-    return render_template("public/complaint_new.html", values=values, errors=errors, units=units,
+    return render_template("public/complaint_new.html", values=values, errors=errors, units=_units(),
                            kinds=PUBLIC_KINDS), 422
 
 
