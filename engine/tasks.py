@@ -302,7 +302,19 @@ def _wide_statement(scope: str, descending: bool, paged: bool, present: tuple[st
 
 def inbox_counts(session: Session, actor: Actor, now: datetime) -> dict[str, int]:
     base = [HumanTask.status == "ready"]
-    counts = {}
+    counts: dict[str, int] = {}
+    if not _is_wide(session, actor, "all"):
+        # A narrow scope counts its three ready tabs in one pass over its ready tasks (one round
+        # trip instead of three), each tab a FILTER of the same rows.
+        mine, claimable = visible_condition(actor, "assigned"), visible_condition(actor, "claimable")
+        row = session.execute(select(
+            func.count().filter(mine), func.count().filter(claimable),
+            func.count().filter(HumanTask.due_sort < now)).select_from(HumanTask)
+            .where(*base, or_(mine, claimable))).one()
+        counts.update(assigned=row[0] or 0, claimable=row[1] or 0, overdue=row[2] or 0)
+        counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(
+            HumanTask.completed_by == actor.user_id)) or 0
+        return counts
     for scope in ("assigned", "claimable"):
         counts[scope] = session.scalar(select(func.count()).select_from(HumanTask)
                                        .where(*base, visible_condition(actor, scope))) or 0
@@ -310,9 +322,8 @@ def inbox_counts(session: Session, actor: Actor, now: datetime) -> dict[str, int
     # actor, unassigned): each half is an index-only range once vacuum has marked the pages,
     # where their OR makes PostgreSQL visit every matching row (~18,000 for a province: 25 ms
     # on a vacuumed table, 15 ms split). A narrow scope keeps the one query (one round trip).
-    halves = ("assigned", "claimable") if _is_wide(session, actor, "all") else ("all",)
     counts["overdue"] = sum(session.scalar(select(func.count()).select_from(HumanTask).where(
-        *base, visible_condition(actor, half), HumanTask.due_sort < now)) or 0 for half in halves)
+        *base, visible_condition(actor, half), HumanTask.due_sort < now)) or 0 for half in ("assigned", "claimable"))
     counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.completed_by == actor.user_id)) or 0
     return counts

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,6 +189,7 @@ class InboxResult:
     rows: list[InboxRow]
     next_cursor: str | None
     counts: dict[str, int] = field(default_factory=dict)
+    process_names: dict[str, str] = field(default_factory=dict)
 
 
 def process_names() -> dict[str, str]:
@@ -217,13 +219,13 @@ def load_inbox(actor: Actor, query: InboxQuery, cursor: str | None, limit: int) 
                      people.get(t.assignee or t.completed_by or "", t.assignee or t.completed_by or ""),
                      deadline(t.due_at, now, t.due_uncertain) if t.status == "ready" else Deadline(t.due_at))
             for t in page.tasks]
-    return InboxResult(rows, page.next_cursor, inbox_counts(dbs(), actor, now))
+    return InboxResult(rows, page.next_cursor, inbox_counts(dbs(), actor, now), names)
 
 
 # -- completing a task ------------------------------------------------------------------------
 
 def file_fields(form: RegisteredForm) -> list[str]:
-    return [spec.name for spec in describe(form.schema) if spec.widget == "file"]
+    return [spec.name for spec in schema_specs(form.schema).values() if spec.widget == "file"]
 
 
 def complete_with_form(actor: Actor, task: HumanTask, form: RegisteredForm | None,
@@ -232,7 +234,7 @@ def complete_with_form(actor: Actor, task: HumanTask, form: RegisteredForm | Non
     instance = complete_task(dbs(), task.id, actor, data)
     if form is None:
         return instance
-    labels = {spec.name: spec.label for spec in describe(form.schema)}
+    labels = {spec.name: spec.label for spec in schema_specs(form.schema).values()}
     store = upload_store()
     for name in file_fields(form):
         value = data.get(name)
@@ -274,7 +276,15 @@ class Fact:
 
 def _specs(form_key: str | None) -> dict[str, FieldSpec]:
     form = get_form(form_key)
-    return {s.name: s for s in describe(form.schema)} if form else {}
+    return schema_specs(form.schema) if form else {}
+
+
+@lru_cache(maxsize=512)
+def schema_specs(schema: type[Any]) -> dict[str, FieldSpec]:
+    """``describe`` of a form's schema class by field name, kept per class (read-only: a form's
+    fields are fixed by its class; describing one builds a marshmallow schema, and a case's
+    facts look up the form of every completion in its trail)."""
+    return {s.name: s for s in describe(schema)}
 
 
 def case_facts(events: Iterable[AuditEvent]) -> list[Fact]:
@@ -310,7 +320,9 @@ class CaseView:
     task_titles: dict[str, str] = field(default_factory=dict)
 
 
-def case_view(actor: Actor, instance: ProcessInstance) -> CaseView:
+def case_view(actor: Actor, instance: ProcessInstance, *, with_unit: bool = True) -> CaseView:
+    """Everything a case's page or JSON shows. ``with_unit=False`` (the JSON, which has no unit
+    name) skips reading the unit: ``unit_name`` is then the unit's id."""
     from processes.directory.models import Unit
 
     now = utcnow()
@@ -322,7 +334,7 @@ def case_view(actor: Actor, instance: ProcessInstance) -> CaseView:
                            + [instance.started_by])
     documents = list(dbs().scalars(select(CaseDocument).where(CaseDocument.instance_id == instance.id)
                                         .order_by(CaseDocument.created_at, CaseDocument.id)))
-    unit = dbs().get(Unit, instance.unit_id) if instance.unit_id else None
+    unit = dbs().get(Unit, instance.unit_id) if instance.unit_id and with_unit else None
     definition = dbs().get(ProcessDefinition, instance.definition_id)
     titles = {t["id"]: t.get("name") or t["id"] for t in (definition.summary.get("user_tasks", [])
                                                           if definition else [])}

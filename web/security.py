@@ -186,11 +186,13 @@ def create_token(user: User, name: str, created_by: str, days: int | None = 365)
 def user_for_token(token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = dbs().scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    # The token and its user in one round trip (an outer join: a token whose user is gone is refused).
+    found = dbs().execute(select(ApiToken, User).outerjoin(User, User.id == ApiToken.user_id)
+                          .where(ApiToken.token_hash == token_hash(token))).first()
     now = utcnow()
+    row, user = found if found is not None else (None, None)
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    user = dbs().get(User, row.user_id)
     if user is None or not user.active:
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=5):

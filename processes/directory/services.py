@@ -13,8 +13,8 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from engine import Actor
 from engine.db import utcnow
@@ -88,10 +88,14 @@ def active_unit(session: Session, unit_id: str | None, missing: str, field: str)
 
 def subtree_ids(session: Session, unit_id: str) -> list[str]:
     """The unit and every unit below it (a provincial user sees cities and counties)."""
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        return []
-    return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))))
+    # One round trip: every unit whose path begins with the unit's own (compared as a prefix,
+    # not with LIKE, so no character of a path is a wildcard); none when the unit does not exist.
+    return list(session.scalars(_SUBTREE, {"unit_id": unit_id}))
+
+
+_TOP = aliased(Unit)
+_SUBTREE = (select(Unit.id).join(_TOP, _TOP.id == bindparam("unit_id"))
+            .where(func.substr(Unit.path, 1, func.length(_TOP.path)) == _TOP.path))
 
 
 def units_tree(session: Session) -> list[tuple[int, Unit]]:

@@ -112,7 +112,7 @@ class Inbox(MethodView):
         """One inbox tab (assigned, claimable, overdue, completed), keyset-paged by due date."""
         actor = current_actor()
         result = load_inbox(actor, InboxQuery.parse(args), args.get("cursor"), args["limit"])
-        names = process_names()
+        names = result.process_names
         people = {row.task.assignee or row.task.completed_by or "": row.assignee_name for row in result.rows}
         return {"items": [task_summary(r.task, names, people) for r in result.rows],
                 "next_cursor": result.next_cursor, "counts": result.counts}
@@ -202,7 +202,7 @@ class CompleteTask(MethodView):
             if instance is None:
                 return json_error(422, "invalid_data", "some fields are not valid", errors=problems)
             commit()
-            return case_body(case_view(actor, instance))
+            return case_body(case_view(actor, instance, with_unit=False))
         data: dict[str, Any] = {}
         if form is not None:
             data, errors = validate_submission(form, body["data"], DirectoryRefs(actor, task.instance_id))
@@ -212,7 +212,7 @@ class CompleteTask(MethodView):
             return json_error(422, "invalid_data", "this task takes no data", errors={"data": ["no form"]})
         instance = complete_with_form(actor, task, form, data)
         commit()
-        return case_body(case_view(actor, instance))
+        return case_body(case_view(actor, instance, with_unit=False))
 
 
 @blp.route("/tasks/<task_id>/claim")
@@ -303,7 +303,7 @@ class Cases(MethodView):
             definition.process_key, unit_id, unit.name if unit else "", (unit.short_name or "") if unit else "",
             entity.credit_code, entity.name, key))
         commit()
-        return case_body(case_view(actor, instance))
+        return case_body(case_view(actor, instance, with_unit=False))
 
 
 @blp.route("/cases/<instance_id>")
@@ -313,7 +313,7 @@ class Case(MethodView):
     def get(self, instance_id: str) -> dict[str, Any]:
         """A case: header, current tasks, key facts, audit trail, documents (404 outside your units)."""
         actor = current_actor()
-        return case_body(case_view(actor, visible_instance(actor, instance_id)))
+        return case_body(case_view(actor, visible_instance(actor, instance_id), with_unit=False))
 
 
 def entity_body(entity: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import signing
 from engine import Actor, NotFound
 from engine import permissions as perm
 from engine.models import HumanTask, ProcessInstance
-from forms import RegisteredForm, UploadRejected, describe
+from forms import RegisteredForm, UploadRejected
 from forms.registry import _flatten
 from forms.uploads import KINDS, safe_filename
 from integrations.celery_app import dispatch_after_commit
@@ -42,7 +42,7 @@ from processes.directory.files import grant_upload, may_reference
 from processes.directory.models import Unit
 from processes.directory.services import search_entities
 from processes.penalty.models import Blob, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
-from web.casework import upload_store, visible_instance
+from web.casework import schema_specs, upload_store, visible_instance
 from web.extensions import dbs
 from web.i18n import domain_text
 from web.security import current_actor, require_roles
@@ -100,7 +100,7 @@ def read_files(name: str, max_bytes: int) -> tuple[list[dict[str, str]], list[st
 
 
 def _file_lists(form: RegisteredForm) -> list[str]:
-    return [spec.name for spec in describe(form.schema) if spec.widget == "files"]
+    return [spec.name for spec in schema_specs(form.schema).values() if spec.widget == "files"]
 
 
 def store_evidence(actor: Actor, task: HumanTask, form: RegisteredForm | None, data: Mapping[str, Any]) -> Errors:
@@ -108,13 +108,14 @@ def store_evidence(actor: Actor, task: HumanTask, form: RegisteredForm | None, d
 
     Only files the officer uploaded, or that are already evidence of this case, may be named:
     a hash of another unit's file is refused as if it did not exist."""
-    if form is None:
-        return {}
+    fields = _file_lists(form) if form is not None else []
+    if not fields:
+        return {}  # a form without file lists names no upload: nothing to look up
     store = upload_store()
     errors: Errors = {}
     case = penalty_case(task.instance_id)
     known = frozenset(item["sha256"] for item in evidence_files(case)) if case is not None else frozenset()
-    for name in _file_lists(form):
+    for name in fields:
         value = data.get(name)
         for item in value if isinstance(value, list) else []:
             sha = str(item.get("sha256") or "") if isinstance(item, Mapping) else ""
