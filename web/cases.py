@@ -27,7 +27,7 @@ from .api.schemas import EntityUpdateSchema
 from .casework import case_view, entity_cases, startable_processes, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
-from .packages import case_panel
+from .packages import case_panel, entity_panels
 from .security import current_actor, require_roles
 
 bp = Blueprint("cases", __name__)
@@ -141,7 +141,7 @@ def entity(credit_code: str) -> str:
             open_tasks[t.instance_id].append(t)
     unit = dbs().get(Unit, row.unit_id)
     return render_template("entity.html", entity=row, cases=cases, open_tasks=open_tasks, unit=unit,
-                           can_edit=perm.can_edit_entity(actor, row.unit_id))
+                           can_edit=perm.can_edit_entity(actor, row.unit_id), panels=entity_panels(actor, row))
 
 
 @bp.route("/entities/<credit_code>/edit", methods=["GET", "POST"])

@@ -269,6 +269,18 @@ def test_signing_page_case_page_and_deliberation_api(penalty_db: Session, office
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert head.get(f"/reports/casecards?from={day}&to=nope&format=csv").status_code == 422
 
+    for _ in range(20):  # to the end: execution, closing, archive (一户一档)
+        tasks = ready_tasks(penalty_db, instance_id)
+        if not tasks:
+            break
+        assert post_task(office(who(tasks[0])), tasks[0].id, form_data(penalty_db, tasks[0])).status_code == 302
+    entity_page = b.get(f"/entities/{case.credit_code}").get_data(as_text=True)
+    link = re.search(r'href="(/penalty/archives/\d+)"', entity_page)
+    assert link is not None and 'id="penalty-archives"' in entity_page
+    archive = b.get(link.group(1))
+    assert archive.status_code == 200 and archive.data[:2] == b"PK"
+    assert office("officer.b").get(link.group(1)).status_code == 404  # another unit's case file
+
 
 def test_summary_procedure_is_reachable_for_officers(penalty_db: Session, office: Office) -> None:
     b = office("officer.a")

@@ -39,6 +39,7 @@ __all__ = [
     "case_panel",
     "clean_submission",
     "discover_web",
+    "entity_panels",
     "field_errors",
     "file_reader",
     "init_packages",
@@ -94,6 +95,8 @@ class NavLink:
 TaskPanelHook = Callable[[Actor, ProcessInstance, HumanTask], Panel | None]
 # actor, the case -> the panel on the case page (None: nothing to show)
 CasePanelHook = Callable[[Actor, ProcessInstance], Panel | None]
+# actor, a supervised entity -> the package's part of its 一户一档 page (None: nothing to show)
+EntityPanelHook = Callable[[Actor, Any], Panel | None]
 # actor, the case -> the package's member of the API's case JSON (None: not one of its cases)
 ApiCaseHook = Callable[[Actor, ProcessInstance], dict[str, Any] | None]
 # field name, upload limit in bytes -> (the field's value, messages), reading the current request
@@ -112,6 +115,7 @@ class WebPackage:
     api_blueprints: tuple[ApiBlueprint, ...] = ()
     task_panel: TaskPanelHook | None = None
     case_panel: CasePanelHook | None = None
+    entity_panel: EntityPanelHook | None = None
     api_case_body: ApiCaseHook | None = None
     api_case_description: str = ""
     # widget name (``FieldSpec.widget``) -> how the task page reads such a field from the request
@@ -210,6 +214,12 @@ def api_blueprints() -> list[ApiBlueprint]:
 def task_panel(actor: Actor, instance: ProcessInstance, task: HumanTask) -> Panel | None:
     package = web_package_for_form(task.form_key) or web_package_for_instance(instance)
     return package.task_panel(actor, instance, task) if package and package.task_panel else None
+
+
+def entity_panels(actor: Actor, entity: Any) -> list[Panel]:
+    """Every package's part of an entity's page (its archived files, say), in package order."""
+    found = (p.entity_panel(actor, entity) for p in web_packages() if p.entity_panel is not None)
+    return [panel for panel in found if panel is not None]
 
 
 def case_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:

@@ -41,7 +41,7 @@ from processes import penalty
 from processes.directory.files import grant_upload, may_reference
 from processes.directory.models import Unit
 from processes.directory.services import search_entities
-from processes.penalty.models import Blob, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
+from processes.penalty.models import Blob, CaseArchive, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
 from web.casework import schema_specs, upload_store, visible_instance
 from web.extensions import dbs
 from web.i18n import domain_text
@@ -239,6 +239,13 @@ def case_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
     return Panel("_penalty_case.html", view) if view is not None else None
 
 
+def entity_panel(actor: Actor, entity: Any) -> Panel | None:
+    """The entity's archived penalty case files (一户一档), each with its manifest's SHA-256."""
+    archives = penalty.archives_for_entity(dbs(), credit_code=entity.credit_code)
+    visible = [a for a in archives if perm.can_see_unit(actor, (dbs().get(PenaltyCase, a.case_id) or entity).unit_id)]
+    return Panel("_penalty_archives.html", visible) if visible else None
+
+
 def api_case_body(actor: Actor, instance: ProcessInstance) -> dict[str, Any] | None:
     view = penalty_view(actor, instance, with_html=False)
     return penalty_body(view) if view is not None else None
@@ -267,6 +274,17 @@ def _blob_response(sha256: str, filename: str) -> Response:
     content = penalty.load_blob(dbs(), sha256)
     return send_file(BytesIO(content), mimetype=blob.media_type, as_attachment=True,
                      download_name=safe_filename(filename), etag=sha256)  # names stored before uploads were cleaned
+
+
+@bp.get("/penalty/archives/<int:archive_id>")
+@login_required
+def archive(archive_id: int) -> Response:
+    """A closed case's archive (ZIP: documents, evidence, audit trail, manifest), for its unit."""
+    row = dbs().get(CaseArchive, archive_id)
+    if row is None:
+        abort(404)
+    visible_case(current_actor(), row.case_id)
+    return _blob_response(row.sha256, row.file_name)
 
 
 @bp.get("/penalty/documents/<int:document_id>")
@@ -430,6 +448,7 @@ WEB_PACKAGE = WebPackage(
     api_blueprints=(api_bp, api_admin_bp),
     task_panel=task_panel,
     case_panel=case_panel,
+    entity_panel=entity_panel,
     api_case_body=api_case_body,
     api_case_description="for penalty cases: case number, status, deadlines, reminders, documents, deliberation",
     file_readers={"files": read_files},
