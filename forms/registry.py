@@ -118,7 +118,8 @@ def describe(schema: type[Schema] | Schema) -> list[FieldSpec]:
         meta = f.metadata
         choices = _choices(f)
         widget = _widget(f, bool(choices))
-        attrs: dict[str, Any] = {}
+        # a box that means yes unless unticked (load_default True) is drawn ticked
+        attrs: dict[str, Any] = {"checked": True} if widget == "checkbox" and f.load_default is True else {}
         if isinstance(f, Text):
             attrs["maxlength"] = f.max_length
         for key in ("minimum", "maximum"):

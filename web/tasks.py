@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, set_due, unclaim
@@ -25,7 +26,7 @@ from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.files import grant_upload
-from processes.directory.models import ROLES, User
+from processes.directory.models import ROLES, Unit, User
 from processes.directory.services import search_entities, staff_in_units
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
@@ -38,7 +39,7 @@ bp = Blueprint("tasks", __name__)
 
 
 def picker_options(specs: list[FieldSpec]) -> dict[str, list[tuple[str, str]]]:
-    """Choices for entity and staff pickers: what the actor's units hold."""
+    """Choices for entity, staff and unit pickers: what the actor's units hold (units: those units)."""
     actor = current_actor()
     options: dict[str, list[tuple[str, str]]] = {}
     for spec in specs:
@@ -51,6 +52,9 @@ def picker_options(specs: list[FieldSpec]) -> dict[str, list[tuple[str, str]]]:
         elif spec.widget == "staffnames":
             options[spec.name] = [(u.display_name, _person_label(u))
                                   for u in staff_in_units(dbs(), actor.unit_ids, spec.attrs.get("role"))]
+        elif spec.widget == "unit":
+            options[spec.name] = [(u.id, u.name) for u in dbs().scalars(
+                select(Unit).where(Unit.id.in_(sorted(actor.unit_ids)), Unit.active).order_by(Unit.path))]
     return options
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from processes.penalty.formfields import choice, flag, text, user_ids
 
@@ -22,6 +22,14 @@ OBJECTION_DECISIONS = {"reroute": "改为转办其他单位", "take_back": "收�
 MEDIATION_RESULTS = {"agreement": "达成调解协议", "termination": "终止调解",
                      "violation_found": "发现违法行为，转为举报核查"}
 OPINIONS = {"support": "支持", "explain": "解释说明", "not_support": "不支持"}
+
+
+def unit(label: str, *, required: bool = True) -> fields.String:
+    """A unit of the directory, picked from the user's units on the task page (widget ``unit``),
+    never typed as a code; whether this task may name it is checked in ``checks``."""
+    field = text(label, required=required, max_length=64)
+    field.metadata = {**field.metadata, "widget": "unit"}
+    return field
 
 
 class ClassifyForm(Schema):
@@ -41,7 +49,7 @@ class ClassifyForm(Schema):
 
 class RouteForm(Schema):
     competence = choice("管辖", COMPETENCE)
-    target_unit_id = text("承办单位", required=False, max_length=64)
+    target_unit_id = unit("承办单位", required=False)
     department = text("有权部门", required=False, max_length=200)
     note = text("说明", required=False, long=True)
 
@@ -59,7 +67,7 @@ class ObjectionDecisionForm(Schema):
 
 
 class DesignateForm(Schema):
-    unit_id = text("指定的承办单位", max_length=64)
+    unit_id = unit("指定的承办单位")
     reason = text("理由", long=True)
 
 

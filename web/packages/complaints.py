@@ -41,6 +41,14 @@ bp = Blueprint("complaints", __name__)
 ROLES = frozenset({"complaint_clerk", "officer", "head"})
 CLERK_CHANNELS = {k: v for k, v in CHANNELS.items() if k != "portal"}
 PAGE = 50
+# The history's internal lines (no public sentence) by kind, so staff read words, not codes.
+EVENT_LABELS = {
+    "forward_received": "承办单位已接收转办件", "forward_objected": "承办单位对转办提出异议",
+    "objection_decided": "已处理管辖异议", "review_passed": "结果审查通过", "review_returned": "结果审查退回重办",
+    "merged": "重复件已并入本件", "filing_notice": "已告知举报人立案情况", "rated": "投诉人已评价",
+    "mediation_terminated": "调解期限届满，终止调解", "converted_to_report": "投诉转为举报核查",
+    "urging_reminder": "到期提醒", "urging_urge": "逾期督办", "urging_escalation": "报请上级督办",
+}
 
 
 @dataclass(frozen=True)
@@ -191,7 +199,8 @@ def show(complaint_id: str) -> str:
     events = list(dbs().scalars(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
                                 .order_by(ComplaintEvent.id)))
     return render_template("complaints/show.html", panel=Panel("_complaint_panel.html", _panel_for(actor, complaint)),
-                           complaint=complaint, events=events, revealed=None)
+                           complaint=complaint, events=events, revealed=None,
+                           event_labels=EVENT_LABELS)
 
 
 @bp.post("/complaints/<complaint_id>/complainant")
@@ -211,7 +220,8 @@ def reveal(complaint_id: str) -> Any:
                                 .order_by(ComplaintEvent.id)))
     response = render_template("complaints/show.html",
                                panel=Panel("_complaint_panel.html", _panel_for(actor, complaint)),
-                               complaint=complaint, events=events, revealed=identity)
+                               complaint=complaint, events=events, revealed=identity,
+                               event_labels=EVENT_LABELS)
     return response, 200, {"Cache-Control": "no-store"}
 
 
