@@ -206,3 +206,50 @@ def test_administrators_change_complaint_periods_with_a_reason(as_user: Any, com
     law = admin.post("/admin/complaints/rules/verification.min_officers", {"value": "1", "reason": "试试"})
     assert law.status_code == 422  # a statutory value needs the explicit confirmation
     assert as_user("clerk.a").get("/admin/complaints/rules").status_code == 403
+
+
+def test_an_archived_complaint_is_on_the_entitys_page(as_user: Any, complaints_db: Session) -> None:
+    """一户一档: the closed complaint's archive (ZIP with its manifest) is listed on the entity's
+    page for its unit, and nobody else can download it."""
+    from datetime import timedelta
+
+    from engine import Actor, due_jobs, fire_due_timers, run_job
+    from engine.clock import now as clock_now
+    from processes.complaints import submit_public, submit_task
+    from processes.complaints.models import ComplaintArchive
+    from tests.web.conftest import ENTITY_A
+
+    session = complaints_db
+    number, _code = submit_public(session, unit_id=COUNTY_A, facts="无证行医", entity_id=ENTITY_A,
+                                  entity_name="康宁诊所", kind="report")
+    session.commit()
+    people = {"complaint_clerk": "clerk.a", "officer": "officer.a", "head": "head.a"}
+    data = {**DEFAULTS, "complaints.acceptance": {**DEFAULTS["complaints.acceptance"], "handlers": ["officer.a"]},
+            "complaints.verification": {**DEFAULTS["complaints.verification"], "officers": ["officer.a", "officer.a2"]}}
+    later = clock_now()
+    for _ in range(40):
+        for job in due_jobs(session, later):
+            run_job(session, job, later)
+            session.commit()
+        task = session.scalars(select(HumanTask).where(HumanTask.business_key == number,
+                                                       HumanTask.status == "ready")).first()
+        if task is None:
+            later += timedelta(days=60)  # past the 复查 window: the complaint closes and is archived
+            fire_due_timers(session, later)
+            session.commit()
+            if not due_jobs(session, later) and session.scalar(select(ComplaintArchive)) is not None:
+                break
+            continue
+        user = task.assignee or people[task.candidate_role or "officer"]
+        actor = Actor.of(user, [task.candidate_role or "officer"], [COUNTY_A])
+        submit_task(session, task.id, actor, data.get(task.form_key or "", {}), now=later)
+        session.commit()
+    archive = session.scalar(select(ComplaintArchive))
+    assert archive is not None and archive.entity_id == ENTITY_A
+    clerk = as_user("clerk.a")
+    page = clerk.get(f"/entities/{ENTITY_A}").get_data(as_text=True)
+    assert 'id="complaint-archives"' in page and number in page and archive.manifest_sha256 in page
+    assert SECRET_NAME not in page
+    download = clerk.get(f"/complaints/archives/{archive.id}")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    assert as_user("officer.b").get(f"/complaints/archives/{archive.id}").status_code == 404

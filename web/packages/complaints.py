@@ -93,6 +93,34 @@ def case_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
     return task_panel(actor, instance, None)
 
 
+def entity_panel(actor: Actor, entity: Any) -> Panel | None:
+    """The entity's archived complaint files (一户一档) its unit may see, with manifest hashes;
+    complainants stay out of it (the archive itself is a staff file like the case)."""
+    archives = complaints.archives_for_entity(dbs(), entity.credit_code)
+    rows = [(a, c) for a in archives if (c := dbs().get(Complaint, a.complaint_id)) is not None and _visible(actor, c)]
+    return Panel("_complaint_archives.html", rows) if rows else None
+
+
+@bp.get("/complaints/archives/<int:archive_id>")
+@login_required
+@require_roles(*ROLES)
+def archive(archive_id: int) -> Response:
+    """A closed complaint's archive (ZIP: documents, attachments, history, manifest), for its unit."""
+    from io import BytesIO
+
+    from processes.complaints.models import ComplaintArchive, ComplaintBlob
+
+    row = dbs().get(ComplaintArchive, archive_id)
+    complaint = dbs().get(Complaint, row.complaint_id) if row is not None else None
+    if row is None or complaint is None or not _visible(current_actor(), complaint):
+        abort(404)
+    blob = dbs().get(ComplaintBlob, row.sha256)
+    if blob is None:
+        abort(404)
+    return send_file(BytesIO(blob.content), mimetype="application/zip", as_attachment=True,
+                     download_name=row.file_name, etag=row.sha256)
+
+
 def api_case_body(_actor: Actor, instance: ProcessInstance) -> dict[str, Any] | None:
     complaint = _complaint_of(instance)
     if complaint is None:
@@ -254,6 +282,7 @@ WEB_PACKAGE = WebPackage(
     blueprints=(bp, public_bp, admin_bp),
     task_panel=task_panel,
     case_panel=case_panel,
+    entity_panel=entity_panel,
     api_case_body=api_case_body,
     api_case_description="for complaints: tracking number, status, type, channel, target, dates (complainant redacted)",
     nav=(NavLink("complaints.index", _l("Complaints"), element_id="nav-complaints", roles=ROLES),
