@@ -55,7 +55,7 @@ def queue(session: Session, complaint: Complaint, kind: str, text: str, day: dat
         return None
     content, media = letter(complaint, kind, text, day)
     row = FeedbackDelivery(complaint_id=complaint.id, kind=kind, channel=complaint.reply_channel, status="pending",
-                           document_sha256=store_blob(session, content, media), created_at=utcnow())
+                           document_sha256=store_blob(session, content, media), body=text, created_at=utcnow())
     session.add(row)
     session.flush()
     return row
@@ -70,7 +70,7 @@ def send_pending(session: Session, complaint: Complaint, now: datetime) -> dict[
     sent, failures = 0, []
     for row in rows:
         blob = session.get(ComplaintBlob, row.document_sha256) if row.document_sha256 else None
-        text = _plain(blob)
+        text = row.body or _plain(blob)  # rows queued before the text was kept: the letter's text
         to = contact.get(CONTACT_FIELD[row.channel], "")
         message = Message(to=to, subject=f"{SUBJECTS.get(row.kind, '答复')}（{complaint.tracking_no}）", body=text,
                           attachment=blob.content if blob else None,
