@@ -27,7 +27,7 @@ from .api.schemas import EntityUpdateSchema
 from .casework import case_view, entity_cases, startable_processes, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
-from .packages import case_panel, entity_panels
+from .packages import case_panel, entity_panels, related_panels
 from .security import current_actor, require_roles
 
 bp = Blueprint("cases", __name__)
@@ -41,6 +41,7 @@ def show(instance_id: str) -> str:
     instance = visible_instance(actor, instance_id)
     view = case_view(actor, instance)
     return render_template("case.html", view=view, panel=case_panel(actor, instance),
+                           related=related_panels(actor, instance),
                            current=[t.task_name for t, _name, _d in view.tasks],
                            completed=view.instance.completed_elements or [])
 

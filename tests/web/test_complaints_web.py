@@ -253,3 +253,39 @@ def test_an_archived_complaint_is_on_the_entitys_page(as_user: Any, complaints_d
     download = clerk.get(f"/complaints/archives/{archive.id}")
     assert download.status_code == 200 and download.data[:2] == b"PK"
     assert as_user("officer.b").get(f"/complaints/archives/{archive.id}").status_code == 404
+
+
+def test_a_penalty_lead_shows_the_complaint_it_came_from(as_user: Any, complaints_db: Session,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import Actor, due_jobs, run_job
+    from processes.complaints import submit_public, submit_task
+    from tests.web.penalty_flow import setup_penalty
+
+    monkeypatch.setenv("WEIJIAN_PENALTY_PDF", "0")
+    session = complaints_db
+    setup_penalty(session)
+    session.commit()
+    number, _code = submit_public(session, unit_id=COUNTY_A, facts="无证行医", target_name="康宁诊所", kind="report")
+    session.commit()
+    people = {"complaint_clerk": "clerk.a", "officer": "officer.a", "head": "head.a"}
+    data = {**DEFAULTS, "complaints.acceptance": {**DEFAULTS["complaints.acceptance"], "handlers": ["officer.a"]},
+            "complaints.verification": {**DEFAULTS["complaints.verification"], "officers": ["officer.a", "officer.a2"],
+                                        "violation_found": True}}
+    for _ in range(12):
+        for job in due_jobs(session):
+            run_job(session, job)
+            session.commit()
+        complaint = session.scalars(select(Complaint).where(Complaint.tracking_no == number)).one()
+        if complaint.penalty_instance_id:
+            break
+        task = session.scalars(select(HumanTask).where(HumanTask.business_key == number,
+                                                       HumanTask.status == "ready")).first()
+        assert task is not None
+        user = task.assignee or people[task.candidate_role or "officer"]
+        submit_task(session, task.id, Actor.of(user, [task.candidate_role or "officer"], [COUNTY_A]),
+                    data.get(task.form_key or "", {}))
+        session.commit()
+    assert complaint.penalty_instance_id
+    page = as_user("officer.a").get(f"/cases/{complaint.penalty_instance_id}").get_data(as_text=True)
+    assert 'id="complaint-origin"' in page and number in page
+    assert as_user("officer.b").get(f"/cases/{complaint.penalty_instance_id}").status_code == 404

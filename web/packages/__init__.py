@@ -45,6 +45,7 @@ __all__ = [
     "init_packages",
     "public_values",
     "register_web",
+    "related_panels",
     "submit_form",
     "submits_itself",
     "task_panel",
@@ -116,6 +117,9 @@ class WebPackage:
     task_panel: TaskPanelHook | None = None
     case_panel: CasePanelHook | None = None
     entity_panel: EntityPanelHook | None = None
+    # a case of any package that one of this package's records points to (a penalty lead opened
+    # from a complaint shows the complaint): links stay visible from both sides
+    related_panel: CasePanelHook | None = None
     api_case_body: ApiCaseHook | None = None
     api_case_description: str = ""
     # widget name (``FieldSpec.widget``) -> how the task page reads such a field from the request
@@ -219,6 +223,12 @@ def task_panel(actor: Actor, instance: ProcessInstance, task: HumanTask) -> Pane
 def entity_panels(actor: Actor, entity: Any) -> list[Panel]:
     """Every package's part of an entity's page (its archived files, say), in package order."""
     found = (p.entity_panel(actor, entity) for p in web_packages() if p.entity_panel is not None)
+    return [panel for panel in found if panel is not None]
+
+
+def related_panels(actor: Actor, instance: ProcessInstance) -> list[Panel]:
+    """What other packages link to this case (e.g. the complaint a penalty lead came from)."""
+    found = (p.related_panel(actor, instance) for p in web_packages() if p.related_panel is not None)
     return [panel for panel in found if panel is not None]
 
 

@@ -93,6 +93,14 @@ def case_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
     return task_panel(actor, instance, None)
 
 
+def related_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
+    """On a penalty case opened from a report: the complaint it came from (never its complainant)."""
+    complaint = dbs().scalar(select(Complaint).where(Complaint.penalty_instance_id == instance.id))
+    if complaint is None or not _visible(actor, complaint):
+        return None
+    return Panel("_complaint_origin.html", complaint)
+
+
 def entity_panel(actor: Actor, entity: Any) -> Panel | None:
     """The entity's archived complaint files (一户一档) its unit may see, with manifest hashes;
     complainants stay out of it (the archive itself is a staff file like the case)."""
@@ -283,6 +291,7 @@ WEB_PACKAGE = WebPackage(
     task_panel=task_panel,
     case_panel=case_panel,
     entity_panel=entity_panel,
+    related_panel=related_panel,
     api_case_body=api_case_body,
     api_case_description="for complaints: tracking number, status, type, channel, target, dates (complainant redacted)",
     nav=(NavLink("complaints.index", _l("Complaints"), element_id="nav-complaints", roles=ROLES),
