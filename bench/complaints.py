@@ -1073,8 +1073,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-redis", action="store_true",
                         help="rate limits in each worker's memory instead of a Redis db (as without REDIS_URL)")
     parser.add_argument("--py-spy", type=Path, metavar="DIR",
-                        help="profile the web workers (py-spy --gil: where Python spends CPU) in each portal phase "
-                             "(DIR/submit.txt, DIR/track.txt: collapsed stacks)")
+                        help="profile the web workers in each 20-client phase with py-spy --gil (installed "
+                             "separately): DIR/submit.txt and DIR/track.txt, collapsed stacks")
     args = parser.parse_args(argv)
     base = os.environ.get("BENCH_POSTGRES_ADMIN_URL") or PG_ADMIN_DEFAULT
     base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith("postgresql://") else base
