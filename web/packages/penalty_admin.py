@@ -15,19 +15,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from processes.penalty import rule_overrides
 from processes.penalty.dmn_overrides import current_table, dmn_history, reset_table, save_table, table_files
 from processes.penalty.dmn_tables import WILDCARD, DecisionTable, DmnTableError, Row
-from processes.penalty.rule_overrides import (
-    LawConfirmationRequired,
-    RuleValueError,
-    display,
-    reset_rule,
-    rule_history,
-    rule_state,
-    rule_states,
-    set_rule,
-)
 from web.extensions import dbs
+from web.rules_admin import add_rule_pages
 from web.security import current_actor, require_roles
 
 bp = Blueprint("admin_rules", __name__, url_prefix="/admin")
@@ -40,53 +32,13 @@ def _admins_only() -> None:
     return None
 
 
-@bp.get("/rules")
-def rules() -> str:
-    return render_template("admin/rules.html", sections=rule_states(dbs()), display=display)
+def _texts() -> dict[str, str]:
+    return {}  # the templates' own texts are penalty's
 
 
-def _rule_page(key: str, values: dict[str, Any], error: str | None = None, status: int = 200) -> Any:
-    state = rule_state(dbs(), key)
-    if state is None:
-        abort(404)
-    return render_template("admin/rules_edit.html", state=state, values=values, error=error,
-                           history=rule_history(dbs(), key), display=display), status
-
-
-@bp.route("/rules/<key>", methods=["GET", "POST"])
-def rule_edit(key: str) -> Any:
-    state = rule_state(dbs(), key)
-    if state is None:
-        abort(404)
-    if request.method == "GET":
-        return _rule_page(key, {"value": display(state.value), "reason": ""})
-    values = {k: request.form.get(k, "") for k in ("value", "reason")}
-    try:
-        set_rule(dbs(), current_actor().user_id, key, values["value"], values["reason"],
-                 confirm_law=request.form.get("confirm_law") == "1")
-    except LawConfirmationRequired as exc:
-        dbs().rollback()
-        return _rule_page(key, values, exc.message, 422)
-    except RuleValueError as exc:
-        dbs().rollback()
-        return _rule_page(key, values, exc.message, 422)
-    dbs().commit()
-    flash(_("%(key)s changed. New cases use the new value; running cases keep theirs.", key=key), "success")
-    return redirect(url_for("admin_rules.rules"))
-
-
-@bp.post("/rules/<key>/reset")
-def rule_reset(key: str) -> Any:
-    if rule_state(dbs(), key) is None:
-        abort(404)
-    try:
-        reset_rule(dbs(), current_actor().user_id, key, request.form.get("reason", ""))
-    except RuleValueError as exc:
-        dbs().rollback()
-        return _rule_page(key, {"value": "", "reason": request.form.get("reason", "")}, exc.message, 422)
-    dbs().commit()
-    flash(_("%(key)s is back to the default in rules.toml for new cases.", key=key), "success")
-    return redirect(url_for("admin_rules.rules"))
+add_rule_pages(bp, rule_overrides, _texts,
+               lambda key: _("%(key)s changed. New cases use the new value; running cases keep theirs.", key=key),
+               lambda key: _("%(key)s is back to the default in rules.toml for new cases.", key=key))
 
 
 @bp.get("/decision-tables")
