@@ -8,6 +8,7 @@ which token was issued), since they decide who may see and do what.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -272,29 +273,27 @@ def stalled_scan() -> Response:
 
 @bp.post("/stalled/<instance_id>/repair")
 def stalled_repair(instance_id: str) -> Response:
-    try:
-        repair_stalled(dbs(), instance_id, current_actor())
-    except EngineError as exc:
-        dbs().rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("admin.incident_list"))
-    dbs().commit()
-    dispatch_after_commit(dbs())
-    flash(_("The case was repaired and moves on."), "success")
-    return redirect(url_for("admin.incident_list"))
+    return _incident_action(lambda: repair_stalled(dbs(), instance_id, current_actor()),
+                            _("The case was repaired and moves on."))
 
 
 @bp.post("/incidents/<job_id>/retry")
 def incident_retry(job_id: str) -> Response:
+    return _incident_action(lambda: retry_incident(dbs(), job_id, current_actor()), _("The job was queued again."))
+
+
+def _incident_action(act: Callable[[], object], done: str) -> Response:
+    """Run an administrator's action on an incident or stalled case: its refusal is shown and
+    nothing is kept; otherwise commit, hand any queued job to the workers, say what happened."""
     try:
-        retry_incident(dbs(), job_id, current_actor())
+        act()
     except EngineError as exc:
         dbs().rollback()
         flash(exc.message, "error")
         return redirect(url_for("admin.incident_list"))
     dbs().commit()
     dispatch_after_commit(dbs())
-    flash(_("The job was queued again."), "success")
+    flash(done, "success")
     return redirect(url_for("admin.incident_list"))
 
 

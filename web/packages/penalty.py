@@ -280,17 +280,17 @@ def _blob_response(sha256: str, filename: str) -> Response:
 @login_required
 def archive(archive_id: int) -> Response:
     """A closed case's archive (ZIP: documents, evidence, audit trail, manifest), for its unit."""
-    row = dbs().get(CaseArchive, archive_id)
-    if row is None:
-        abort(404)
-    visible_case(current_actor(), row.case_id)
-    return _blob_response(row.sha256, row.file_name)
+    return _case_file(dbs().get(CaseArchive, archive_id))
 
 
 @bp.get("/penalty/documents/<int:document_id>")
 @login_required
 def document(document_id: int) -> Response:
-    row = dbs().get(CaseDocument, document_id)
+    return _case_file(dbs().get(CaseDocument, document_id))
+
+
+def _case_file(row: CaseArchive | CaseDocument | None) -> Response:
+    """A stored file of a case (a document or the archive), only for those who see the case."""
     if row is None:
         abort(404)
     visible_case(current_actor(), row.case_id)
