@@ -261,33 +261,60 @@ def content_hash(files: Mapping[str, bytes]) -> str:
     return digest.hexdigest()
 
 
-def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> list[ProcessDefinition]:
-    """Deploy a bundle; returns the definition (new or existing) of each executable process."""
+def parse_and_load(files: Mapping[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, LoadedSpec]:
+    """Every executable process of a bundle, parsed and checked as a deploy would (nothing stored)."""
     parser, process_ids = _parse_bundle(files, max_bytes)
-    bundle_hash = content_hash(files)
     first_file = sorted(files)[0]
-    loaded = {pid: _load(parser, pid, first_file) for pid in process_ids}
+    return {pid: _load(parser, pid, first_file) for pid in process_ids}
+
+
+def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
+           max_bytes: int = DEFAULT_MAX_BYTES, reason: str | None = None) -> list[ProcessDefinition]:
+    """Deploy a bundle; returns the definition (new or existing) of each executable process.
+
+    A bundle identical to the newest version of a process is that version (redeploying the same
+    files changes nothing). Anything else is a new version, also the files of an older version:
+    that is how a rollback is deployed, as a new version that says so. Each new version records
+    what changed against the one before (``summary["diff"]``) and the administrator's reason.
+    """
+    from .definition_diff import diff_sources
+
+    loaded = parse_and_load(files, max_bytes)
+    bundle_hash = content_hash(files)
+    sources = {n: files[n].decode("utf-8") for n in files}
     result = []
     for pid, spec in loaded.items():
-        existing = session.scalar(select(ProcessDefinition).where(
-            ProcessDefinition.process_key == pid, ProcessDefinition.content_hash == bundle_hash))
-        if existing is not None:
-            result.append(existing)
+        previous = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_key == pid)
+                                  .order_by(ProcessDefinition.version.desc()).limit(1))
+        if previous is not None and previous.content_hash == bundle_hash:
+            result.append(previous)
             continue
-        latest = session.scalar(select(func.max(ProcessDefinition.version))
-                                .where(ProcessDefinition.process_key == pid)) or 0
+        summary = _summarize(spec)
+        same_as = None
+        if previous is not None:
+            summary["diff"] = diff_sources(previous.sources, sources)
+            same_as = session.scalar(select(func.min(ProcessDefinition.version)).where(
+                ProcessDefinition.process_key == pid, ProcessDefinition.content_hash == bundle_hash))
+            if same_as is not None:
+                summary["rollback_to"] = same_as
+        if reason:
+            summary["reason"] = reason
         definition = ProcessDefinition(
-            process_key=pid, name=spec.spec.description or pid, version=latest + 1,
-            content_hash=bundle_hash, sources={n: files[n].decode("utf-8") for n in files},
-            summary=_summarize(spec), deployed_by=actor.user_id)
+            process_key=pid, name=spec.spec.description or pid, version=(previous.version if previous else 0) + 1,
+            content_hash=bundle_hash, sources=sources, summary=summary, deployed_by=actor.user_id)
         session.add(definition)
         session.flush()
         _SPEC_CACHE[_cache_key(session, definition.id)] = spec
         _register_start_timer(session, definition)
-        audit.append(session, actor.user_id, "deploy", data={
-            "process_key": pid, "version": definition.version, "content_hash": bundle_hash,
-            "files": sorted(files)})
+        data: dict[str, Any] = {"process_key": pid, "version": definition.version, "content_hash": bundle_hash,
+                                "files": sorted(files)}
+        if reason:
+            data["reason"] = reason
+        if "diff" in summary:
+            data["diff"] = {k: len(v) for k, v in summary["diff"].items()}
+        if same_as is not None:
+            data["rollback_to"] = same_as
+        audit.append(session, actor.user_id, "deploy", data=data)
         result.append(definition)
     return result
 
