@@ -14,6 +14,7 @@ from .definitions import deploy, deploy_directory, latest_definition
 from .errors import (
     ConflictError,
     EngineError,
+    InstanceSuspended,
     InvalidData,
     InvalidDefinition,
     InvalidTimer,
@@ -28,6 +29,7 @@ from .errors import (
     UnsafeXml,
     WorkflowFailed,
 )
+from .instance_admin import resume, set_variable, suspend
 from .instances import cancel, complete_task, instance_data, set_business_key, start
 from .messages import deliver_message
 from .outbox import (
@@ -56,6 +58,7 @@ __all__ = [
     "EngineError",
     "InboxFilters",
     "InboxPage",
+    "InstanceSuspended",
     "InvalidData",
     "InvalidDefinition",
     "InvalidTimer",
@@ -100,13 +103,16 @@ __all__ = [
     "registered_operators",
     "repair_stalled",
     "resolve_incident",
+    "resume",
     "retry_incident",
     "run_job",
     "scan_stalled",
     "set_business_key",
     "set_due",
+    "set_variable",
     "stalled_instances",
     "start",
+    "suspend",
     "uncertain_tasks",
     "unclaim",
     "verify_audit",

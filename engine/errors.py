@@ -48,6 +48,12 @@ class TaskNotReady(ConflictError):
     code = "task_not_ready"
 
 
+class InstanceSuspended(ConflictError):
+    """The case is suspended by an administrator: nothing moves it until it is resumed."""
+
+    code = "instance_suspended"
+
+
 class InvalidDefinition(EngineError):
     """BPMN/DMN that cannot be deployed: names the file, the element and what is wrong."""
 

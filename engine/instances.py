@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import hotread, permissions
 from .actor import Actor
 from .definitions import newest_version
-from .errors import InvalidData, PermissionDenied, TaskNotReady, UnknownTask
+from .errors import InstanceSuspended, InvalidData, PermissionDenied, TaskNotReady, UnknownTask
 from .hotread import DefinitionRef
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Command, Loaded, advance, find_task, is_postgres, load, new_workflow, running, save
@@ -166,6 +166,9 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[st
     human, instance = found
     if human.status != "ready":
         raise TaskNotReady(f"task {human.title} is already {human.status}", task_id=human.id, status=human.status)
+    if instance.status == "suspended":
+        raise InstanceSuspended("this case is suspended by an administrator; its tasks wait until it is resumed",
+                                task_id=human.id)
     if not permissions.can_complete(actor, human):
         raise PermissionDenied("this task is not assigned to you or claimable by your roles in your units",
                                task_id=human.id)
@@ -198,7 +201,7 @@ def cancel(session: Session, instance_id: str, actor: Actor, reason: str, *, now
         raise PermissionDenied("this case is not in your units")
     if not (actor.is_admin or permissions.HEAD_ROLE in actor.roles):
         raise PermissionDenied("only a head or an administrator may cancel a case")
-    if row.status not in ("running", "stalled"):
+    if row.status not in ("running", "stalled", "suspended"):
         raise TaskNotReady(f"the case is already {row.status}")
     with running(cmd, loaded):
         loaded.workflow.cancel()

@@ -104,7 +104,8 @@ def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> dict[str, Any]:
         "unit_id": row.unit_id, "assignee": str(assignee) if assignee else None, "form_key": props.get("formKey"),
         "instructions": instructions, "business_key": row.business_key, "entity_id": row.entity_id,
         "entity_name": row.entity_name, "status": "ready", "created_at": cmd.now, "due_at": due_at,
-        "due_sort": due_at or FAR_FUTURE, "due_uncertain": uncertain, "completed_by": None, "completed_at": None}
+        "due_sort": due_at or FAR_FUTURE, "due_uncertain": uncertain, "suspended": row.status == "suspended",
+        "completed_by": None, "completed_at": None}
 
 
 @dataclass
@@ -272,7 +273,8 @@ def sync_query_tables(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
     """Bring timers, subscriptions and jobs up to date (ORM); return the human-task changes to write."""
     ready = all_tasks(loaded, TaskState.READY)
     changes = sync_human_tasks(cmd, loaded, ready)
-    if loaded.row.status != "running" or loaded.workflow.is_completed():
+    # A suspended case keeps its timers, subscriptions and jobs: they wait for the resume.
+    if loaded.row.status not in ("running", "suspended") or loaded.workflow.is_completed():
         if not loaded.new:
             clear_instance_rows(cmd, loaded.row.id)
         return changes

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from .actor import SYSTEM, Actor
 from .definitions import latest_definition
-from .errors import InvalidData, MessageNotDelivered
+from .errors import InstanceSuspended, InvalidData, MessageNotDelivered
 from .materialize import canonical
-from .models import MessageSubscription, ProcessDefinition
+from .models import MessageSubscription, ProcessDefinition, ProcessInstance
 from .runtime import Command, Loaded, advance, load, running, save
 
 MAX_HOPS = 20
@@ -40,6 +40,14 @@ def _candidates(session: Session, name: str, correlations: Mapping[str, Any]) ->
     return list(dict.fromkeys(rows))
 
 
+def _suspended(cmd: Command, instance_ids: list[str]) -> set[str]:
+    """Those of the candidates an administrator suspended (one query, only when there are any)."""
+    if not instance_ids:
+        return set()
+    return set(cmd.session.scalars(select(ProcessInstance.id).where(ProcessInstance.id.in_(instance_ids),
+                                                                    ProcessInstance.status == "suspended")))
+
+
 def _start_definitions(session: Session, name: str) -> list[ProcessDefinition]:
     keys = {d.process_key for d in session.scalars(select(ProcessDefinition))
             if d.summary.get("start", {}).get("kind") == "message" and d.summary["start"].get("message") == name}
@@ -52,8 +60,10 @@ def _deliver(cmd: Command, event: BpmnEvent, source_id: str | None, hops: int) -
         raise MessageNotDelivered(f"message '{event.event_definition.name}' bounced more than {MAX_HOPS} times")
     name = event.event_definition.name
     reached: list[str] = []
-    for instance_id in _candidates(cmd.session, name, event.correlations):
-        if instance_id == source_id:
+    candidates = [i for i in _candidates(cmd.session, name, event.correlations) if i != source_id]
+    suspended = _suspended(cmd, candidates)
+    for instance_id in candidates:
+        if instance_id in suspended:
             continue
         target = load(cmd, instance_id)
         with running(cmd, target):
@@ -66,6 +76,12 @@ def _deliver(cmd: Command, event: BpmnEvent, source_id: str | None, hops: int) -
             break
     if reached:
         return reached
+    if suspended:
+        # As Camunda: a message is not correlated to a suspended case, and the sender is told
+        # (a start event does not stand in for the case that waits for it).
+        raise InstanceSuspended(f"the case waiting for message '{name}' is suspended by an administrator; "
+                                "send it again after the case is resumed", message_name=name,
+                                instances=sorted(suspended))
     for definition in _start_definitions(cmd.session, name):
         from .instances import start_in_command
 

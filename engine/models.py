@@ -32,8 +32,10 @@ class ProcessDefinition(Base):
     """An immutable deployed version of one process (keyed by the content hash of its files)."""
 
     __tablename__ = "process_definition"
+    # No uniqueness on the content hash: a rollback deploys an older version's files again as a
+    # new version (``engine.deploy``); the same files as the newest version are that version.
     __table_args__ = (UniqueConstraint("process_key", "version"),
-                      UniqueConstraint("process_key", "content_hash"))
+                      Index("ix_process_definition_key_hash", "process_key", "content_hash"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)
@@ -51,6 +53,20 @@ class ProcessDefinition(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
+    __table_args__ = (
+        # The administrators' instance search (engine.instance_search): newest first, alone or
+        # within a status or a process; migration engine_0004_instance_admin.
+        Index("ix_process_instance_started", "started_at", "id"),
+        Index("ix_process_instance_status_started", "status", "started_at", "id"),
+        Index("ix_process_instance_process_started", "process_key", "status", "started_at"),
+        # PostgreSQL only: business-key prefix and entity-name substring (ILIKE) through pg_trgm.
+        Index("ix_process_instance_business_key_trgm", "business_key", postgresql_using="gin",
+              postgresql_ops={"business_key": "gin_trgm_ops"},
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
+        Index("ix_process_instance_entity_name_trgm", "entity_name", postgresql_using="gin",
+              postgresql_ops={"entity_name": "gin_trgm_ops"},
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -95,10 +111,18 @@ class HumanTask(Base):
         # The migration also creates multi-column statistics on (status, assignee) so the planner
         # counts the claimable tasks right and picks the ordered index.
         Index("ix_human_task_claimable_order", "due_sort", "id",
-              postgresql_where=text("status = 'ready' AND assignee IS NULL"),
+              postgresql_where=text("status = 'ready' AND assignee IS NULL AND NOT suspended"),
               info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
         Index("ix_human_task_claimable_walk", "unit_id", "candidate_role", "due_sort", "id",
-              postgresql_where=text("status = 'ready' AND assignee IS NULL"),
+              postgresql_where=text("status = 'ready' AND assignee IS NULL AND NOT suspended"),
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
+        # PostgreSQL only (engine_0004_instance_admin): the instance search by current activity
+        # and by the due date of its ready tasks.
+        Index("ix_human_task_ready_name", "task_name", "instance_id",
+              postgresql_where=text("status = 'ready'"),
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
+        Index("ix_human_task_ready_due", "due_sort", "instance_id",
+              postgresql_where=text("status = 'ready'"),
               info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
     )
 
@@ -122,6 +146,9 @@ class HumanTask(Base):
     # due_at, or the far future when there is none: a non-null key for keyset paging by due date.
     due_sort: Mapped[datetime]
     due_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The instance is suspended (engine.instance_admin): kept on the task so the inbox hides it
+    # from claimable lists without joining process_instance (the claimable indexes exclude it).
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     completed_by: Mapped[str | None] = mapped_column(String(100))
     completed_at: Mapped[datetime | None]
 
@@ -130,7 +157,12 @@ class TimerRow(Base):
     """A waiting BPMN timer: fired by ``fire_due_timers`` when ``due_at`` has passed."""
 
     __tablename__ = "engine_timer"
-    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        # PostgreSQL only (engine_0004_instance_admin): instances with a failing timer (an incident).
+        Index("ix_engine_timer_failed", "instance_id", postgresql_where=text("last_error IS NOT NULL"),
+              info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
@@ -243,3 +275,39 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     entered_by: Mapped[str] = mapped_column(String(100))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessDraft(Base):
+    """An administrator's unsaved edit of a process bundle: the files changed against the version
+    it started from, validated on every save. One shared draft per process, so two administrators
+    see each other's work (``editors``: user id -> when last seen) instead of overwriting it blind."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), unique=True)
+    base_definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    files: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    editors: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MigrationBatch(Base):
+    """Running instances being moved to another version of their process, a few at a time by a
+    worker job, with a result per instance (moved, or left where it was with the reason)."""
+
+    __tablename__ = "migration_batch"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    target_definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    instance_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    results: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|running|done
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

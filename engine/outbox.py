@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock
 from .actor import SYSTEM, Actor
-from .errors import InvalidData, NotFound, PermissionDenied, TaskNotReady
-from .models import HumanTask, OutboxJob
+from .errors import InstanceSuspended, InvalidData, NotFound, PermissionDenied, TaskNotReady
+from .models import HumanTask, OutboxJob, ProcessInstance
 from .runtime import Command, advance, find_task, load, running, save
 
 
@@ -95,6 +95,8 @@ def run_job(session: Session, job_id: str, now: datetime | None = None) -> str:
         raise NotFound(f"no outbox job {job_id}")
     if job.status != "pending":
         return "skipped"
+    if session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == job.instance_id)) == "suspended":
+        return "skipped"  # left pending: ``engine.instance_admin.resume`` queues it again
     registered = _OPERATORS.get(job.operator)
     if registered is None:
         raise JobFailed(f"no service-task operator named {job.operator!r} is registered")
@@ -110,6 +112,9 @@ def _resume(session: Session, job: OutboxJob, result: Any, actor: Actor, now: da
             effects: dict[str, Any] | None = None) -> str:
     cmd = Command(session, actor, now=now)
     loaded = load(cmd, job.instance_id)
+    if loaded.row.status == "suspended":
+        raise InstanceSuspended("this case is suspended by an administrator; resume it before its service "
+                                "task's result is applied")
     session.refresh(job)
     if job.status not in ("pending", "incident"):
         return "skipped"
@@ -159,8 +164,10 @@ def record_failure(session: Session, job_id: str, error: str, base_seconds: int 
 
 def due_jobs(session: Session, now: datetime | None = None, limit: int = 100) -> list[str]:
     now = now or clock.now()
+    suspended = select(ProcessInstance.id).where(ProcessInstance.status == "suspended")
     return list(session.scalars(select(OutboxJob.id).where(OutboxJob.status == "pending",
-                                                           OutboxJob.next_attempt_at <= now)
+                                                           OutboxJob.next_attempt_at <= now,
+                                                           OutboxJob.instance_id.not_in(suspended))
                                 .order_by(OutboxJob.next_attempt_at).limit(limit)))
 
 
@@ -180,12 +187,16 @@ def _incident(session: Session, job_id: str, actor: Actor) -> OutboxJob:
     return job
 
 
-def retry_incident(session: Session, job_id: str, actor: Actor, now: datetime | None = None) -> OutboxJob:
-    """Put a failed job back in the queue with a fresh retry budget."""
+def retry_incident(session: Session, job_id: str, actor: Actor, now: datetime | None = None,
+                   reason: str | None = None) -> OutboxJob:
+    """Put a failed job back in the queue with a fresh retry budget (the reason, if given, audited)."""
     now = now or clock.now()
     job = _incident(session, job_id, actor)
     job.status, job.attempts, job.next_attempt_at = "pending", 0, now
-    audit.append(session, actor.user_id, "incident_retried", now=now, data={"job": job.id})
+    data: dict[str, Any] = {"job": job.id, "instance": job.instance_id}
+    if reason and reason.strip():
+        data["reason"] = reason.strip()
+    audit.append(session, actor.user_id, "incident_retried", now=now, data=data)
     session.info.setdefault("weijian_new_outbox_jobs", []).append(job.id)
     return job
 

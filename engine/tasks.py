@@ -15,14 +15,28 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, any_, bindparam, func, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from . import permissions
 from .actor import Actor
-from .errors import ConflictError, InvalidData, PermissionDenied
+from .errors import ConflictError, InstanceSuspended, InvalidData, PermissionDenied
 from .instances import get_ready_task
 from .materialize import task_properties
 from .models import HumanTask
@@ -78,6 +92,9 @@ def _change_assignee(session: Session, task: HumanTask, actor: Actor, assignee: 
     session.refresh(task)
     if task.status != "ready":
         raise ConflictError(f"task {task.title} was just {task.status}")
+    if action == "task_claimed" and loaded.row.status == "suspended":
+        raise InstanceSuspended("this case is suspended by an administrator; its tasks cannot be claimed "
+                                "until it is resumed", task_id=task.id)
     if action != "task_claimed" and not _reassignable(loaded, task):
         raise PermissionDenied(f"task {task.title} is {task.assignee}'s own (a personal declaration, opinion or "
                                "signature) and cannot be passed to anyone else")
@@ -137,8 +154,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def visible_condition(actor: Actor, scope: str) -> ColumnElement[bool]:
     mine = HumanTask.assignee == actor.user_id
+    # A suspended case's unassigned tasks are hidden (its assignee still sees theirs, marked).
     claimable = and_(HumanTask.assignee.is_(None), HumanTask.candidate_role.in_(sorted(actor.roles)),
-                     HumanTask.unit_id.in_(sorted(actor.unit_ids)))
+                     HumanTask.unit_id.in_(sorted(actor.unit_ids)), not_(HumanTask.suspended))
     if scope == "assigned":
         return mine
     if scope == "claimable":
@@ -269,7 +287,7 @@ def _wide_statement(scope: str, descending: bool, paged: bool, present: tuple[st
     others = [getattr(HumanTask, name) == bindparam(name, type_=String()) for name in present
               if name in ("process_key", "task_name", "entity_id")]
     page_limit, head_limit = bindparam("page_limit", type_=Integer()), bindparam("head_limit", type_=Integer())
-    claimable = [HumanTask.status == "ready", HumanTask.assignee.is_(None)]
+    claimable = [HumanTask.status == "ready", HumanTask.assignee.is_(None), not_(HumanTask.suspended)]
     # The scope travels as two array parameters (not one parameter per unit).
     in_scope = and_(HumanTask.unit_id == any_(bindparam("units", type_=TEXT_ARRAY)),
                     HumanTask.candidate_role == any_(bindparam("roles", type_=TEXT_ARRAY)), *others)

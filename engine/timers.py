@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock
 from .actor import SYSTEM
 from .errors import EngineError, InvalidTimer
-from .models import ProcessDefinition, StartTimer, TimerRow
+from .models import ProcessDefinition, ProcessInstance, StartTimer, TimerRow
 from .runtime import Command, advance, load, running, save
 
 MAX_TIMER_ATTEMPTS = 5
@@ -90,8 +90,11 @@ def fire_due_timers(session: Session, now: datetime | None = None, limit: int = 
     """
     now = now or clock.now()
     report = TimerReport()
+    # A suspended case's due timers stay due: they fire on the first tick after its resume.
     instance_ids = list(dict.fromkeys(session.scalars(
-        select(TimerRow.instance_id).where(TimerRow.due_at <= now, TimerRow.attempts < MAX_TIMER_ATTEMPTS)
+        select(TimerRow.instance_id).join(ProcessInstance, ProcessInstance.id == TimerRow.instance_id)
+        .where(TimerRow.due_at <= now, TimerRow.attempts < MAX_TIMER_ATTEMPTS,
+               ProcessInstance.status != "suspended")
         .order_by(TimerRow.due_at).limit(limit))))
     for instance_id in instance_ids:
         savepoint = session.begin_nested()
