@@ -1,0 +1,255 @@
+"""Camunda task attributes to Weijian's encoding: user tasks, business rule tasks, service tasks.
+
+Weijian reads a user task's ``formKey``, ``candidateRole``, ``dueDate`` (a sandboxed Python
+expression) and ``assignee`` (a Python expression) from ``spiffworkflow:property`` elements, a
+business rule task's decision from ``spiffworkflow:calledDecisionId`` and a service task's work
+from ``spiffworkflow:serviceTaskOperator``. Each ``handle_*`` consumes the Camunda attributes it
+converts from ``element.attrs``; what is left is reported by the caller, so nothing is dropped
+without a trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from lxml import etree
+
+from .camunda_dmn import Decision
+from .camunda_report import BPMN_NS, SPIFF_NS, FileReport
+from .juel import NotConvertible, convert_expression, is_expression
+from .sandbox import SandboxError, check_script
+
+ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass
+class Element:
+    """One BPMN element being converted, with its not yet consumed ``camunda:``/``zeebe:`` attributes."""
+
+    el: etree._Element
+    report: FileReport
+    attrs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.el.get("id") or ""
+
+    @property
+    def name(self) -> str:
+        return self.el.get("name") or ""
+
+    @property
+    def kind(self) -> str:
+        return etree.QName(self.el).localname
+
+    def problem(self, message: str) -> None:
+        self.report.problem(self.id, self.name, message)
+
+    def converted(self, what: str) -> None:
+        self.report.converted(self.id, what)
+
+
+def sandbox_refusal(source: str, mode: str = "eval") -> str | None:
+    """Why the sandbox would refuse ``source`` at deploy time, or None."""
+    try:
+        check_script(source, "exec" if mode == "exec" else "eval")
+    except SandboxError as exc:
+        return str(exc).splitlines()[0]
+    except SyntaxError as exc:
+        return f"syntax error: {exc.msg}"
+    return None
+
+
+def extension_elements(el: etree._Element) -> etree._Element:
+    """The element's ``bpmn:extensionElements``, created in its schema place (after documentation)."""
+    tag = f"{{{BPMN_NS}}}extensionElements"
+    found = el.find(tag)
+    if found is not None:
+        return found
+    created = etree.Element(tag)
+    at = sum(1 for c in el if isinstance(c.tag, str) and etree.QName(c).localname == "documentation")
+    el.insert(at, created)
+    return created
+
+
+def set_property(el: etree._Element, name: str, value: str) -> None:
+    ext = extension_elements(el)
+    props = ext.find(f"{{{SPIFF_NS}}}properties")
+    if props is None:
+        props = etree.SubElement(ext, f"{{{SPIFF_NS}}}properties")
+    prop = etree.SubElement(props, f"{{{SPIFF_NS}}}property")
+    prop.set("name", name)
+    prop.set("value", value)
+
+
+def add_spiff_text(el: etree._Element, local: str, text: str) -> None:
+    etree.SubElement(extension_elements(el), f"{{{SPIFF_NS}}}{local}").text = text
+
+
+def expression_or_literal(value: str) -> str:
+    """``${x}`` as its Python expression, any other text as a quoted Python string."""
+    if is_expression(value):
+        return convert_expression(value)
+    return repr(value)
+
+
+def handle_user_task(item: Element) -> None:
+    attrs = item.attrs
+    if "formKey" in attrs:
+        _form_key(item, attrs.pop("formKey"))
+    if "candidateGroups" in attrs:
+        _candidate_groups(item, attrs.pop("candidateGroups"))
+    if "assignee" in attrs:
+        _expression_property(item, "assignee", attrs.pop("assignee"), "camunda:assignee")
+    if "dueDate" in attrs:
+        _due_date(item, attrs.pop("dueDate"))
+    if "candidateUsers" in attrs:
+        attrs.pop("candidateUsers")
+        item.problem("camunda:candidateUsers: Weijian offers a task to a role (candidate group) or one "
+                     "assignee, not to a list of users")
+
+
+def _form_key(item: Element, value: str) -> None:
+    if is_expression(value) or ":" in value:
+        item.problem(f"camunda:formKey '{value}' is a Camunda form location or expression; name a form "
+                     "registered in Weijian")
+        return
+    set_property(item.el, "formKey", value)
+    item.converted(f"camunda:formKey -> formKey '{value}'")
+
+
+def _candidate_groups(item: Element, value: str) -> None:
+    if is_expression(value):
+        item.problem(f"camunda:candidateGroups '{value}' is an expression; Weijian needs a role name")
+        return
+    groups = sorted({g.strip() for g in value.split(",") if g.strip()})
+    if len(groups) != 1:
+        item.problem(f"camunda:candidateGroups '{value}' names {len(groups)} groups; Weijian offers a task to "
+                     "one role (put it in that role's lane or keep one group)")
+        return
+    if not ROLE_NAME.match(groups[0]):
+        item.problem(f"camunda:candidateGroups '{groups[0]}' is not a Weijian role name (lower case, digits, _)")
+        return
+    set_property(item.el, "candidateRole", groups[0])
+    item.converted(f"camunda:candidateGroups -> candidateRole '{groups[0]}'")
+
+
+def _expression_property(item: Element, prop: str, value: str, source: str) -> None:
+    try:
+        python = expression_or_literal(value)
+    except NotConvertible as exc:
+        item.problem(f"{source} '{value}': {exc}")
+        return
+    refusal = sandbox_refusal(python)
+    if refusal:
+        item.problem(f"{source} '{value}' -> {python}: refused by the sandbox: {refusal}")
+        return
+    set_property(item.el, prop, python)
+    item.converted(f"{source} '{value}' -> {prop} {python}")
+
+
+def _due_date(item: Element, value: str) -> None:
+    if not is_expression(value):
+        try:
+            (datetime.fromisoformat if "T" in value else date.fromisoformat)(value.strip())
+        except ValueError:
+            item.problem(f"camunda:dueDate '{value}' is neither an ISO date nor a ${{...}} expression")
+            return
+    elif "(" in value:
+        item.problem(f"camunda:dueDate '{value}' computes a date in Java; write it with Weijian's date "
+                     "helpers (for example add_workdays(today(), 5)) as a dueDate property")
+        return
+    _expression_property(item, "dueDate", value.strip(), "camunda:dueDate")
+
+
+def handle_business_rule_task(item: Element, decisions: dict[str, Decision]) -> None:
+    """``camunda:decisionRef`` names a decision of a DMN file in the same upload."""
+    attrs = item.attrs
+    ref = attrs.pop("decisionRef", None)
+    binding = attrs.pop("decisionRefBinding", "latest")
+    if binding != "latest":
+        item.problem(f"camunda:decisionRefBinding '{binding}': Weijian calls the decision deployed with the process")
+    if ref is None:
+        _no_operator(item)
+        return
+    if is_expression(ref):
+        item.problem(f"camunda:decisionRef '{ref}' is an expression; name the decision")
+        return
+    decision = decisions.get(ref)
+    if decision is None:
+        item.problem(f"no DMN file in this upload defines decision '{ref}'; upload it with the process")
+        return
+    add_spiff_text(item.el, "calledDecisionId", ref)
+    item.converted(f"camunda:decisionRef -> calledDecisionId '{ref}'")
+    variable = attrs.pop("resultVariable", None)
+    mapping = attrs.pop("mapDecisionResult", "resultList")
+    if variable is None:
+        item.converted(f"decision outputs {', '.join(decision.outputs)} are set as process variables by name")
+        return
+    _map_result(item, decision, variable, mapping)
+
+
+def _map_result(item: Element, decision: Decision, variable: str, mapping: str) -> None:
+    """Camunda's result variable, rebuilt from the outputs SpiffWorkflow sets by name. Outputs are
+    set to None first, so a table without a matching rule gives None, as Camunda gives null."""
+    outputs = decision.outputs
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", variable) or not all(
+            re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", o) for o in outputs) or decision.hit_policy != "UNIQUE":
+        item.problem(f"camunda:resultVariable '{variable}' ({mapping}) cannot be rebuilt for this decision")
+        return
+    if mapping == "singleEntry" and len(outputs) == 1:
+        post = f"{variable} = {outputs[0]}"
+    elif mapping == "singleResult":
+        none = " and ".join(f"{o} is None" for o in outputs)
+        post = f"{variable} = None if {none} else {{{', '.join(f'{o!r}: {o}' for o in outputs)}}}"
+    else:
+        item.problem(f"camunda:mapDecisionResult '{mapping}' is not converted; use singleEntry (one output) "
+                     "or singleResult, or read the outputs by name")
+        return
+    add_spiff_text(item.el, "preScript", "\n".join(f"{o} = None" for o in outputs))
+    add_spiff_text(item.el, "postScript", post)
+    item.converted(f"camunda:resultVariable '{variable}' ({mapping}) -> postScript: {post}")
+
+
+_IMPLEMENTATIONS = ("class", "expression", "delegateExpression", "type", "topic", "resultVariable")
+
+
+def handle_service_task(item: Element) -> None:
+    """Java delegates, expressions and external tasks have no Weijian equivalent: each is reported."""
+    found = [f"camunda:{a}='{item.attrs.pop(a)}'" for a in _IMPLEMENTATIONS if a in item.attrs]
+    if found or item.kind == "serviceTask":
+        _no_operator(item, ", ".join(found))
+
+
+def _no_operator(item: Element, detail: str = "") -> None:
+    what = f" ({detail})" if detail else ""
+    item.problem(f"no operator{what}; choose a registered operator (spiffworkflow:serviceTaskOperator)")
+
+
+def check_roles(process: etree._Element, report: FileReport) -> None:
+    """Every user task needs someone: its candidate role, its lane (the lane name is the role) or an
+    assignee. A lane whose name is not a role name would offer its tasks to nobody."""
+    lanes: dict[str, etree._Element] = {}
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
+            lanes[(ref.text or "").strip()] = lane
+    bad_lanes: set[str] = set()
+    for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+        props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF_NS}}}property")}
+        lane = lanes.get(task.get("id") or "")
+        if props.get("candidateRole"):
+            continue
+        if lane is None:
+            if not props.get("assignee"):
+                report.problem(task.get("id"), task.get("name"), "no role: give it candidate groups or put it "
+                                                                 "in a lane named after a role")
+            continue
+        lane_name = (lane.get("name") or "").strip()
+        if not ROLE_NAME.match(lane_name) and lane.get("id") not in bad_lanes:
+            bad_lanes.add(lane.get("id") or "")
+            report.problem(lane.get("id"), lane_name, "lane name is not a Weijian role name (lower case, digits, "
+                                                      "_); Weijian offers the lane's tasks to the role it names")
+        elif ROLE_NAME.match(lane_name):
+            report.converted(task.get("id"), f"role from lane '{lane_name}'")

@@ -1,0 +1,188 @@
+"""Camunda Modeler files: converted, deployed with ``engine.deploy`` and run to the end; decisions
+as Camunda takes them; what cannot be converted is named element by element and never deployed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import Actor, complete_task, deploy, instance_data, start
+from engine.actor import SYSTEM
+from engine.camunda_import import ImportResult, convert, deployable
+from engine.models import HumanTask, ProcessInstance
+from tests.engine_helpers import FIXTURES
+
+CAMUNDA = FIXTURES / "camunda"
+STARTER = Actor.of("officer1", ["officer"], ["U1"])
+HEAD = Actor.of("head1", ["head"], ["U1"])
+
+
+def _files(folder: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((CAMUNDA / folder).iterdir())}
+
+
+def _converted_approval() -> ImportResult:
+    result = convert(_files("approval"))
+    assert result.problems == []
+    assert deployable(result)
+    return result
+
+
+def _ready(session: Session, instance_id: str) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.status == "ready")))
+
+
+def _one_ready(session: Session, instance_id: str) -> HumanTask:
+    ready = _ready(session, instance_id)
+    assert len(ready) == 1, [t.task_name for t in ready]
+    return ready[0]
+
+
+def _register(session: Session, amount: float | None, party: str | None, repeat: bool = False) -> str:
+    instance = start(session, "camunda_fine_approval", STARTER,
+                     {"initiator": "officer1", "register_due": "2026-12-31"}, unit_id="U1")
+    session.commit()
+    task = _one_ready(session, instance.id)
+    assert (task.task_name, task.candidate_role, task.form_key) == ("Activity_register", "officer", "fine.proposal")
+    assert task.due_at is not None
+    complete_task(session, task.id, STARTER, {"amount": amount, "party_type": party, "repeat_offence": repeat})
+    session.commit()
+    return instance.id
+
+
+def _status(session: Session, instance_id: str) -> tuple[str, list[str]]:
+    row = session.get(ProcessInstance, instance_id, populate_existing=True)
+    assert row is not None
+    return row.status, list(row.completed_elements or [])
+
+
+def test_converted_process_deploys_and_runs_both_ways_through_each_gateway(db_session: Session) -> None:
+    deploy(db_session, _converted_approval().files, SYSTEM)
+    db_session.commit()
+
+    # small fine: the officer lane; the assignee is the converted ${initiator}
+    small = _register(db_session, 200, "person")
+    confirm = _one_ready(db_session, small)
+    assert (confirm.task_name, confirm.candidate_role, confirm.assignee) == ("Activity_confirm", "officer", "officer1")
+    assert confirm.form_key == "fine.confirm"
+    complete_task(db_session, confirm.id, STARTER, {})
+    db_session.commit()
+    assert _status(db_session, small)[0] == "completed"
+    assert "Event_confirmed" in _status(db_session, small)[1]
+
+    # large fine: candidateGroups "head" becomes the task's role; approved and not approved
+    for approved, end in ((True, "Event_approved"), (False, "Event_rejected")):
+        large = _register(db_session, 20000, "organisation")
+        approve = _one_ready(db_session, large)
+        assert (approve.task_name, approve.candidate_role, approve.assignee) == ("Activity_approve", "head", None)
+        complete_task(db_session, approve.id, HEAD, {"approved": approved})
+        db_session.commit()
+        status, completed = _status(db_session, large)
+        assert status == "completed" and end in completed
+
+
+# Camunda's answer for each case, read off the table with FEEL's rules (FIRST hit policy):
+# [250..1000] includes both ends, (250..1000] excludes 250, ]1000..50000] excludes 1000.
+CAMUNDA_DECISIONS = [
+    (249.99, "person", False, "officer"),       # < 250
+    (250, "person", False, "officer"),          # [250..1000] includes 250
+    (1000, "person", False, "officer"),         # ... and 1000
+    (1000.01, "person", False, "head"),         # ]1000..50000]
+    (250, "organisation", False, "officer"),    # (250..1000] excludes 250: falls to the next rule
+    (250.01, "organisation", False, "head"),    # (250..1000]
+    (1000, "other", False, "head"),             # (250..1000] includes 1000
+    (50000, "organisation", False, "head"),     # ]1000..50000] includes 50000
+    (50000.01, "organisation", False, "collective"),  # > 50000, not("person")
+    (60000, "person", False, "head"),           # > 50000, person
+    (100, "person", True, "head"),              # repeat offence first
+    (10, None, False, "officer"),               # party not tested by the matching rule
+]
+
+
+def test_decision_table_decides_as_camunda_on_both_sides_of_each_boundary(db_session: Session) -> None:
+    deploy(db_session, _converted_approval().files, SYSTEM)
+    db_session.commit()
+    decided = {}
+    for amount, party, repeat, _expected in CAMUNDA_DECISIONS:
+        instance_id = _register(db_session, amount, party, repeat)
+        decided[(amount, party, repeat)] = instance_data(db_session, instance_id, SYSTEM)["approval_level"]
+    assert decided == {(a, p, r): level for a, p, r, level in CAMUNDA_DECISIONS}
+
+
+def test_no_matching_rule_gives_none_like_camundas_null(db_session: Session) -> None:
+    """FEEL never matches a comparison against null; the converted table must not raise instead."""
+    deploy(db_session, _converted_approval().files, SYSTEM)
+    db_session.commit()
+    instance = start(db_session, "camunda_fine_approval", STARTER, {"initiator": "officer1", "register_due": ""},
+                     unit_id="U1")
+    db_session.commit()
+    task = _one_ready(db_session, instance.id)
+    with pytest.raises(Exception, match="Gateway_level|No conditions|condition"):
+        complete_task(db_session, task.id, STARTER, {"amount": None, "party_type": "person",
+                                                     "repeat_offence": False})
+    db_session.rollback()
+
+
+def test_unconvertible_parts_are_named_and_refused(db_session: Session) -> None:
+    result = convert(_files("unconvertible"))
+    assert not deployable(result)
+    by_element: dict[str, list[str]] = {}
+    for problem in result.problems:
+        by_element.setdefault(problem["element"], []).append(problem["message"])
+    expected = {
+        "Task_java": "no operator",               # camunda:class
+        "Task_external": "no operator",           # camunda:type="external"
+        "Task_delegate": "no operator",           # camunda:delegateExpression
+        "Task_expression": "no operator",         # camunda:expression
+        "Task_users": "candidateUsers",
+        "Task_groups": "2 groups",
+        "Task_due": "computes a date in Java",
+        "Task_embedded": "Camunda form location",
+        "Task_listeners": "task listeners",
+        "Task_io": "input/output mappings",
+        "Task_groovy": "groovy",
+        "Task_js": "javascript",
+        "Flow_getvariable": "Camunda engine object",
+        "Flow_bean": "method call",
+        "Flow_ternary": "ternary",
+        "StartEvent_1": "initiator",
+        "Activity_check": "execution listeners",
+        "Activity_formdata": "embedded form fields",
+        "UnaryTests_func": "FEEL function",
+        "LiteralExpression_context": "literal outputs",
+        "DecisionTable_sum": "aggregation",
+    }
+    for element, fragment in expected.items():
+        messages = by_element.get(element, [])
+        assert any(fragment in m for m in messages), (element, messages)
+    names = {p["element"]: p["name"] for p in result.problems}
+    assert names["Task_java"] == "推送至省平台"
+    # what is harmless is listed, not reported
+    assert {"file": "legacy_inspection.bpmn", "element": "Process_legacy", "what": "ignored camunda:historyTimeToLive"} \
+        in result.converted
+    assert not any(p["element"] == "Task_ok" for p in result.problems)
+
+
+def test_a_half_converted_upload_would_not_pass_deploy_silently() -> None:
+    """The service task without an operator is refused by deploy too: the converter's problem list
+    is not the only guard."""
+    result = convert(_files("unconvertible"))
+    assert "legacy_inspection.bpmn" in result.files
+
+
+@pytest.mark.parametrize("bad", [b"<bpmn:definitions", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'])
+def test_unreadable_files_are_problems_not_exceptions(bad: bytes) -> None:
+    result = convert({"broken.bpmn": bad, "notes.txt": b"hello"})
+    assert not deployable(result)
+    assert {p["file"] for p in result.problems} == {"broken.bpmn", "notes.txt"}
+
+
+def test_source_fixtures_are_not_cold_warm_bundles() -> None:
+    """tests/integration/test_cold_warm.py treats fixtures/*/ with a .bpmn as a bundle; these are one
+    level deeper because they only deploy after conversion."""
+    assert not list(CAMUNDA.glob("*.bpmn"))
+    assert all(isinstance(p, Path) for p in CAMUNDA.glob("*/*.bpmn"))
