@@ -216,11 +216,15 @@ def output_literal_to_python(source: str | None) -> str:
     text = (source or "").strip()
     if not text:
         return ""
-    tokens = _tokenize(text)
+    literal_only = "only literal outputs (strings, numbers, true, false, null) are converted"
+    try:
+        tokens = _tokenize(text)
+    except NotConvertible as exc:
+        raise NotConvertible(literal_only) from exc
     if tokens[0].text == "-" and len(tokens) == 3 and tokens[1].kind == "num":
         return "-" + tokens[1].text
     if len(tokens) != 2:
-        raise NotConvertible("only literal outputs (strings, numbers, true, false, null) are converted")
+        raise NotConvertible(literal_only)
     token = tokens[0]
     if token.kind == "num":
         return token.text
@@ -228,7 +232,7 @@ def output_literal_to_python(source: str | None) -> str:
         return _string(token.text)
     if token.kind == "name" and token.text in _LITERALS:
         return _LITERALS[token.text]
-    raise NotConvertible("only literal outputs (strings, numbers, true, false, null) are converted")
+    raise NotConvertible(literal_only)
 
 
 def input_expression_to_python(source: str | None) -> str:

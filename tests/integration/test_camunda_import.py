@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import Actor, complete_task, deploy, instance_data, start
+from engine import Actor, InvalidDefinition, WorkflowFailed, complete_task, deploy, instance_data, start
 from engine.actor import SYSTEM
 from engine.camunda_import import ImportResult, convert, deployable
 from engine.models import HumanTask, ProcessInstance
@@ -121,7 +121,7 @@ def test_no_matching_rule_gives_none_like_camundas_null(db_session: Session) -> 
                      unit_id="U1")
     db_session.commit()
     task = _one_ready(db_session, instance.id)
-    with pytest.raises(Exception, match="Gateway_level|No conditions|condition"):
+    with pytest.raises(WorkflowFailed, match="No conditions satisfied for Gateway_level"):
         complete_task(db_session, task.id, STARTER, {"amount": None, "party_type": "person",
                                                      "repeat_offence": False})
     db_session.rollback()
@@ -167,11 +167,15 @@ def test_unconvertible_parts_are_named_and_refused(db_session: Session) -> None:
     assert not any(p["element"] == "Task_ok" for p in result.problems)
 
 
-def test_a_half_converted_upload_would_not_pass_deploy_silently() -> None:
-    """The service task without an operator is refused by deploy too: the converter's problem list
-    is not the only guard."""
+def test_a_half_converted_upload_is_refused_by_deploy_too(db_session: Session) -> None:
+    """A caller that ignored ``deployable`` still cannot deploy a Java service task as a no-op:
+    the converted task has no operator and ``engine.deploy`` refuses it, storing nothing."""
     result = convert(_files("unconvertible"))
-    assert "legacy_inspection.bpmn" in result.files
+    bpmn_only = {"legacy_inspection.bpmn": result.files["legacy_inspection.bpmn"]}
+    with pytest.raises(InvalidDefinition, match="operator"):
+        deploy(db_session, bpmn_only, SYSTEM)
+    db_session.rollback()
+    assert db_session.scalar(select(ProcessInstance.id)) is None
 
 
 @pytest.mark.parametrize("bad", [b"<bpmn:definitions", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>'])
