@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml 2
 APT_PACKAGES := xmlsec1 fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint bench install system-packages migrate demo clean lock cluster
+.PHONY: run test lint bench install system-packages migrate demo clean lock cluster modeler
 
 # `make cluster`: the Procfile (gunicorn, two Celery workers, two schedulers) on local PostgreSQL
 # and Redis, in production mode. Override any of these on the command line.
@@ -77,6 +77,11 @@ cluster: install
 	weijian db create && weijian db upgrade && weijian deploy >/dev/null && \
 	if [ '$(CLUSTER_DEMO)' = 1 ]; then weijian demo load; fi && \
 	exec honcho -f Procfile start
+
+# The BPMN editor bundle (web/static/vendor/weijian-modeler/, committed): only after changing
+# web/modeler/; needs node and npm, `make run` does not.
+modeler:
+	cd web/modeler && npm ci && npm run build
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .mypy_cache .ruff_cache
