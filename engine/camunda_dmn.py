@@ -147,8 +147,8 @@ def _convert_rule(rule: etree._Element, report: FileReport) -> None:
             continue
         text = _text_of(entry)
         if text is None:
-            text = etree.SubElement(entry, etree.QName(entry).namespace and
-                                    f"{{{etree.QName(entry).namespace}}}text" or "text")
+            namespace = etree.QName(entry).namespace
+            text = etree.SubElement(entry, f"{{{namespace}}}text" if namespace else "text")
         if _foreign_language(entry, report, rule.get("id")):
             continue
         source = text.text

@@ -127,7 +127,7 @@ def _convert_bpmn(root: etree._Element, report: FileReport, decisions: dict[str,
 
 def _take_foreign_attributes(el: etree._Element) -> dict[str, str]:
     taken = {}
-    for attr in [a for a in el.attrib if _foreign(a)]:
+    for attr in [str(a) for a in el.attrib if _foreign(str(a))]:
         taken[etree.QName(attr).localname] = str(el.attrib.pop(attr))
     return taken
 
@@ -154,9 +154,9 @@ def _convert_element(item: Element, decisions: dict[str, Decision]) -> None:
     elif kind == "startEvent" and "initiator" in item.attrs:
         item.problem(f"camunda:initiator '{item.attrs.pop('initiator')}': Weijian does not put the starting "
                      "user into the process data; remove it and let the start data carry that variable")
-    elif kind == "callActivity" and item.attrs.get("calledElementBinding", "latest") == "latest":
-        if item.attrs.pop("calledElementBinding", None):
-            item.converted("ignored camunda:calledElementBinding 'latest'")
+    elif kind == "callActivity" and item.attrs.get("calledElementBinding") == "latest":
+        item.attrs.pop("calledElementBinding")
+        item.converted("ignored camunda:calledElementBinding 'latest'")
 
 
 def _convert_extensions(item: Element) -> None:
@@ -185,7 +185,7 @@ def _zeebe_extension(item: Element, child: etree._Element) -> bool:
     if local == "formDefinition" and child.get("formKey") and set(child.attrib) == {"formKey"}:
         item.attrs["formKey"] = child.get("formKey") or ""
     elif local == "assignmentDefinition" and not any(
-            (v or "").startswith("=") for v in child.attrib.values()) and set(child.attrib) <= {
+            str(v).startswith("=") for v in child.attrib.values()) and set(child.attrib) <= {
             "assignee", "candidateGroups"}:
         if child.get("assignee"):
             item.attrs["assignee"] = child.get("assignee") or ""
@@ -257,7 +257,8 @@ def _condition(item: Element) -> None:
     python = _text_expression(item, "condition")
     if python is not None:
         item.el.text = python
-        item.el.attrib.pop("language", None)
+        if "language" in item.el.attrib:
+            del item.el.attrib["language"]
 
 
 def _timer(item: Element) -> None:

@@ -238,18 +238,18 @@ def check_roles(process: etree._Element, report: FileReport) -> None:
     bad_lanes: set[str] = set()
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):
         props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF_NS}}}property")}
-        lane = lanes.get(task.get("id") or "")
+        found_lane = lanes.get(task.get("id") or "")
         if props.get("candidateRole"):
             continue
-        if lane is None:
+        if found_lane is None:
             if not props.get("assignee"):
                 report.problem(task.get("id"), task.get("name"), "no role: give it candidate groups or put it "
                                                                  "in a lane named after a role")
             continue
-        lane_name = (lane.get("name") or "").strip()
-        if not ROLE_NAME.match(lane_name) and lane.get("id") not in bad_lanes:
-            bad_lanes.add(lane.get("id") or "")
-            report.problem(lane.get("id"), lane_name, "lane name is not a Weijian role name (lower case, digits, "
+        lane_name = (found_lane.get("name") or "").strip()
+        if not ROLE_NAME.match(lane_name) and found_lane.get("id") not in bad_lanes:
+            bad_lanes.add(found_lane.get("id") or "")
+            report.problem(found_lane.get("id"), lane_name, "lane name is not a Weijian role name (lower case, digits, "
                                                       "_); Weijian offers the lane's tasks to the role it names")
         elif ROLE_NAME.match(lane_name):
             report.converted(task.get("id"), f"role from lane '{lane_name}'")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 MAX_EXPRESSION_CHARS = 2000
 MAX_DEPTH = 40
@@ -119,7 +120,7 @@ class _Parser:
 
     _LEVELS: tuple[tuple[str, ...], ...] = (("||", "or"), ("&&", "and"), ("==", "!="), ("<", ">", "<=", ">="),
                                             ("+", "-"), ("*", "/", "%"))
-    _PYTHON_OP = {"||": "or", "&&": "and"}
+    _PYTHON_OP: ClassVar[dict[str, str]] = {"||": "or", "&&": "and"}
 
     def binary(self, level: int) -> str:
         if level == len(self._LEVELS):

@@ -243,10 +243,12 @@ def serve(host: str | None, port: int | None, production: bool, workers: int | N
 def _mount_groups() -> None:
     from web.cli_calendar import calendar
     from web.cli_draw import draw
+    from web.cli_import import import_camunda
     from web.cli_ops import backup_command, db_create, restore_command
 
     main.add_command(calendar)
     main.add_command(draw)
+    main.add_command(import_camunda)
     main.add_command(backup_command)
     main.add_command(restore_command)
     db.add_command(db_create)

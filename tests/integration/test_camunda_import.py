@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine import Actor, InvalidDefinition, WorkflowFailed, complete_task, deploy, instance_data, start
 from engine.actor import SYSTEM
 from engine.camunda_import import ImportResult, convert, deployable
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from tests.engine_helpers import FIXTURES
 
 CAMUNDA = FIXTURES / "camunda"
@@ -162,8 +162,9 @@ def test_unconvertible_parts_are_named_and_refused(db_session: Session) -> None:
     names = {p["element"]: p["name"] for p in result.problems}
     assert names["Task_java"] == "推送至省平台"
     # what is harmless is listed, not reported
-    assert {"file": "legacy_inspection.bpmn", "element": "Process_legacy", "what": "ignored camunda:historyTimeToLive"} \
-        in result.converted
+    ignored = {"file": "legacy_inspection.bpmn", "element": "Process_legacy",
+               "what": "ignored camunda:historyTimeToLive"}
+    assert ignored in result.converted
     assert not any(p["element"] == "Task_ok" for p in result.problems)
 
 
@@ -190,3 +191,38 @@ def test_source_fixtures_are_not_cold_warm_bundles() -> None:
     level deeper because they only deploy after conversion."""
     assert not list(CAMUNDA.glob("*.bpmn"))
     assert all(isinstance(p, Path) for p in CAMUNDA.glob("*/*.bpmn"))
+
+
+def test_cli_refuses_to_deploy_with_problems_and_names_each(db_url: str, db_session: Session,
+                                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    folder = CAMUNDA / "unconvertible"
+    refused = CliRunner().invoke(main, ["import-camunda", *(str(p) for p in sorted(folder.iterdir())),
+                                        "--out", str(tmp_path / "out"), "--deploy"])
+    assert refused.exit_code == 1
+    assert "legacy_inspection.bpmn: Task_java (推送至省平台): no operator" in refused.output
+    assert "risk_score.dmn: UnaryTests_func (DecisionRule_1): cell" in refused.output
+    assert not (tmp_path / "out").exists()
+    assert db_session.scalar(select(ProcessDefinition.id)) is None
+
+
+def test_cli_converts_writes_and_deploys(db_url: str, db_session: Session, monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    folder = CAMUNDA / "approval"
+    done = CliRunner().invoke(main, ["import-camunda", *(str(p) for p in sorted(folder.iterdir())),
+                                     "--out", str(tmp_path / "out"), "--deploy"])
+    assert done.exit_code == 0, done.output
+    assert "camunda_fine_approval v1" in done.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fine_approval.bpmn", "fine_level.dmn"]
+    assert b"camunda:" not in (tmp_path / "out" / "fine_approval.bpmn").read_bytes()
+    keys = db_session.scalars(select(ProcessDefinition.process_key)).all()
+    assert keys == ["camunda_fine_approval"]
