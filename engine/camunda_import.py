@@ -39,16 +39,17 @@ from .camunda_tasks import (
     handle_service_task,
     handle_user_task,
     sandbox_refusal,
+    value_expression,
 )
 from .errors import UnsafeXml
-from .juel import NotConvertible, convert_expression, is_expression
+from .juel import NotConvertible, is_expression
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 __all__ = ["ImportResult", "convert", "deployable"]
 
 IGNORED = {"asyncBefore", "asyncAfter", "exclusive", "jobPriority", "historyTimeToLive", "versionTag",
            "isStartableInTasklist"}
-IGNORED_EXTENSIONS = {"failedJobRetryTimeCycle"}
+IGNORED_EXTENSIONS = {"failedJobRetryTimeCycle", "userTask", "versionTag"}
 _EXTENSION_PROBLEMS = {
     "inputOutput": "input/output mappings are not converted; set the variables in a script task",
     "executionListener": "execution listeners run Java or scripts on Camunda; model the step as a task",
@@ -111,16 +112,18 @@ def _foreign(tag_or_attr: str) -> bool:
 
 
 def _convert_bpmn(root: etree._Element, report: FileReport, decisions: dict[str, Decision]) -> None:
+    prefix = "zeebe" if ZEEBE_NS in root.nsmap.values() else "camunda"
     for el in list(root.iter()):
         if not isinstance(el.tag, str) or etree.QName(el).namespace != BPMN_NS:
             continue
         if _local(el) == "extensionElements":
             continue
-        item = Element(el, report, _take_foreign_attributes(el))
+        item = Element(el, report, _take_foreign_attributes(el), prefix)
+        _lift_zeebe_extensions(item)
         _convert_element(item, decisions)
         _convert_extensions(item)
         for local, value in item.attrs.items():
-            item.problem(f"camunda:{local}='{value}' is not supported")
+            item.problem(f"{prefix}:{local}='{value}' is not supported")
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         check_roles(process, report)
 
@@ -167,9 +170,7 @@ def _convert_extensions(item: Element) -> None:
         local = _local(child)
         namespace = etree.QName(child).namespace
         if local in IGNORED_EXTENSIONS:
-            item.converted(f"ignored camunda:{local}")
-        elif namespace == ZEEBE_NS and _zeebe_extension(item, child):
-            pass
+            item.converted(f"ignored {item.prefix}:{local}")
         else:
             prefix = "zeebe" if namespace == ZEEBE_NS else "camunda"
             item.problem(f"{prefix}:{local}: " + _EXTENSION_PROBLEMS.get(local, "not supported"))
@@ -179,23 +180,30 @@ def _convert_extensions(item: Element) -> None:
         item.el.remove(ext)
 
 
-def _zeebe_extension(item: Element, child: etree._Element) -> bool:
-    """Camunda 8: the assignment and form of a user task, when they are plain values."""
-    local = _local(child)
-    if local == "formDefinition" and child.get("formKey") and set(child.attrib) == {"formKey"}:
-        item.attrs["formKey"] = child.get("formKey") or ""
-    elif local == "assignmentDefinition" and not any(
-            str(v).startswith("=") for v in child.attrib.values()) and set(child.attrib) <= {
-            "assignee", "candidateGroups"}:
-        if child.get("assignee"):
-            item.attrs["assignee"] = child.get("assignee") or ""
-        if child.get("candidateGroups"):
-            item.attrs["candidateGroups"] = child.get("candidateGroups") or ""
-    else:
-        return False
-    if item.kind == "userTask":
-        handle_user_task(item)
-    return True
+def _lift_zeebe_extensions(item: Element) -> None:
+    """Camunda 8 keeps a task's assignment, form, schedule and decision in extension elements; the
+    plain ones become attributes, converted like Camunda 7's. Others stay and are reported."""
+    ext = item.el.find(f"{{{BPMN_NS}}}extensionElements")
+    if ext is None:
+        return
+    for child in [c for c in ext if isinstance(c.tag, str) and etree.QName(c).namespace == ZEEBE_NS]:
+        lifted = _ZEEBE_LIFT.get(_local(child))
+        if lifted is None or not set(child.attrib) <= lifted.keys():
+            continue
+        for attr, value in child.attrib.items():
+            item.attrs[lifted[str(attr)]] = str(value)
+        if _local(child) == "calledDecision":
+            item.attrs["mapDecisionResult"] = "zeebe"
+        ext.remove(child)
+
+
+_ZEEBE_LIFT = {
+    "assignmentDefinition": {"assignee": "assignee", "candidateGroups": "candidateGroups",
+                             "candidateUsers": "candidateUsers"},
+    "formDefinition": {"formKey": "formKey", "formId": "formKey"},
+    "taskSchedule": {"dueDate": "dueDate", "followUpDate": "followUpDate"},
+    "calledDecision": {"decisionId": "decisionRef", "resultVariable": "resultVariable"},
+}
 
 
 def _script_task(item: Element) -> None:
@@ -214,25 +222,22 @@ def _script_task(item: Element) -> None:
 
 
 def _text_expression(item: Element, what: str) -> str | None:
-    """The Python expression of an element whose text is a ``${...}`` expression, or None after
-    reporting why not (on the element's owner: the flow, the event, the task)."""
+    """The Python expression of an element whose text is a ``${...}`` (JUEL) or ``=...`` (FEEL)
+    expression, or None after reporting why not (on the owner: the flow, the event, the task)."""
     owner = _owner(item)
     language = (item.el.get("language") or "").strip().lower()
     text = (item.el.text or "").strip()
-    if language and language not in ("juel", "python"):
+    if language and language not in ("juel", "feel", "python"):
         owner.problem(f"{what} in {language}: rewrite it as ${{...}} or Python")
         return None
-    if language == "python" or not is_expression(text):
-        if language != "python":
-            owner.problem(f"{what} '{text}' is not a ${{...}} expression")
-            return None
-        python = text
-    else:
-        try:
-            python = convert_expression(text)
-        except NotConvertible as exc:
-            owner.problem(f"{what} '{text}': {exc}")
-            return None
+    try:
+        python = text if language == "python" else value_expression(text)
+    except NotConvertible as exc:
+        owner.problem(f"{what} '{text}': {exc}")
+        return None
+    if python is None:
+        owner.problem(f"{what} '{text}' is not a ${{...}} or =... expression")
+        return None
     refusal = sandbox_refusal(python)
     if refusal:
         owner.problem(f"{what} '{text}' -> {python}: refused by the sandbox: {refusal}")
@@ -247,7 +252,7 @@ def _owner(item: Element) -> Element:
     parent = item.el.getparent()
     while parent is not None and not parent.get("id"):
         parent = parent.getparent()
-    return Element(parent if parent is not None else item.el, item.report)
+    return Element(parent if parent is not None else item.el, item.report, prefix=item.prefix)
 
 
 def _condition(item: Element) -> None:
@@ -263,7 +268,7 @@ def _condition(item: Element) -> None:
 
 def _timer(item: Element) -> None:
     text = (item.el.text or "").strip()
-    if is_expression(text):
+    if is_expression(text) or text.startswith("="):
         python = _text_expression(item, "timer")
         if python is not None:
             item.el.text = python

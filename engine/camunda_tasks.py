@@ -18,6 +18,7 @@ from lxml import etree
 
 from .camunda_dmn import Decision
 from .camunda_report import BPMN_NS, SPIFF_NS, FileReport
+from .feel import expression_to_python
 from .juel import NotConvertible, convert_expression, is_expression
 from .sandbox import SandboxError, check_script
 
@@ -31,6 +32,7 @@ class Element:
     el: etree._Element
     report: FileReport
     attrs: dict[str, str] = field(default_factory=dict)
+    prefix: str = "camunda"  # how the file names its extensions: camunda (7) or zeebe (8)
 
     @property
     def id(self) -> str:
@@ -88,11 +90,20 @@ def add_spiff_text(el: etree._Element, local: str, text: str) -> None:
     etree.SubElement(extension_elements(el), f"{{{SPIFF_NS}}}{local}").text = text
 
 
+def value_expression(text: str) -> str | None:
+    """The Python expression of a ``${...}`` (Camunda 7) or ``=...`` (Camunda 8, FEEL) value; None
+    when the text is not an expression."""
+    if is_expression(text):
+        return convert_expression(text)
+    if text.lstrip().startswith("="):
+        return expression_to_python(text.lstrip()[1:])
+    return None
+
+
 def expression_or_literal(value: str) -> str:
-    """``${x}`` as its Python expression, any other text as a quoted Python string."""
-    if is_expression(value):
-        return convert_expression(value)
-    return repr(value)
+    """An expression value as its Python expression, any other text as a quoted Python string."""
+    python = value_expression(value)
+    return repr(value) if python is None else python
 
 
 def handle_user_task(item: Element) -> None:
@@ -102,38 +113,38 @@ def handle_user_task(item: Element) -> None:
     if "candidateGroups" in attrs:
         _candidate_groups(item, attrs.pop("candidateGroups"))
     if "assignee" in attrs:
-        _expression_property(item, "assignee", attrs.pop("assignee"), "camunda:assignee")
+        _expression_property(item, "assignee", attrs.pop("assignee"), f"{item.prefix}:assignee")
     if "dueDate" in attrs:
         _due_date(item, attrs.pop("dueDate"))
     if "candidateUsers" in attrs:
         attrs.pop("candidateUsers")
-        item.problem("camunda:candidateUsers: Weijian offers a task to a role (candidate group) or one "
+        item.problem(f"{item.prefix}:candidateUsers: Weijian offers a task to a role (candidate group) or one "
                      "assignee, not to a list of users")
 
 
 def _form_key(item: Element, value: str) -> None:
-    if is_expression(value) or ":" in value:
-        item.problem(f"camunda:formKey '{value}' is a Camunda form location or expression; name a form "
+    if is_expression(value) or ":" in value or value.startswith("="):
+        item.problem(f"{item.prefix}:formKey '{value}' is a Camunda form location or expression; name a form "
                      "registered in Weijian")
         return
     set_property(item.el, "formKey", value)
-    item.converted(f"camunda:formKey -> formKey '{value}'")
+    item.converted(f"{item.prefix}:formKey -> formKey '{value}'")
 
 
 def _candidate_groups(item: Element, value: str) -> None:
-    if is_expression(value):
-        item.problem(f"camunda:candidateGroups '{value}' is an expression; Weijian needs a role name")
+    if is_expression(value) or value.startswith("="):
+        item.problem(f"{item.prefix}:candidateGroups '{value}' is an expression; Weijian needs a role name")
         return
     groups = sorted({g.strip() for g in value.split(",") if g.strip()})
     if len(groups) != 1:
-        item.problem(f"camunda:candidateGroups '{value}' names {len(groups)} groups; Weijian offers a task to "
+        item.problem(f"{item.prefix}:candidateGroups '{value}' names {len(groups)} groups; Weijian offers a task to "
                      "one role (put it in that role's lane or keep one group)")
         return
     if not ROLE_NAME.match(groups[0]):
-        item.problem(f"camunda:candidateGroups '{groups[0]}' is not a Weijian role name (lower case, digits, _)")
+        item.problem(f"{item.prefix}:candidateGroups '{groups[0]}' is not a Weijian role name (lower case, digits, _)")
         return
     set_property(item.el, "candidateRole", groups[0])
-    item.converted(f"camunda:candidateGroups -> candidateRole '{groups[0]}'")
+    item.converted(f"{item.prefix}:candidateGroups -> candidateRole '{groups[0]}'")
 
 
 def _expression_property(item: Element, prop: str, value: str, source: str) -> None:
@@ -151,17 +162,17 @@ def _expression_property(item: Element, prop: str, value: str, source: str) -> N
 
 
 def _due_date(item: Element, value: str) -> None:
-    if not is_expression(value):
+    if not is_expression(value) and not value.startswith("="):
         try:
             (datetime.fromisoformat if "T" in value else date.fromisoformat)(value.strip())
         except ValueError:
-            item.problem(f"camunda:dueDate '{value}' is neither an ISO date nor a ${{...}} expression")
+            item.problem(f"{item.prefix}:dueDate '{value}' is neither an ISO date nor a ${{...}} expression")
             return
     elif "(" in value:
-        item.problem(f"camunda:dueDate '{value}' computes a date in Java; write it with Weijian's date "
+        item.problem(f"{item.prefix}:dueDate '{value}' computes a date in Java; write it with Weijian's date "
                      "helpers (for example add_workdays(today(), 5)) as a dueDate property")
         return
-    _expression_property(item, "dueDate", value.strip(), "camunda:dueDate")
+    _expression_property(item, "dueDate", value.strip(), f"{item.prefix}:dueDate")
 
 
 def handle_business_rule_task(item: Element, decisions: dict[str, Decision]) -> None:
@@ -170,19 +181,20 @@ def handle_business_rule_task(item: Element, decisions: dict[str, Decision]) -> 
     ref = attrs.pop("decisionRef", None)
     binding = attrs.pop("decisionRefBinding", "latest")
     if binding != "latest":
-        item.problem(f"camunda:decisionRefBinding '{binding}': Weijian calls the decision deployed with the process")
+        item.problem(f"{item.prefix}:decisionRefBinding '{binding}': Weijian calls the decision deployed "
+                     "with the process")
     if ref is None:
         _no_operator(item)
         return
-    if is_expression(ref):
-        item.problem(f"camunda:decisionRef '{ref}' is an expression; name the decision")
+    if is_expression(ref) or ref.startswith("="):
+        item.problem(f"{item.prefix}:decisionRef '{ref}' is an expression; name the decision")
         return
     decision = decisions.get(ref)
     if decision is None:
         item.problem(f"no DMN file in this upload defines decision '{ref}'; upload it with the process")
         return
     add_spiff_text(item.el, "calledDecisionId", ref)
-    item.converted(f"camunda:decisionRef -> calledDecisionId '{ref}'")
+    item.converted(f"{item.prefix}:decisionRef -> calledDecisionId '{ref}'")
     variable = attrs.pop("resultVariable", None)
     mapping = attrs.pop("mapDecisionResult", "resultList")
     if variable is None:
@@ -195,9 +207,11 @@ def _map_result(item: Element, decision: Decision, variable: str, mapping: str) 
     """Camunda's result variable, rebuilt from the outputs SpiffWorkflow sets by name. Outputs are
     set to None first, so a table without a matching rule gives None, as Camunda gives null."""
     outputs = decision.outputs
+    if mapping == "zeebe":  # Camunda 8: the single output's value, or a context of all outputs
+        mapping = "singleEntry" if len(outputs) == 1 else "singleResult"
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", variable) or not all(
             re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", o) for o in outputs) or decision.hit_policy != "UNIQUE":
-        item.problem(f"camunda:resultVariable '{variable}' ({mapping}) cannot be rebuilt for this decision")
+        item.problem(f"{item.prefix}:resultVariable '{variable}' ({mapping}) cannot be rebuilt for this decision")
         return
     if mapping == "singleEntry" and len(outputs) == 1:
         post = f"{variable} = {outputs[0]}"
@@ -205,12 +219,12 @@ def _map_result(item: Element, decision: Decision, variable: str, mapping: str) 
         none = " and ".join(f"{o} is None" for o in outputs)
         post = f"{variable} = None if {none} else {{{', '.join(f'{o!r}: {o}' for o in outputs)}}}"
     else:
-        item.problem(f"camunda:mapDecisionResult '{mapping}' is not converted; use singleEntry (one output) "
+        item.problem(f"{item.prefix}:mapDecisionResult '{mapping}' is not converted; use singleEntry (one output) "
                      "or singleResult, or read the outputs by name")
         return
     add_spiff_text(item.el, "preScript", "\n".join(f"{o} = None" for o in outputs))
     add_spiff_text(item.el, "postScript", post)
-    item.converted(f"camunda:resultVariable '{variable}' ({mapping}) -> postScript: {post}")
+    item.converted(f"{item.prefix}:resultVariable '{variable}' ({mapping}) -> postScript: {post}")
 
 
 _IMPLEMENTATIONS = ("class", "expression", "delegateExpression", "type", "topic", "resultVariable")
@@ -218,7 +232,7 @@ _IMPLEMENTATIONS = ("class", "expression", "delegateExpression", "type", "topic"
 
 def handle_service_task(item: Element) -> None:
     """Java delegates, expressions and external tasks have no Weijian equivalent: each is reported."""
-    found = [f"camunda:{a}='{item.attrs.pop(a)}'" for a in _IMPLEMENTATIONS if a in item.attrs]
+    found = [f"{item.prefix}:{a}='{item.attrs.pop(a)}'" for a in _IMPLEMENTATIONS if a in item.attrs]
     if found or item.kind == "serviceTask":
         _no_operator(item, ", ".join(found))
 

@@ -19,8 +19,9 @@ import keyword
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
-from .juel import MAX_EXPRESSION_CHARS, NotConvertible
+from .juel import MAX_DEPTH, MAX_EXPRESSION_CHARS, NotConvertible
 
 _TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)
@@ -28,7 +29,7 @@ _TOKEN_RE = re.compile(r"""
   | (?P<str>"(?:[^"\\]|\\.)*")
   | (?P<range>\.\.)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-  | (?P<op><=|>=|!=|[<>=()\[\],\-])
+  | (?P<op><=|>=|!=|[<>=()\[\],\-+*/])
 """, re.VERBOSE)
 _COMPARE = {"<", "<=", ">", ">="}
 _LITERALS = {"true": "True", "false": "False", "null": "None"}
@@ -242,3 +243,115 @@ def input_expression_to_python(source: str | None) -> str:
     if len(tokens) != 2 or tokens[0].kind != "name" or tokens[0].text in _LITERALS:
         raise NotConvertible("only a variable name or a path (a.b) is converted as an input expression")
     return _name(tokens[0].text)
+
+
+class _Expression:
+    """A FEEL expression (Camunda 8 conditions, assignees, timers after their leading ``=``):
+    ``or``/``and``, comparisons (``=`` is equality), arithmetic, ``not(...)``, literals, names."""
+
+    _COMPARISONS: ClassVar[dict[str, str]] = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+    def __init__(self, source: str) -> None:
+        self.tokens = _tokenize(source)
+        self.pos = 0
+        self.depth = 0
+
+    def peek(self) -> _Tok:
+        return self.tokens[self.pos]
+
+    def take(self) -> _Tok:
+        token = self.tokens[self.pos]
+        self.pos = min(self.pos + 1, len(self.tokens) - 1)
+        return token
+
+    def parse(self) -> str:
+        result = self.disjunction()
+        if self.peek().kind != "end":
+            raise NotConvertible(f"unexpected {self.peek().text!r}")
+        return result
+
+    def _deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise NotConvertible(f"nested deeper than {MAX_DEPTH} levels")
+
+    def _word(self, word: str) -> bool:
+        return self.peek().kind == "name" and self.peek().text == word
+
+    def disjunction(self) -> str:
+        left = self.conjunction()
+        while self._word("or"):
+            self.take()
+            left = f"({left} or {self.conjunction()})"
+        return left
+
+    def conjunction(self) -> str:
+        left = self.comparison()
+        while self._word("and"):
+            self.take()
+            left = f"({left} and {self.comparison()})"
+        return left
+
+    def comparison(self) -> str:
+        left = self.additive()
+        if self.peek().text in self._COMPARISONS:
+            op = self._COMPARISONS[self.take().text]
+            right = self.additive()
+            if "None" in (left, right) and op in ("==", "!="):
+                op = "is" if op == "==" else "is not"
+            return f"({left} {op} {right})"
+        return left
+
+    def additive(self) -> str:
+        left = self.multiplicative()
+        while self.peek().text in ("+", "-"):
+            op = self.take().text
+            left = f"({left} {op} {self.multiplicative()})"
+        return left
+
+    def multiplicative(self) -> str:
+        left = self.unary()
+        while self.peek().text in ("*", "/"):
+            op = self.take().text
+            left = f"({left} {op} {self.unary()})"
+        return left
+
+    def unary(self) -> str:
+        if self.peek().text == "-":
+            self.take()
+            self._deeper()
+            operand = self.unary()
+            self.depth -= 1
+            return f"(-{operand})"
+        return self.primary()
+
+    def primary(self) -> str:
+        token = self.take()
+        if token.kind == "num":
+            return token.text
+        if token.kind == "str":
+            return _string(token.text)
+        if token.text == "(" or (token.kind == "name" and token.text == "not" and self.peek().text == "("):
+            negate = token.text == "not"
+            if negate:
+                self.take()
+            self._deeper()
+            inner = self.disjunction()
+            if self.take().text != ")":
+                raise NotConvertible("expected ')'")
+            self.depth -= 1
+            return f"(not {inner})" if negate else inner
+        if token.kind == "name" and token.text in _LITERALS:
+            return _LITERALS[token.text]
+        if token.kind == "name" and token.text not in ("and", "or", "not", "if", "for", "some", "every"):
+            if self.peek().text == "(":
+                raise NotConvertible(f"FEEL function '{token.text}(...)' is not converted")
+            return _name(token.text)
+        raise NotConvertible(f"unexpected {token.text or 'end of expression'!r}")
+
+
+def expression_to_python(source: str) -> str:
+    """A FEEL expression (without its leading ``=``) as a Python expression."""
+    if not source.strip():
+        raise NotConvertible("empty expression")
+    return _Expression(source).parse()
