@@ -52,12 +52,33 @@ PAGE = """<!doctype html>
 <script type="application/json" id="modeler-config">__CONFIG__</script>
 <script src="/static/vendor/weijian-modeler/modeler.js"></script>
 </body></html>"""
+OVERVIEW = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>overview</title>
+<link rel="stylesheet" href="/static/vendor/weijian-modeler/viewer.css"></head>
+<body>
+<div data-weijian-viewer data-config="diagram-config"></div>
+<script type="application/json" id="diagram-config">__CONFIG__</script>
+<script src="/static/vendor/weijian-modeler/viewer.js"></script>
+</body></html>"""
 
 
 @dataclass
 class FakeBackend:
     url: str
     posts: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
+
+
+def _json(value: Any) -> str:
+    """As Flask's ``|tojson`` does: no ``</script>`` in the data can end the script element early."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _overview_html() -> str:
+    config = {"xml": BPMN.read_text(encoding="utf-8"),
+              "counts": {"investigate": {"running": 7, "incidents": 2}, "register_lead": {"running": 3}},
+              "diff": {"added": ["prepare_filing"], "changed": ["approve_filing"], "removed": ["gone_task"]},
+              "highlight": ["register_lead"]}
+    return OVERVIEW.replace("__CONFIG__", _json(config))
 
 
 def _page_html() -> str:
@@ -73,16 +94,14 @@ def _page_html() -> str:
         "deploy_url": "/admin/processes/penalty_ordinary/deploy",
         "csrf_token": CSRF, "labels": LABELS,
     }
-    # as Flask's |tojson does: no "</script>" can end the JSON early
-    text = json.dumps(config, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-    return PAGE.replace("__CONFIG__", text)
+    return PAGE.replace("__CONFIG__", _json(config))
 
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[FakeBackend]:
     if not (BUNDLE / "modeler.js").exists():
         pytest.fail(f"{BUNDLE}/modeler.js is missing: run `make modeler`")
-    html = _page_html().encode()
+    pages = {"/edit": _page_html().encode(), "/overview": _overview_html().encode()}
     state = FakeBackend("")
 
     class Handler(BaseHTTPRequestHandler):
@@ -97,8 +116,8 @@ def backend() -> Iterator[FakeBackend]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:
-            if self.path == "/edit":
-                self._send(200, html, "text/html; charset=utf-8")
+            if self.path in pages:
+                self._send(200, pages[self.path], "text/html; charset=utf-8")
                 return
             prefix = "/static/vendor/weijian-modeler/"
             name = self.path.split("?", 1)[0].removeprefix(prefix)
@@ -202,5 +221,24 @@ def test_modeler_edits_saves_marks_problems_and_guards_deploy(chromium: Any, bac
     assert panel["y"] >= canvas["y"] + canvas["height"] - 1
     assert panel["width"] <= 390
     page.screenshot(path=str(ARTIFACTS / "modeler-bundle-narrow.png"), full_page=True)
+    assert errors == []
+    page.close()
+
+
+def test_viewer_draws_count_badges_and_diff_markers(chromium: Any, backend: FakeBackend) -> None:
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{backend.url}/overview")
+    badges = page.locator('.djs-overlays[data-container-id="investigate"] .weijian-counts')
+    expect(badges.locator(".weijian-count-running")).to_have_text("7")
+    expect(badges.locator(".weijian-count-incidents")).to_have_text("2")
+    only_running = page.locator('.djs-overlays[data-container-id="register_lead"] .weijian-counts span')
+    expect(only_running).to_have_count(1)
+    expect(page.locator('.djs-element.weijian-added[data-element-id="prepare_filing"]')).to_have_count(1)
+    expect(page.locator('.djs-element.weijian-changed[data-element-id="approve_filing"]')).to_have_count(1)
+    expect(page.locator('.djs-element.weijian-highlight[data-element-id="register_lead"]')).to_have_count(1)
+    expect(page.locator(".bjs-powered-by")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "modeler-viewer.png"))
     assert errors == []
     page.close()

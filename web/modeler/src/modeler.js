@@ -70,6 +70,7 @@ export function markProblems(problems) {
     const messages = items.map((p) => p.message || '');
     overlays.add(element, PROBLEM_OVERLAY, {
       position: { top: -12, right: 12 },
+      scale: { min: 0.9 }, // readable in a zoomed-out overview of a large process
       html: el('div', { class: `weijian-problem weijian-severity-${severity}`, title: messages.join('\n') },
         el('span', { class: 'weijian-problem-icon', 'aria-hidden': 'true' }, '!'),
         el('span', { class: 'weijian-problem-text' }, messages[0] + (messages.length > 1 ? ` (+${messages.length - 1})` : ''))),

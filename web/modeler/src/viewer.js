@@ -20,6 +20,7 @@ function countBadges(viewer, counts) {
     if (!running && !incidents) continue;
     overlays.add(element, 'weijian-count', {
       position: { bottom: 10, left: -8 },
+      scale: { min: 1 }, // badges keep their size when the diagram is zoomed out
       html: el('div', { class: 'weijian-counts' },
         running ? el('span', { class: 'weijian-count-running', title: `running: ${running}` }, String(running)) : null,
         incidents ? el('span', { class: 'weijian-count-incidents', title: `incidents: ${incidents}` }, String(incidents)) : null),
