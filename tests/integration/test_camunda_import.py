@@ -24,8 +24,11 @@ def _files(folder: str) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((CAMUNDA / folder).iterdir())}
 
 
-def _converted_approval() -> ImportResult:
-    result = convert(_files("approval"))
+def _converted_approval(platform: str = "camunda7") -> ImportResult:
+    files = _files("approval")
+    if platform == "camunda8":  # the same process modelled for Camunda 8, with the same DMN
+        files = {"fine_level.dmn": files["fine_level.dmn"], **_files("zeebe")}
+    result = convert(files)
     assert result.problems == []
     assert deployable(result)
     return result
@@ -42,8 +45,9 @@ def _one_ready(session: Session, instance_id: str) -> HumanTask:
     return ready[0]
 
 
-def _register(session: Session, amount: float | None, party: str | None, repeat: bool = False) -> str:
-    instance = start(session, "camunda_fine_approval", STARTER,
+def _register(session: Session, amount: float | None, party: str | None, repeat: bool = False,
+              process: str = "camunda_fine_approval") -> str:
+    instance = start(session, process, STARTER,
                      {"initiator": "officer1", "register_due": "2026-12-31"}, unit_id="U1")
     session.commit()
     task = _one_ready(session, instance.id)
@@ -60,12 +64,15 @@ def _status(session: Session, instance_id: str) -> tuple[str, list[str]]:
     return row.status, list(row.completed_elements or [])
 
 
-def test_converted_process_deploys_and_runs_both_ways_through_each_gateway(db_session: Session) -> None:
-    deploy(db_session, _converted_approval().files, SYSTEM)
+@pytest.mark.parametrize(("platform", "process"), [("camunda7", "camunda_fine_approval"),
+                                                  ("camunda8", "zeebe_fine_approval")])
+def test_converted_process_deploys_and_runs_both_ways_through_each_gateway(db_session: Session, platform: str,
+                                                                           process: str) -> None:
+    deploy(db_session, _converted_approval(platform).files, SYSTEM)
     db_session.commit()
 
-    # small fine: the officer lane; the assignee is the converted ${initiator}
-    small = _register(db_session, 200, "person")
+    # small fine: the officer lane; the assignee is the converted ${initiator} (=initiator)
+    small = _register(db_session, 200, "person", process=process)
     confirm = _one_ready(db_session, small)
     assert (confirm.task_name, confirm.candidate_role, confirm.assignee) == ("Activity_confirm", "officer", "officer1")
     assert confirm.form_key == "fine.confirm"
@@ -76,7 +83,7 @@ def test_converted_process_deploys_and_runs_both_ways_through_each_gateway(db_se
 
     # large fine: candidateGroups "head" becomes the task's role; approved and not approved
     for approved, end in ((True, "Event_approved"), (False, "Event_rejected")):
-        large = _register(db_session, 20000, "organisation")
+        large = _register(db_session, 20000, "organisation", process=process)
         approve = _one_ready(db_session, large)
         assert (approve.task_name, approve.candidate_role, approve.assignee) == ("Activity_approve", "head", None)
         complete_task(db_session, approve.id, HEAD, {"approved": approved})
@@ -226,3 +233,47 @@ def test_cli_converts_writes_and_deploys(db_url: str, db_session: Session, monke
     assert b"camunda:" not in (tmp_path / "out" / "fine_approval.bpmn").read_bytes()
     keys = db_session.scalars(select(ProcessDefinition.process_key)).all()
     assert keys == ["camunda_fine_approval"]
+
+
+ZEEBE_UNCONVERTIBLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:modeler="http://camunda.org/schema/modeler/1.0"
+  id="Definitions_0c8" targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler"
+  exporterVersion="5.17.0" modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.3.0">
+  <bpmn:process id="Process_c8" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="Task_worker" name="push">
+      <bpmn:extensionElements>
+        <zeebe:taskDefinition type="push-province" retries="3" />
+        <zeebe:ioMapping><zeebe:input source="=case.id" target="caseId" /></zeebe:ioMapping>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:userTask id="Task_form" name="form">
+      <bpmn:extensionElements>
+        <zeebe:formDefinition formKey="camunda-forms:bpmn:UserTaskForm_1" />
+        <zeebe:assignmentDefinition candidateGroups="=groups" />
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="End_1"><bpmn:incoming>Flow_3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_worker" />
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_worker" targetRef="Task_form" />
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_form" targetRef="End_1">
+      <bpmn:conditionExpression>=count(items) &gt; 1</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_camunda8_job_workers_mappings_and_feel_functions_are_problems() -> None:
+    result = convert({"c8.bpmn": ZEEBE_UNCONVERTIBLE})
+    assert not deployable(result)
+    messages = "\n".join(f"{p['element']}: {p['message']}" for p in result.problems)
+    assert "Task_worker: zeebe:taskDefinition" in messages
+    assert "Task_worker: zeebe:ioMapping" in messages
+    assert "Task_worker: no operator" in messages
+    assert "Task_form: zeebe:formKey 'camunda-forms:bpmn:UserTaskForm_1'" in messages
+    assert "Task_form: zeebe:candidateGroups '=groups' is an expression" in messages
+    assert "Flow_3: condition '=count(items) > 1': FEEL function 'count(...)'" in messages
