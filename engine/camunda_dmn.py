@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .camunda_report import CAMUNDA_DMN_NS, FileReport
+from .camunda_report import CAMUNDA_DMN_NS, FileReport, sandbox_refusal
 from .feel import input_expression_to_python, output_literal_to_python, unary_tests_to_python
 from .juel import NotConvertible
 
@@ -136,6 +136,10 @@ def _convert_input(el: etree._Element, report: FileReport) -> None:
     except NotConvertible as exc:
         report.problem(el.get("id"), label, f"input expression '{text.text}': {exc}")
         return
+    refusal = sandbox_refusal(converted)
+    if refusal:
+        report.problem(el.get("id"), label, f"input expression '{text.text}': refused by the sandbox: {refusal}")
+        return
     if converted != (text.text or "").strip():
         report.converted(el.get("id"), f"input expression '{text.text}' -> {converted}")
     text.text = converted
@@ -164,4 +168,9 @@ def _convert_rule(rule: etree._Element, report: FileReport) -> None:
             report.converted(entry.get("id"), f"'{(source or '').strip()}' -> {converted}")
         if _local(entry) == "outputEntry" and not converted:
             converted = "None"  # an empty output cell is null in Camunda ('' in SpiffWorkflow)
+        refusal = sandbox_refusal(converted.replace("?", "dmninputexpr")) if converted != "-" else None
+        if refusal:
+            report.problem(entry.get("id"), rule.get("id"), f"cell '{source}' -> {converted}: refused by the "
+                                                            f"sandbox: {refusal}")
+            continue
         text.text = converted or None

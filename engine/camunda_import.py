@@ -31,14 +31,21 @@ from datetime import date, datetime
 from lxml import etree
 
 from .camunda_dmn import Decision, convert_dmn, is_dmn
-from .camunda_report import BPMN_NS, FOREIGN_NAMESPACES, SPIFF_NS, ZEEBE_NS, FileReport, ImportResult
+from .camunda_report import (
+    BPMN_NS,
+    FOREIGN_NAMESPACES,
+    SPIFF_NS,
+    ZEEBE_NS,
+    FileReport,
+    ImportResult,
+    sandbox_refusal,
+)
 from .camunda_tasks import (
     Element,
     check_roles,
     handle_business_rule_task,
     handle_service_task,
     handle_user_task,
-    sandbox_refusal,
     value_expression,
 )
 from .errors import UnsafeXml

@@ -1,11 +1,14 @@
 """What a Camunda import did: the converted files, what was converted, what could not be.
 
-Kept apart from the converters so the BPMN and DMN halves record into the same result.
+Kept apart from the converters so the BPMN and DMN halves record into the same result and check
+what they produce against the sandbox the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from .sandbox import SandboxError, check_script
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 CAMUNDA_DMN_NS = "http://camunda.org/schema/1.0/dmn"
@@ -47,3 +50,14 @@ def format_problem(problem: dict[str, str]) -> str:
     name = f" ({problem['name']})" if problem.get("name") else ""
     element = problem.get("element") or "-"
     return f"{problem['file']}: {element}{name}: {problem['message']}"
+
+
+def sandbox_refusal(source: str, mode: str = "eval") -> str | None:
+    """Why the sandbox would refuse ``source`` at deploy time, or None."""
+    try:
+        check_script(source, "exec" if mode == "exec" else "eval")
+    except SandboxError as exc:
+        return str(exc).splitlines()[0]
+    except SyntaxError as exc:
+        return f"syntax error: {exc.msg}"
+    return None

@@ -17,10 +17,9 @@ from datetime import date, datetime
 from lxml import etree
 
 from .camunda_dmn import Decision
-from .camunda_report import BPMN_NS, SPIFF_NS, FileReport
+from .camunda_report import BPMN_NS, SPIFF_NS, FileReport, sandbox_refusal
 from .feel import expression_to_python
 from .juel import NotConvertible, convert_expression, is_expression
-from .sandbox import SandboxError, check_script
 
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -51,17 +50,6 @@ class Element:
 
     def converted(self, what: str) -> None:
         self.report.converted(self.id, what)
-
-
-def sandbox_refusal(source: str, mode: str = "eval") -> str | None:
-    """Why the sandbox would refuse ``source`` at deploy time, or None."""
-    try:
-        check_script(source, "exec" if mode == "exec" else "eval")
-    except SandboxError as exc:
-        return str(exc).splitlines()[0]
-    except SyntaxError as exc:
-        return f"syntax error: {exc.msg}"
-    return None
 
 
 def extension_elements(el: etree._Element) -> etree._Element:
