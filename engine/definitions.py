@@ -269,12 +269,15 @@ def parse_and_load(files: Mapping[str, bytes], max_bytes: int = DEFAULT_MAX_BYTE
 
 
 def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
-           max_bytes: int = DEFAULT_MAX_BYTES, reason: str | None = None) -> list[ProcessDefinition]:
+           max_bytes: int = DEFAULT_MAX_BYTES, reason: str | None = None,
+           rollback: bool = False) -> list[ProcessDefinition]:
     """Deploy a bundle; returns the definition (new or existing) of each executable process.
 
-    A bundle identical to the newest version of a process is that version (redeploying the same
-    files changes nothing). Anything else is a new version, also the files of an older version:
-    that is how a rollback is deployed, as a new version that says so. Each new version records
+    Files already deployed as some version of a process are that version: deploying a package
+    from disk again (``weijian deploy`` at every start) neither adds a version nor undoes what an
+    administrator deployed since. Only ``rollback=True`` (an administrator deploying an older
+    version's files on purpose) makes them a new version, which records that it is a rollback.
+    A bundle identical to the newest version is always that version. Each new version records
     what changed against the one before (``summary["diff"]``) and the administrator's reason.
     """
     from .definition_diff import diff_sources
@@ -289,6 +292,13 @@ def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
         if previous is not None and previous.content_hash == bundle_hash:
             result.append(previous)
             continue
+        if not rollback:
+            existing = session.scalar(select(ProcessDefinition).where(
+                ProcessDefinition.process_key == pid, ProcessDefinition.content_hash == bundle_hash)
+                .order_by(ProcessDefinition.version.desc()).limit(1))
+            if existing is not None:
+                result.append(existing)
+                continue
         summary = _summarize(spec)
         same_as = None
         if previous is not None:

@@ -128,6 +128,21 @@ def _run_outbox_job(app: Celery, job_id: str) -> str:
     return outcome
 
 
+@shared_task(name="weijian.run_migration_batch", bind=True)
+def run_migration_batch(self: Task, batch_id: str, request_id: str | None = None) -> str:
+    """Move the instances of an administrator's migration batch (``engine.migration_batch``)."""
+    from engine.migration_batch import run_batch
+
+    with request_id_context(request_id or current_request_id()):
+        batch = run_batch(session_factory(_settings(self.app)), batch_id, on_chunk=dispatch)
+    return batch.status if batch is not None else "missing"
+
+
+def dispatch_migration(batch_id: str) -> None:
+    """Hand a committed migration batch to a worker (in-process when eager)."""
+    run_migration_batch.delay(batch_id, request_id=current_request_id())
+
+
 def dispatch(job_ids: list[str]) -> None:
     """Hand committed jobs to Celery (in-process when eager), with the current request id."""
     request_id = current_request_id()

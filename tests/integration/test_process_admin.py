@@ -138,7 +138,9 @@ def test_versions_record_their_diff_and_reason_and_a_rollback_is_a_new_version(d
     assert v2.summary["reason"] == "复核环节"
     (same,) = deploy(db_session, {"lead.bpmn": with_review()}, ADMIN, reason="again")
     assert same.id == v2.id
-    (v3,) = deploy(db_session, {"lead.bpmn": LEAD}, ADMIN, reason="回退")
+    (from_disk,) = deploy(db_session, {"lead.bpmn": LEAD}, SYSTEM)  # a package deployed at start
+    assert from_disk.id == v1.id
+    (v3,) = deploy(db_session, {"lead.bpmn": LEAD}, ADMIN, reason="回退", rollback=True)
     assert (v3.version, v3.summary["rollback_to"], v3.content_hash) == (3, 1, v1.content_hash)
     assert v3.summary["diff"]["removed"] == ["f2b", "review"]
     events = list(db_session.scalars(select(AuditEvent).where(AuditEvent.action == "deploy")
