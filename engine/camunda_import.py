@@ -52,7 +52,7 @@ from .errors import UnsafeXml
 from .juel import NotConvertible, is_expression
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
-__all__ = ["ImportResult", "convert", "deployable"]
+__all__ = ["ImportResult", "convert", "deployable", "looks_like_camunda"]
 
 IGNORED = {"asyncBefore", "asyncAfter", "exclusive", "jobPriority", "historyTimeToLive", "versionTag",
            "isStartableInTasklist"}
@@ -75,6 +75,13 @@ _ISO_DURATION = re.compile(r"^-?P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?
 def deployable(result: ImportResult) -> bool:
     """Whether ``result.files`` may be given to ``engine.deploy``: only when nothing was left behind."""
     return not result.problems and bool(result.files)
+
+
+def looks_like_camunda(files: Mapping[str, bytes]) -> bool:
+    """Whether any file was saved for a Camunda engine (declares its namespaces or platform), so an
+    upload page can send it through ``convert`` instead of deploying it as it is."""
+    markers = (b"http://camunda.org/schema/1.0/", b"http://camunda.org/schema/zeebe/", b"modeler:executionPlatform")
+    return any(marker in data for data in files.values() for marker in markers)
 
 
 def convert(files: Mapping[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> ImportResult:
@@ -126,6 +133,10 @@ def _convert_bpmn(root: etree._Element, report: FileReport, decisions: dict[str,
         if _local(el) == "extensionElements":
             continue
         item = Element(el, report, _take_foreign_attributes(el), prefix)
+        for attr, value in el.attrib.items():
+            if is_expression(str(value)):
+                item.problem(f"{etree.QName(attr).localname}='{value!s}': expressions in BPMN attributes are not "
+                             "converted; name the element")
         _lift_zeebe_extensions(item)
         _convert_element(item, decisions)
         _convert_extensions(item)
@@ -255,10 +266,8 @@ def _text_expression(item: Element, what: str) -> str | None:
 
 
 def _owner(item: Element) -> Element:
-    """The nearest ancestor with an id: problems name the flow or event, not its expression element."""
+    """The element that owns an expression element: problems name the flow, event or task."""
     parent = item.el.getparent()
-    while parent is not None and not parent.get("id"):
-        parent = parent.getparent()
     return Element(parent if parent is not None else item.el, item.report, prefix=item.prefix)
 
 

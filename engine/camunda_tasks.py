@@ -34,12 +34,21 @@ class Element:
     prefix: str = "camunda"  # how the file names its extensions: camunda (7) or zeebe (8)
 
     @property
+    def named(self) -> etree._Element:
+        """The element problems name: this one, or for an element the Modeler does not show on its
+        own (no id, an event definition) the nearest one it does."""
+        node: etree._Element | None = self.el
+        while node is not None and (not node.get("id") or etree.QName(node).localname.endswith("EventDefinition")):
+            node = node.getparent()
+        return node if node is not None else self.el
+
+    @property
     def id(self) -> str:
-        return self.el.get("id") or ""
+        return self.named.get("id") or ""
 
     @property
     def name(self) -> str:
-        return self.el.get("name") or ""
+        return self.named.get("name") or ""
 
     @property
     def kind(self) -> str:
@@ -231,27 +240,41 @@ def _no_operator(item: Element, detail: str = "") -> None:
 
 
 def check_roles(process: etree._Element, report: FileReport) -> None:
-    """Every user task needs someone: its candidate role, its lane (the lane name is the role) or an
-    assignee. A lane whose name is not a role name would offer its tasks to nobody."""
+    """Every user task needs someone: its candidate role, its lane (the lane name is the role; a task
+    inside a subprocess takes the subprocess's lane) or an assignee. A lane whose name is not a
+    role name would offer its tasks to nobody. Tasks already reported are not reported again."""
     lanes: dict[str, etree._Element] = {}
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
         for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
             lanes[(ref.text or "").strip()] = lane
+    reported = {p["element"] for p in report.result.problems if p["file"] == report.file}
     bad_lanes: set[str] = set()
     for task in process.iter(f"{{{BPMN_NS}}}userTask"):
         props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF_NS}}}property")}
-        found_lane = lanes.get(task.get("id") or "")
-        if props.get("candidateRole"):
+        if props.get("candidateRole") or task.get("id") in reported:
             continue
+        found_lane = _lane_of(task, lanes)
         if found_lane is None:
             if not props.get("assignee"):
                 report.problem(task.get("id"), task.get("name"), "no role: give it candidate groups or put it "
                                                                  "in a lane named after a role")
             continue
         lane_name = (found_lane.get("name") or "").strip()
-        if not ROLE_NAME.match(lane_name) and found_lane.get("id") not in bad_lanes:
-            bad_lanes.add(found_lane.get("id") or "")
-            report.problem(found_lane.get("id"), lane_name, "lane name is not a Weijian role name (lower case, digits, "
-                                                      "_); Weijian offers the lane's tasks to the role it names")
-        elif ROLE_NAME.match(lane_name):
+        if not ROLE_NAME.match(lane_name):
+            if found_lane.get("id") not in bad_lanes:
+                bad_lanes.add(found_lane.get("id") or "")
+                report.problem(found_lane.get("id"), lane_name, "lane name is not a Weijian role name (lower "
+                                                                "case, digits, _); Weijian offers the lane's "
+                                                                "tasks to the role it names")
+        else:
             report.converted(task.get("id"), f"role from lane '{lane_name}'")
+
+
+def _lane_of(task: etree._Element, lanes: dict[str, etree._Element]) -> etree._Element | None:
+    node: etree._Element | None = task
+    while node is not None and etree.QName(node).localname != "process":
+        found = lanes.get(node.get("id") or "")
+        if found is not None:
+            return found
+        node = node.getparent()
+    return None

@@ -40,7 +40,8 @@ _WORD_OPS = {"and": "and", "or": "or", "not": "not", "eq": "==", "ne": "!=", "lt
              "le": "<=", "ge": ">=", "div": "/", "mod": "%", "empty": "empty", "instanceof": "instanceof"}
 _LITERALS = {"true": "True", "false": "False", "null": "None"}
 _CAMUNDA_OBJECTS = {"execution", "task", "externalTask", "variableScope", "authenticatedUserId", "connector",
-                    "environment", "camunda", "dateTime", "now"}
+                    "environment", "camunda", "dateTime", "now", "nrOfInstances", "nrOfActiveInstances",
+                    "nrOfCompletedInstances", "loopCounter"}
 _TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)
   | (?P<num>\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+(?:[eE][+-]?\d+)?)

@@ -277,3 +277,54 @@ def test_camunda8_job_workers_mappings_and_feel_functions_are_problems() -> None
     assert "Task_form: zeebe:formKey 'camunda-forms:bpmn:UserTaskForm_1'" in messages
     assert "Task_form: zeebe:candidateGroups '=groups' is an expression" in messages
     assert "Flow_3: condition '=count(items) > 1': FEEL function 'count(...)'" in messages
+
+
+C7_DETAILS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="Process_d" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_1" name="officer"><bpmn:flowNodeRef>Sub_1</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="Lane_2" name="Sachbearbeiter"><bpmn:flowNodeRef>Task_lane</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:subProcess id="Sub_1">
+      <bpmn:userTask id="Task_inner" name="inner" />
+    </bpmn:subProcess>
+    <bpmn:userTask id="Task_lane" name="in a lane named for people" />
+    <bpmn:userTask id="Task_votes" name="votes" camunda:candidateGroups="head">
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="${members}" camunda:elementVariable="member">
+        <bpmn:completionCondition>${nrOfCompletedInstances >= 2}</bpmn:completionCondition>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:callActivity id="Call_1" calledElement="${subprocessKey}" />
+    <bpmn:intermediateCatchEvent id="Timer_1">
+      <bpmn:timerEventDefinition id="TimerDef_1">
+        <bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_lanes_subprocesses_loops_and_attribute_expressions() -> None:
+    result = convert({"details.bpmn": C7_DETAILS})
+    assert ("Lane_2", "lane name is not a Weijian role name (lower case, digits, _); Weijian offers the lane's "
+                      "tasks to the role it names") in {(p["element"], p["message"]) for p in result.problems}
+    assert not any(p["element"] == "Task_inner" for p in result.problems)  # the subprocess's lane
+    assert {"file": "details.bpmn", "element": "Task_inner", "what": "role from lane 'officer'"} in result.converted
+    texts = "\n".join(f"{p['element']}: {p['message']}" for p in result.problems)
+    assert "Task_votes: completionCondition '${nrOfCompletedInstances >= 2}'" in texts
+    assert "camunda:collection='${members}' is not supported" in texts
+    assert "Call_1: calledElement='${subprocessKey}': expressions in BPMN attributes" in texts
+    assert "Timer_1: timer '0 0 9 * * ?' is not an ISO 8601 cycle" in texts
+
+
+def test_camunda_files_are_recognised_for_the_upload_page() -> None:
+    from engine.camunda_import import looks_like_camunda
+
+    assert looks_like_camunda(_files("approval"))
+    assert looks_like_camunda(_files("zeebe"))
+    assert looks_like_camunda({"c8.bpmn": ZEEBE_UNCONVERTIBLE})
+    weijian = {p.name: p.read_bytes() for p in (FIXTURES / "lead").iterdir()}
+    assert not looks_like_camunda(weijian)
