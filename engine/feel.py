@@ -63,11 +63,22 @@ def _tokenize(source: str) -> list[_Tok]:
     return tokens
 
 
-def _string(token_text: str) -> str:
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "'": "'"}
+
+
+def _string(token_text: str, in_test: bool = True) -> str:
+    """A FEEL string as a Python literal. In an input entry SpiffWorkflow finds ``?`` by counting
+    quotes, so quotes and backslashes inside a test's string are refused rather than misread."""
     body = token_text[1:-1]
-    if "\\" in body or "'" in body or '"' in body:
-        raise NotConvertible("strings with quotes or backslashes are not converted; simplify the text")
-    return repr(body)
+    if in_test:
+        if "\\" in body or "'" in body or '"' in body:
+            raise NotConvertible("strings with quotes or backslashes are not converted in input entries")
+        return repr(body)
+    try:
+        text = re.sub(r"\\(.)", lambda m: _ESCAPES[m.group(1)], body)
+    except KeyError as exc:
+        raise NotConvertible(f"unknown escape in {token_text}") from exc
+    return repr(text)
 
 
 def _name(text: str) -> str:
@@ -230,7 +241,7 @@ def output_literal_to_python(source: str | None) -> str:
     if token.kind == "num":
         return token.text
     if token.kind == "str":
-        return _string(token.text)
+        return _string(token.text, in_test=False)
     if token.kind == "name" and token.text in _LITERALS:
         return _LITERALS[token.text]
     raise NotConvertible(literal_only)
@@ -330,7 +341,7 @@ class _Expression:
         if token.kind == "num":
             return token.text
         if token.kind == "str":
-            return _string(token.text)
+            return _string(token.text, in_test=False)
         if token.text == "(" or (token.kind == "name" and token.text == "not" and self.peek().text == "("):
             negate = token.text == "not"
             if negate:

@@ -152,6 +152,12 @@ def test_unary_tests_beyond_the_simple_ones_are_refused(feel: str, reason: str) 
 def test_output_and_input_cells() -> None:
     assert [output_literal_to_python(s) for s in ('"officer"', "5", "-2.5", "true", "false", "null", "")] == \
         ["'officer'", "5", "-2.5", "True", "False", "None", ""]
+    # output cells are never searched for '?': any text survives, escapes as FEEL reads them
+    for feel, text in (('"you\'re not"', "you're not"), ('"say \\"hi\\""', 'say "hi"'), ('"a\\\\b"', "a\\b"),
+                       ('"what?"', "what?")):
+        assert eval(output_literal_to_python(feel)) == text
+    with pytest.raises(NotConvertible, match="unknown escape"):
+        output_literal_to_python('"bad \\q escape"')
     for bad in ("{a: 1}", "amount * 2", 'concat("a")', "[1, 2]"):
         with pytest.raises(NotConvertible, match="only literal outputs"):
             output_literal_to_python(bad)
