@@ -54,7 +54,7 @@ from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 __all__ = ["ImportResult", "convert", "deployable", "looks_like_camunda"]
 
-IGNORED = {"asyncBefore", "asyncAfter", "exclusive", "jobPriority", "historyTimeToLive", "versionTag",
+IGNORED = {"async", "asyncBefore", "asyncAfter", "exclusive", "jobPriority", "historyTimeToLive", "versionTag",
            "isStartableInTasklist"}
 IGNORED_EXTENSIONS = {"failedJobRetryTimeCycle", "userTask", "versionTag"}
 _EXTENSION_PROBLEMS = {
@@ -172,12 +172,20 @@ def _convert_element(item: Element, decisions: dict[str, Decision]) -> None:
         _timer(item)
     elif kind in ("loopCardinality", "completionCondition"):
         _loop_expression(item)
-    elif kind == "startEvent" and "initiator" in item.attrs:
-        item.problem(f"camunda:initiator '{item.attrs.pop('initiator')}': Weijian does not put the starting "
-                     "user into the process data; remove it and let the start data carry that variable")
+    elif kind == "startEvent":
+        _start_event(item)
     elif kind == "callActivity" and item.attrs.get("calledElementBinding") == "latest":
         item.attrs.pop("calledElementBinding")
         item.converted("ignored camunda:calledElementBinding 'latest'")
+
+
+def _start_event(item: Element) -> None:
+    if "initiator" in item.attrs:
+        item.problem(f"camunda:initiator '{item.attrs.pop('initiator')}': Weijian does not put the starting "
+                     "user into the process data; remove it and let the start data carry that variable")
+    if "formKey" in item.attrs:
+        item.problem(f"{item.prefix}:formKey '{item.attrs.pop('formKey')}' on a start event: Weijian starts "
+                     "cases from its own pages; remove the start form")
 
 
 def _convert_extensions(item: Element) -> None:

@@ -41,8 +41,12 @@ class FileReport:
         self.result.converted.append({"file": self.file, "element": element or "", "what": what})
 
     def problem(self, element: str | None, name: str | None, message: str) -> None:
-        self.result.problems.append({"file": self.file, "element": element or "", "name": name or "",
-                                     "message": message})
+        """Record a problem once (five ``camunda:in`` mappings are one thing to fix); names drawn on
+        several lines in the Modeler are shown on one."""
+        entry = {"file": self.file, "element": element or "", "name": " ".join((name or "").split()),
+                 "message": message}
+        if entry not in self.result.problems:
+            self.result.problems.append(entry)
 
 
 def format_problem(problem: dict[str, str]) -> str:

@@ -296,7 +296,13 @@ C7_DETAILS = b"""<?xml version="1.0" encoding="UTF-8"?>
         <bpmn:completionCondition>${nrOfCompletedInstances >= 2}</bpmn:completionCondition>
       </bpmn:multiInstanceLoopCharacteristics>
     </bpmn:userTask>
-    <bpmn:callActivity id="Call_1" calledElement="${subprocessKey}" />
+    <bpmn:startEvent id="Start_1" name="Invoice&#10;received" camunda:formKey="embedded:app:forms/start.html" />
+    <bpmn:callActivity id="Call_1" calledElement="${subprocessKey}" camunda:async="true">
+      <bpmn:extensionElements>
+        <camunda:in source="amount" target="amount" />
+        <camunda:in source="creditor" target="creditor" />
+      </bpmn:extensionElements>
+    </bpmn:callActivity>
     <bpmn:intermediateCatchEvent id="Timer_1">
       <bpmn:timerEventDefinition id="TimerDef_1">
         <bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle>
@@ -318,6 +324,10 @@ def test_lanes_subprocesses_loops_and_attribute_expressions() -> None:
     assert "camunda:collection='${members}' is not supported" in texts
     assert "Call_1: calledElement='${subprocessKey}': expressions in BPMN attributes" in texts
     assert "Timer_1: timer '0 0 9 * * ?' is not an ISO 8601 cycle" in texts
+    assert texts.count("Call_1: camunda:in:") == 1  # one thing to fix, however many mappings
+    start = next(p for p in result.problems if p["element"] == "Start_1")
+    assert start["name"] == "Invoice received" and "start form" in start["message"]
+    assert {"file": "details.bpmn", "element": "Call_1", "what": "ignored camunda:async"} in result.converted
 
 
 def test_camunda_files_are_recognised_for_the_upload_page() -> None:
