@@ -29,6 +29,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .camunda_dmn import Decision, convert_dmn, is_dmn
 from .camunda_report import (
@@ -114,7 +118,45 @@ def convert(files: Mapping[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> I
         etree.cleanup_namespaces(root, top_nsmap=None if is_dmn(root) else {"spiffworkflow": SPIFF_NS})
         etree.indent(root, space="  ")
         result.files[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    if not result.problems:
+        _check_spiffworkflow_parses(result)
     return result
+
+
+def _check_spiffworkflow_parses(result: ImportResult) -> None:
+    """What ``engine.deploy`` will do with a clean conversion: validate against the BPMN/DMN schemas
+    and build every process. Its refusal becomes a problem here, so ``deployable`` means it."""
+    parser = SpiffBpmnParser(validator=SPIFF_VALIDATOR)
+    current = ""
+    roots = {name: parse_xml(data, name, max(DEFAULT_MAX_BYTES, len(data))) for name, data in result.files.items()}
+    if all(is_dmn(root) for root in roots.values()):
+        FileReport(result, ", ".join(sorted(roots))).problem(None, None, "no BPMN file: upload the process "
+                                                                         "together with its decisions")
+        return
+    try:
+        for name in sorted(roots):
+            current = name
+            (parser.add_dmn_xml if is_dmn(roots[name]) else parser.add_bpmn_xml)(roots[name], filename=name)
+        for process_id in parser.get_process_ids():
+            parser.get_spec(process_id)
+    except ValidationException as exc:
+        file = exc.file_name or current
+        element = exc.id or _element_at_line(roots.get(file), exc.line_number)
+        FileReport(result, file).problem(element, exc.name or None, str(exc).splitlines()[0].strip())
+    except SpiffWorkflowException as exc:
+        FileReport(result, current).problem(None, None, str(exc).splitlines()[0].strip())
+
+
+def _element_at_line(root: etree._Element | None, line: object) -> str | None:
+    """The id of the element a schema error's line points into (the last one starting at or before it)."""
+    if root is None or not isinstance(line, int):
+        return None
+    found = None
+    for el in root.iter():
+        at: int = getattr(el, "sourceline", None) or 0
+        if isinstance(el.tag, str) and el.get("id") and at <= line:
+            found = el.get("id")
+    return found
 
 
 def _local(el: etree._Element) -> str:

@@ -338,3 +338,23 @@ def test_camunda_files_are_recognised_for_the_upload_page() -> None:
     assert looks_like_camunda({"c8.bpmn": ZEEBE_UNCONVERTIBLE})
     weijian = {p.name: p.read_bytes() for p in (FIXTURES / "lead").iterdir()}
     assert not looks_like_camunda(weijian)
+
+
+def test_deployable_means_spiffworkflow_builds_it() -> None:
+    """What converts cleanly but SpiffWorkflow would refuse (schema, a flow to nowhere, no process)
+    is a problem too: ``deployable`` promises that ``engine.deploy`` takes the files."""
+    files = _files("approval")
+    schema = dict(files, **{"fine_approval.bpmn": files["fine_approval.bpmn"].replace(
+        b'<bpmn:userTask id="Activity_approve"', b'<bpmn:userTask bogus="1" id="Activity_approve"')})
+    refused = convert(schema)
+    assert not deployable(refused)
+    assert [(p["file"], p["element"]) for p in refused.problems] == [("fine_approval.bpmn", "Activity_approve")]
+    assert "bogus" in refused.problems[0]["message"]
+
+    dangling = dict(files, **{"fine_approval.bpmn": files["fine_approval.bpmn"].replace(
+        b'targetRef="Event_rejected"', b'targetRef="Event_nowhere"')})
+    assert not deployable(convert(dangling))
+
+    decisions_only = convert({"fine_level.dmn": files["fine_level.dmn"]})
+    assert not deployable(decisions_only)
+    assert "no BPMN file" in decisions_only.problems[0]["message"]
