@@ -161,41 +161,50 @@ def _check_elements(file: str, root: etree._Element, ctx: Context, out: _Collect
         flows_out.add(flow.get("sourceRef", ""))
         condition = flow.find(f"{{{BPMN}}}conditionExpression")
         if condition is not None and (condition.text or "").strip():
-            _check_expression(condition.text.strip(), "eval", file, flow, "condition", out)
-    attached = {b.get("attachedToRef") for b in root.iter(f"{{{BPMN}}}boundaryEvent")}
+            _check_expression((condition.text or "").strip(), "eval", file, flow, "condition", out)
     for lane in root.iter(f"{{{BPMN}}}lane"):
         role = (lane.get("name") or "").strip()
         if ctx.roles and role and role not in ctx.roles:
             out.add("error", "unknown_role", f"lane {_where(lane)} names no known role", file, lane, role=role)
     for el in root.iter():
         local = _local(el)
-        if local in _NEEDS_WAY_OUT and el.get("id") not in flows_out and not _may_end_here(el, local, attached):
+        if local in _NEEDS_WAY_OUT and el.get("id") not in flows_out and not _may_end_here(el, local):
             out.add("error", "no_way_out", f"{_where(el)} has no outgoing sequence flow: a token would stay "
                     "there for ever", file, el)
-        if local in ("userTask", "manualTask"):
-            _check_user_task(file, el, local, ctx, out)
-        elif local == "serviceTask":
-            operator = el.find(f".//{{{SPIFF}}}serviceTaskOperator")
-            key = operator.get("id", "") if operator is not None else ""
-            if not key:
-                out.add("error", "no_operator", f"service task {_where(el)} names no operator", file, el)
-            elif ctx.operators and key not in ctx.operators:
-                out.add("error", "unknown_operator", f"service task {_where(el)}: operator '{key}' is not "
-                        "registered", file, el, operator=key)
-            for param in el.iter(f"{{{SPIFF}}}parameter"):
-                if param.get("value"):
-                    _check_expression(param.get("value", ""), "eval", file, el, f"parameter {param.get('id')}", out)
-        elif local == "scriptTask":
-            _check_expression(_text(el, "script"), "exec", file, el, "script", out)
-        elif local == "timerEventDefinition":
-            _check_timer(file, el, out)
-        for script_tag in ("preScript", "postScript"):
-            found = el.find(f"{{{SPIFF}}}{script_tag}") if local else None
-            if found is not None and (found.text or "").strip():
-                _check_expression(found.text.strip(), "exec", file, el, script_tag, out)
+        if local:
+            _check_one(file, el, local, ctx, out)
 
 
-def _may_end_here(el: etree._Element, local: str, attached: set[str | None]) -> bool:
+def _check_one(file: str, el: etree._Element, local: str, ctx: Context, out: _Collector) -> None:
+    """The checks of one element by its kind: forms and roles, operators, scripts, timers."""
+    if local in ("userTask", "manualTask"):
+        _check_user_task(file, el, local, ctx, out)
+    elif local == "serviceTask":
+        _check_service_task(file, el, ctx, out)
+    elif local == "scriptTask":
+        _check_expression(_text(el, "script"), "exec", file, el, "script", out)
+    elif local == "timerEventDefinition":
+        _check_timer(file, el, out)
+    for script_tag in ("preScript", "postScript"):
+        found = el.find(f"{{{SPIFF}}}{script_tag}")
+        if found is not None and (found.text or "").strip():
+            _check_expression((found.text or "").strip(), "exec", file, el, script_tag, out)
+
+
+def _check_service_task(file: str, el: etree._Element, ctx: Context, out: _Collector) -> None:
+    operator = el.find(f".//{{{SPIFF}}}serviceTaskOperator")
+    key = operator.get("id", "") if operator is not None else ""
+    if not key:
+        out.add("error", "no_operator", f"service task {_where(el)} names no operator", file, el)
+    elif ctx.operators and key not in ctx.operators:
+        out.add("error", "unknown_operator", f"service task {_where(el)}: operator '{key}' is not registered",
+                file, el, operator=key)
+    for param in el.iter(f"{{{SPIFF}}}parameter"):
+        if param.get("value"):
+            _check_expression(param.get("value", ""), "eval", file, el, f"parameter {param.get('id')}", out)
+
+
+def _may_end_here(el: etree._Element, local: str) -> bool:
     """A subprocess's last element or a task inside an event subprocess may end its scope; and a
     compensation boundary event has no flow. Everything else needs a way out."""
     if local == "boundaryEvent" and el.find(f"{{{BPMN}}}compensateEventDefinition") is not None:
@@ -232,7 +241,8 @@ def _literal(source: str) -> str | None:
 
 
 def _check_timer(file: str, el: etree._Element, out: _Collector) -> None:
-    owner = el.getparent()
+    parent = el.getparent()
+    owner = parent if parent is not None else el
     for kind in ("timeDate", "timeDuration", "timeCycle"):
         source = _text(el, kind)
         if not source:
@@ -249,7 +259,7 @@ def _check_timer(file: str, el: etree._Element, out: _Collector) -> None:
                 TimerEventDefinition.parse_iso_duration(value)
             else:
                 TimerEventDefinition.parse_iso_recurring_interval(value)
-        except Exception as exc:  # noqa: BLE001 - SpiffWorkflow raises plain Exception/ValueError here
+        except Exception as exc:  # SpiffWorkflow raises plain Exception/ValueError here
             out.add("error", "bad_timer", f"timer of {_where(owner)}: '{value}' is not an ISO 8601 {kind}",
                     file, owner, value=value, kind=kind, reason=type(exc).__name__)
         return

@@ -22,7 +22,7 @@ CONTEXT = Context(forms=frozenset({"lead.register", "lead.approve", "lead.review
 # v2: a review step between register and the gateway (register -> review -> serious).
 REVIEW = b"""<bpmn:userTask id="review" name="\xe5\xa4\x8d\xe6\xa0\xb8">
       <bpmn:extensionElements><spiffworkflow:properties>
-          <spiffworkflow:property name="formKey" value="lead.review"/>
+          <spiffworkflow:property name="formKey" value="lead.register"/>
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f2b</bpmn:outgoing>
     </bpmn:userTask>
@@ -170,13 +170,14 @@ def test_a_running_case_moves_to_the_new_version_and_follows_its_flow(db_session
     complete_task(db_session, register.id, OFFICER, {})
     db_session.commit()
     (review,) = _ready(db_session, instance_id)
-    assert (review.task_name, review.form_key) == ("review", "lead.review")
+    assert (review.task_name, review.form_key) == ("review", "lead.register")
     complete_task(db_session, review.id, OFFICER, {})
     db_session.commit()
     assert [t.task_name for t in _ready(db_session, instance_id)] == ["approve"]
     complete_task(db_session, _ready(db_session, instance_id)[0].id, HEAD, {"approved": True})
     db_session.commit()
-    assert db_session.get(ProcessInstance, instance_id).status == "completed"
+    done = db_session.get(ProcessInstance, instance_id)
+    assert done is not None and done.status == "completed"
 
 
 def test_a_task_whose_element_was_removed_needs_a_mapping(db_session: Session) -> None:
