@@ -17,9 +17,11 @@ Never deploy ``result.files`` while ``result.problems`` is not empty: a converte
 problem still carries Camunda behaviour Weijian would not run (a Java delegate, a listener), and
 would deploy as a process that silently does less than the original.
 
-Ignored (harmless in Weijian, listed in ``converted`` as "ignored"): ``asyncBefore``,
+Ignored (harmless in Weijian, listed in ``converted`` as "ignored"): ``async``, ``asyncBefore``,
 ``asyncAfter``, ``exclusive``, ``jobPriority``, ``historyTimeToLive``, ``versionTag``,
-``isStartableInTasklist``, ``failedJobRetryTimeCycle``.
+``isStartableInTasklist``, ``failedJobRetryTimeCycle``, ``calledElementBinding="latest"`` and
+Camunda 8's ``zeebe:userTask`` marker. Any other ``camunda:``/``zeebe:`` attribute or element is
+reported, never dropped.
 """
 
 from __future__ import annotations
@@ -198,7 +200,7 @@ def _take_foreign_attributes(el: etree._Element) -> dict[str, str]:
 def _convert_element(item: Element, decisions: dict[str, Decision]) -> None:
     for local in sorted(IGNORED & item.attrs.keys()):
         item.attrs.pop(local)
-        item.converted(f"ignored camunda:{local}")
+        item.converted(f"ignored {item.prefix}:{local}")
     kind = item.kind
     if kind == "userTask":
         handle_user_task(item)

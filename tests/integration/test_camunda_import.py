@@ -3,6 +3,7 @@ as Camunda takes them; what cannot be converted is named element by element and 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine import Actor, InvalidDefinition, WorkflowFailed, complete_task, deploy, instance_data, start
 from engine.actor import SYSTEM
 from engine.camunda_import import ImportResult, convert, deployable
-from engine.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance, TimerRow
 from tests.engine_helpers import FIXTURES
 
 CAMUNDA = FIXTURES / "camunda"
@@ -86,10 +87,14 @@ def test_converted_process_deploys_and_runs_both_ways_through_each_gateway(db_se
         large = _register(db_session, 20000, "organisation", process=process)
         approve = _one_ready(db_session, large)
         assert (approve.task_name, approve.candidate_role, approve.assignee) == ("Activity_approve", "head", None)
+        reminder = db_session.scalars(select(TimerRow).where(TimerRow.instance_id == large)).one()  # 'P5D'
+        waited = reminder.due_at.replace(tzinfo=None) - approve.created_at.replace(tzinfo=None)
+        assert abs(waited - timedelta(days=5)) < timedelta(minutes=1)
         complete_task(db_session, approve.id, HEAD, {"approved": approved})
         db_session.commit()
         status, completed = _status(db_session, large)
         assert status == "completed" and end in completed
+        assert db_session.scalar(select(TimerRow.id).where(TimerRow.instance_id == large)) is None
 
 
 # Camunda's answer for each case, read off the table with FEEL's rules (FIRST hit policy):
