@@ -177,6 +177,8 @@ def handle_business_rule_task(item: Element, decisions: dict[str, Decision]) -> 
     attrs = item.attrs
     ref = attrs.pop("decisionRef", None)
     binding = attrs.pop("decisionRefBinding", "latest")
+    variable = attrs.pop("resultVariable", None)
+    mapping = attrs.pop("mapDecisionResult", "resultList")
     if binding != "latest":
         item.problem(f"{item.prefix}:decisionRefBinding '{binding}': Weijian calls the decision deployed "
                      "with the process")
@@ -192,8 +194,6 @@ def handle_business_rule_task(item: Element, decisions: dict[str, Decision]) -> 
         return
     add_spiff_text(item.el, "calledDecisionId", ref)
     item.converted(f"{item.prefix}:decisionRef -> calledDecisionId '{ref}'")
-    variable = attrs.pop("resultVariable", None)
-    mapping = attrs.pop("mapDecisionResult", "resultList")
     if variable is None:
         item.converted(f"decision outputs {', '.join(decision.outputs)} are set as process variables by name")
         return

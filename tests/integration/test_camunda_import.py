@@ -364,3 +364,65 @@ def test_deployable_means_spiffworkflow_builds_it() -> None:
     decisions_only = convert({"fine_level.dmn": files["fine_level.dmn"]})
     assert not deployable(decisions_only)
     assert "no BPMN file" in decisions_only.problems[0]["message"]
+
+
+SINGLE_RESULT_DMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="Definitions_sr" name="DRD"
+  namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="hearing" name="hearing">
+    <decisionTable id="DecisionTable_sr">
+      <input id="Input_1" label="fine"><inputExpression id="InputExpression_1" typeRef="double">
+        <text>fine</text></inputExpression></input>
+      <output id="Output_1" label="right" name="right" typeRef="boolean" />
+      <output id="Output_2" label="basis" name="basis" typeRef="string" />
+      <rule id="Rule_1">
+        <inputEntry id="In_1"><text>&gt;= 10000</text></inputEntry>
+        <outputEntry id="Out_1"><text>true</text></outputEntry>
+        <outputEntry id="Out_2"><text>"Art. 63: a larger fine; the party may ask for a hearing"</text></outputEntry>
+      </rule>
+      <rule id="Rule_2">
+        <inputEntry id="In_2"><text>[0..10000)</text></inputEntry>
+        <outputEntry id="Out_3"><text>false</text></outputEntry>
+        <outputEntry id="Out_4"><text></text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""
+
+SINGLE_RESULT_BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_srp" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="camunda_hearing_right" isExecutable="true">
+    <bpmn:startEvent id="Start_1"><bpmn:outgoing>Flow_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:businessRuleTask id="Rule_hearing" camunda:decisionRef="hearing" camunda:resultVariable="hearing"
+        camunda:mapDecisionResult="singleResult">
+      <bpmn:incoming>Flow_1</bpmn:incoming><bpmn:outgoing>Flow_2</bpmn:outgoing>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="Task_look" camunda:candidateGroups="officer">
+      <bpmn:incoming>Flow_2</bpmn:incoming><bpmn:outgoing>Flow_3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="End_1"><bpmn:incoming>Flow_3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="Start_1" targetRef="Rule_hearing" />
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Rule_hearing" targetRef="Task_look" />
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_look" targetRef="End_1" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_single_result_variable_holds_the_outputs_or_none(db_session: Session) -> None:
+    """``mapDecisionResult="singleResult"``: the variable is a map of the outputs, null (None) when no
+    rule matches; an empty output cell is null, as in Camunda."""
+    result = convert({"hearing.dmn": SINGLE_RESULT_DMN, "hearing.bpmn": SINGLE_RESULT_BPMN})
+    assert result.problems == []
+    deploy(db_session, result.files, SYSTEM)
+    db_session.commit()
+    seen = {}
+    for fine in (20000, 500, -1):
+        instance = start(db_session, "camunda_hearing_right", STARTER, {"fine": fine}, unit_id="U1")
+        db_session.commit()
+        seen[fine] = instance_data(db_session, instance.id, SYSTEM)["hearing"]
+    assert seen == {20000: {"right": True, "basis": "Art. 63: a larger fine; the party may ask for a hearing"},
+                    500: {"right": False, "basis": None},
+                    -1: None}
