@@ -426,3 +426,36 @@ def test_single_result_variable_holds_the_outputs_or_none(db_session: Session) -
     assert seen == {20000: {"right": True, "basis": "Art. 63: a larger fine; the party may ask for a hearing"},
                     500: {"right": False, "basis": None},
                     -1: None}
+
+
+def _dmn(body: str, namespace: str = "https://www.omg.org/spec/DMN/20191111/MODEL/") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="{namespace}" id="D" name="DRD" '
+            f'namespace="http://camunda.org/schema/1.0/dmn">{body}</definitions>').encode()
+
+
+NAMED = "name='r'"
+TABLE = ('<decisionTable id="T_{n}" hitPolicy="{policy}"><input id="I_{n}"><inputExpression id="E_{n}" '
+         'typeRef="string"><text>x</text></inputExpression></input><output id="O_{n}" {name} typeRef="string" />'
+         '</decisionTable>')
+
+
+@pytest.mark.parametrize(("dmn", "element", "fragment"), [
+    (_dmn(f'<decision id="a">{TABLE.format(n=1, policy="UNIQUE", name=NAMED)}</decision>'
+          f'<decision id="b">{TABLE.format(n=2, policy="UNIQUE", name=NAMED)}</decision>'),
+     "", "2 decisions in one file"),
+    (_dmn(f'<decision id="a">{TABLE.format(n=1, policy="PRIORITY", name=NAMED)}</decision>'),
+     "T_1", "hit policy PRIORITY"),
+    (_dmn(f'<decision id="a">{TABLE.format(n=1, policy="RULE ORDER", name=NAMED)}</decision>'),
+     "T_1", "hit policy RULE ORDER"),
+    (_dmn(f'<decision id="a">{TABLE.format(n=1, policy="UNIQUE", name="")}</decision>'),
+     "O_1", "no name"),
+    (_dmn('<decision id="a" name="literal"><literalExpression id="L_1"><text>x * 2</text></literalExpression>'
+          '</decision>'), "a", "only decision tables"),
+    (_dmn(f'<decision id="a">{TABLE.format(n=1, policy="UNIQUE", name=NAMED)}</decision>',
+          "https://www.omg.org/spec/DMN/20230324/MODEL/"), "", "save it as DMN 1.3"),
+])
+def test_decision_tables_spiffworkflow_cannot_run_are_named(dmn: bytes, element: str, fragment: str) -> None:
+    result = convert({"table.dmn": dmn})
+    assert not deployable(result)
+    assert any(p["file"] == "table.dmn" and p["element"] == element and fragment in p["message"]
+               for p in result.problems), result.problems
