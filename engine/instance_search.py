@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import and_, exists, func, or_, select, tuple_, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -80,10 +80,14 @@ def _ilike(session: Session) -> bool:
 
 
 def has_incident() -> ColumnElement[bool]:
-    """An open outbox incident, or a timer that failed to fire."""
-    jobs = exists().where(OutboxJob.instance_id == ProcessInstance.id, OutboxJob.status == "incident")
-    timers = exists().where(TimerRow.instance_id == ProcessInstance.id, TimerRow.last_error.is_not(None))
-    return or_(jobs, timers)
+    """An open outbox incident, or a timer that failed to fire.
+
+    One ``IN`` over the union of the two (few) sets, not an OR of two EXISTS: PostgreSQL joins
+    the few ids to the instances instead of probing both tables for every instance it reads.
+    """
+    failing = union(select(OutboxJob.instance_id).where(OutboxJob.status == "incident"),
+                    select(TimerRow.instance_id).where(TimerRow.last_error.is_not(None)))
+    return ProcessInstance.id.in_(failing)
 
 
 def _text(value: str | None, name: str, limit: int = 200) -> str | None:
@@ -99,6 +103,15 @@ def _text(value: str | None, name: str, limit: int = 200) -> str | None:
 
 def conditions(session: Session, filters: InstanceFilters) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a search; refuses values that cannot match anything sensible."""
+    where = _text_conditions(session, filters) + _time_conditions(filters)
+    if filters.has_incident is True:
+        where.append(has_incident())
+    elif filters.has_incident is False:
+        where.append(~has_incident())
+    return where
+
+
+def _text_conditions(session: Session, filters: InstanceFilters) -> list[ColumnElement[bool]]:
     pi = ProcessInstance
     where: list[ColumnElement[bool]] = []
     pg = _ilike(session)
@@ -119,9 +132,15 @@ def conditions(session: Session, filters: InstanceFilters) -> list[ColumnElement
     if (activity := _text(filters.activity, "activity")) is not None:
         where.append(exists().where(HumanTask.instance_id == pi.id, HumanTask.status == "ready",
                                     HumanTask.task_name == activity))
-    for value, label in ((filters.started_from, "started from"), (filters.started_to, "started to"),
-                         (filters.due_before, "due before")):
-        if value is not None and value.tzinfo is None:
+    return where
+
+
+def _time_conditions(filters: InstanceFilters) -> list[ColumnElement[bool]]:
+    pi = ProcessInstance
+    where: list[ColumnElement[bool]] = []
+    for moment, label in ((filters.started_from, "started from"), (filters.started_to, "started to"),
+                          (filters.due_before, "due before")):
+        if moment is not None and moment.tzinfo is None:
             raise InvalidData(f"{label} must carry a time zone")
     if filters.started_from is not None:
         where.append(pi.started_at >= filters.started_from)
@@ -130,10 +149,6 @@ def conditions(session: Session, filters: InstanceFilters) -> list[ColumnElement
     if filters.due_before is not None:
         where.append(exists().where(HumanTask.instance_id == pi.id, HumanTask.status == "ready",
                                     HumanTask.due_sort < filters.due_before))
-    if filters.has_incident is True:
-        where.append(has_incident())
-    elif filters.has_incident is False:
-        where.append(~has_incident())
     return where
 
 

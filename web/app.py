@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     from . import api, errors, filters, operations, public, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
+    from .admin_instances import bp as admin_instances_bp
     from .admin_migrations import bp as admin_migrations_bp
     from .admin_processes import bp as admin_processes_bp
     from .auth import bp as auth_bp
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     filters.init_filters(app)
     public.init_public(app)  # /public/: no sign-in, its own limits and challenge
     for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_calendar_bp,
-                      admin_processes_bp, admin_migrations_bp):
+                      admin_processes_bp, admin_migrations_bp, admin_instances_bp):
         app.register_blueprint(blueprint)
     init_packages(app)  # every process package's pages, nav and admin links (web.packages)
     api.init_api(app)

@@ -263,6 +263,7 @@ ACTIONS = {
     "instance_cancelled": "撤销案件", "service_task_queued": "提交后台处理", "service_task_completed": "后台处理完成",
     "timer_fired": "时限到达", "message_received": "收到消息", "message_sent": "发送消息",
     "incident_resolved": "人工处理异常", "incident_retried": "重试后台处理",
+    "instance_suspended": "挂起案件", "instance_resumed": "恢复案件", "variable_set": "修改流程变量",
 }
 
 

@@ -70,6 +70,8 @@ def init_api(app: Flask) -> None:
 
     from .admin import blp as admin_blp
     from .admin_calendar import blp as admin_calendar_blp
+    from .admin_instances import blp as admin_instances_blp
+    from .admin_processes import blp as admin_processes_blp
     from .routes import blp as main_blp
 
     api = Api()
@@ -81,7 +83,9 @@ def init_api(app: Flask) -> None:
             "session": {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}}},
         "security": [{"bearer": []}, {"session": []}],
     })
-    for blp in (main_blp, admin_blp, *api_blueprints(), admin_calendar_blp):  # process packages' own APIs
+    # *api_blueprints(): the process packages' own APIs
+    for blp in (main_blp, admin_blp, *api_blueprints(), admin_calendar_blp, admin_processes_blp,
+                admin_instances_blp):
         csrf.exempt(blp)  # checked in authenticate_api: only session-authenticated writes need it
         api.register_blueprint(blp, url_prefix="/api/v1" + (blp.url_prefix or ""))
     app.register_blueprint(docs_bp)
