@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from engine import EngineError, latest_definition
+from engine.camunda_import import convert, deployable, looks_like_camunda
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.process_admin import (
     DeployRefused,
@@ -221,6 +222,9 @@ def upload() -> str | Response:
         if not files and not problems:
             problems.append({"message": _("Choose at least one .bpmn or .dmn file."), "severity": "error",
                              "element": None})
+        converted: list[dict[str, str]] = []
+        if files and not problems and looks_like_camunda(files):
+            files, converted, problems = _from_camunda(files)
         if files and not problems:
             context = validation_context(dbs())
             if request.form.get("action") == "deploy":
@@ -241,4 +245,15 @@ def upload() -> str | Response:
                 problems = [problem_view(p) for p in validate_bundle(files, context)]
                 if not problems:
                     flash(_("No problems found: the files can be deployed."), "success")
-    return render_template("admin/process_upload.html", problems=problems)
+        return render_template("admin/process_upload.html", problems=problems, converted=converted)
+    return render_template("admin/process_upload.html", problems=problems, converted=[])
+
+
+def _from_camunda(files: dict[str, bytes]) -> tuple[dict[str, bytes], list[dict[str, str]], list[dict[str, Any]]]:
+    """Files made with Camunda Modeler, converted (``engine.camunda_import``); nothing half-converted
+    goes further: any problem stops the check or the deploy and is listed on its element."""
+    result = convert(files)
+    problems = [{"element": p["element"] or None, "severity": "error", "message": _(
+        "%(where)s: %(text)s", where=p["name"] or p["element"] or p["file"], text=p["message"])}
+        for p in result.problems]
+    return (result.files if deployable(result) else {}), result.converted, problems

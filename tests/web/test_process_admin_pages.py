@@ -9,7 +9,7 @@ import re
 import zipfile
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import complete_task
@@ -128,3 +128,22 @@ def test_rollback_download_and_upload(session: Session, as_user: Any) -> None:
                        content_type="multipart/form-data")
     assert "notes.txt" in wrong.get_data(as_text=True)
     assert session.scalar(select(HumanTask)) is None
+
+
+def test_camunda_files_are_converted_on_upload_and_nothing_half_converted_deploys(session: Session,
+                                                                                  as_user: Any) -> None:
+    from tests.engine_helpers import FIXTURES
+
+    admin = as_user("admin")
+    admin.get("/admin/processes/upload")
+    folder = FIXTURES / "camunda" / "approval"
+    good = {"action": "check", "files": [(io.BytesIO(p.read_bytes()), p.name) for p in sorted(folder.iterdir())]}
+    checked = admin.post("/admin/processes/upload", good, content_type="multipart/form-data").get_data(as_text=True)
+    assert 'id="upload-converted"' in checked
+    bad_folder = FIXTURES / "camunda" / "unconvertible"
+    before = session.scalar(select(func.count()).select_from(ProcessDefinition))
+    bad = {"action": "deploy", "reason": "导入", "files": [(io.BytesIO(p.read_bytes()), p.name)
+                                                          for p in sorted(bad_folder.iterdir())]}
+    refused = admin.post("/admin/processes/upload", bad, content_type="multipart/form-data")
+    assert refused.status_code == 200 and 'id="upload-problems"' in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(ProcessDefinition)) == before
