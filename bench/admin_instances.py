@@ -86,7 +86,7 @@ def rows(instances: int, seed: int = 5) -> Iterator[Rows]:
         business_key = f"{prefix}{started.year}-{i:06d}"
         entity = f"91610{i % 9973:013d}"
         ready_name = f"{process}_a{rng.randrange(ACTIVITIES)}"
-        tasks = []
+        tasks: list[tuple[Any, ...]] = []
         for k in range(2):
             created = started + timedelta(days=2 * k)
             tasks.append((_uuid(rng), instance_id, process, f"{process}_a{k}", f"步骤{k}", "officer", "officer", unit,

@@ -5,8 +5,9 @@
   (no join on ``process_instance``); the PostgreSQL claimable indexes of engine_0002/0003 are
   rebuilt without them, so the wide inbox keeps reading only rows it can show.
 * ``process_instance``: newest-first orders alone, within a status and within a process and
-  status; on PostgreSQL trigram (pg_trgm) GIN indexes for business-key prefix and entity-name
-  substring searches (``ILIKE``). pg_trgm is a trusted extension (PostgreSQL 13+): the
+  status; on PostgreSQL ``lower(business_key) text_pattern_ops`` (with the order columns) for a
+  business-key prefix in any case, and a trigram (pg_trgm) GIN index for entity-name substrings
+  (``ILIKE``). pg_trgm is a trusted extension (PostgreSQL 13+): the
   database owner may create it.
 * ``human_task`` (PostgreSQL): ready tasks by element id and by due date, for "current
   activity" and "due before" filters; ``engine_timer`` (PostgreSQL): failing timers.
@@ -45,9 +46,11 @@ def upgrade() -> None:
         op.drop_index(name, table_name="human_task")
         op.create_index(name, "human_task", columns, unique=False, postgresql_where=sa.text(NEW_CLAIMABLE))
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for column in ("business_key", "entity_name"):
-        op.create_index(f"ix_process_instance_{column}_trgm", "process_instance", [column], unique=False,
-                        postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+    op.create_index("ix_process_instance_business_key_lower", "process_instance",
+                    [sa.func.lower(sa.column("business_key")).label("business_key_lower"), "started_at", "id"],
+                    unique=False, postgresql_ops={"business_key_lower": "text_pattern_ops"})
+    op.create_index("ix_process_instance_entity_name_trgm", "process_instance", ["entity_name"], unique=False,
+                    postgresql_using="gin", postgresql_ops={"entity_name": "gin_trgm_ops"})
     op.create_index("ix_human_task_ready_name", "human_task", ["task_name", "instance_id"], unique=False,
                     postgresql_where=sa.text("status = 'ready'"))
     op.create_index("ix_human_task_ready_due", "human_task", ["due_sort", "instance_id"], unique=False,
@@ -61,8 +64,8 @@ def downgrade() -> None:
         op.drop_index("ix_engine_timer_failed", table_name="engine_timer")
         op.drop_index("ix_human_task_ready_due", table_name="human_task")
         op.drop_index("ix_human_task_ready_name", table_name="human_task")
-        for column in ("business_key", "entity_name"):
-            op.drop_index(f"ix_process_instance_{column}_trgm", table_name="process_instance")
+        op.drop_index("ix_process_instance_entity_name_trgm", table_name="process_instance")
+        op.drop_index("ix_process_instance_business_key_lower", table_name="process_instance")
         for name, columns in CLAIMABLE_INDEXES:
             op.drop_index(name, table_name="human_task")
             op.create_index(name, "human_task", columns, unique=False, postgresql_where=sa.text(OLD_CLAIMABLE))

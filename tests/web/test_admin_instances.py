@@ -134,7 +134,8 @@ def test_an_incident_is_retried_from_its_instance_page(as_user: Any, session: Se
 def test_the_api_searches_shows_and_acts_with_a_reason(app: Flask, token_for: Any, session: Session) -> None:
     lead = start_lead(session, key="WB-2026-009")
     start_lead(session, "officer.b", ENTITY_B, key="JT-2026-010")
-    client, headers = app.test_client(), token_for("admin")
+    client: Any = app.test_client()
+    headers = token_for("admin")
     found = client.get("/api/v1/admin/instances?business_key=wb-2026&status=running", headers=headers)
     assert found.status_code == 200 and [i["id"] for i in found.json["instances"]] == [lead.id]
     assert found.json["instances"][0]["activities"] == ["register"] and found.json["total"] == 1
