@@ -35,9 +35,10 @@ def _cases(session: Session) -> dict[str, str]:
     deploy_fixture(session, "lead")
     deploy_fixture(session, "service")
     ids = {}
-    for n, (key, entity, unit) in enumerate([("WB-2026-001", "康宁诊所", "U1"), ("WB-2026-002", "仁和口腔门诊部", "U1"),
-                                             ("JT-2026-003", "第二自来水公司", "U2"), ("wb-2025-004", "康宁大药房", "U2"),
-                                             ("JT-2026-005", "百草堂", "U1"), ("WB-2026-006", "50%折扣店", "U1")]):
+    cases = [("WB-2026-001", "康宁诊所", "U1"), ("WB-2026-002", "仁和口腔门诊部", "U1"),
+             ("JT-2026-003", "第二自来水公司", "U2"), ("wb-2025-004", "康宁大药房", "U2"),
+             ("JT-2026-005", "百草堂", "U1"), ("WB-2026-006", "50%折扣店", "U1")]
+    for n, (key, entity, unit) in enumerate(cases):
         row = start(session, "case_lead", ADMIN, {"amount": 20000}, key, unit_id=unit, entity_id=f"E{n}",
                     entity_name=entity, now=T0 + timedelta(hours=n))
         ids[key] = row.id
@@ -116,7 +117,7 @@ def test_pages_follow_each_other_without_gaps_or_repeats(session: Session) -> No
 
 
 @pytest.mark.parametrize("filters", [InstanceFilters(status="sleeping"),
-                                     InstanceFilters(started_from=datetime(2026, 1, 1)),  # noqa: DTZ001 - the point
+                                     InstanceFilters(started_from=datetime(2026, 1, 1)),  # no time zone
                                      InstanceFilters(business_key="x" * 201)])
 def test_filters_that_cannot_be_meant_are_refused(session: Session, filters: InstanceFilters) -> None:
     with pytest.raises(InvalidData):
