@@ -255,7 +255,10 @@ def measure(url: str, instances: int, samples: int, seed: int = 17) -> dict[str,
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            search_instances(session, InstanceFilters())  # warm the connection and the plan cache
+            warm = random.Random(seed + 1)  # one search of each kind first: connection, plans, buffer pool
+            for make in kinds.values():
+                search_instances(session, make(warm))
+            session.rollback()
             for i in range(samples):
                 name = list(kinds)[i % len(kinds)]
                 filters = kinds[name](rng)
