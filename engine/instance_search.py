@@ -262,7 +262,7 @@ def filters_from(params: dict[str, Any]) -> InstanceFilters:
             parsed = parsed.replace(tzinfo=LOCAL_TZ)
         return parsed
 
-    incident = text("has_incident")
+    incident = (text("has_incident") or "").lower() or None
     if incident not in (None, "1", "0", "true", "false", "yes", "no"):
         raise InvalidData("has_incident is yes or no")
     return InstanceFilters(
