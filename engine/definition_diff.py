@@ -4,8 +4,8 @@ A deploy records which elements were added, removed and changed against the vers
 so an administrator sees on the diagram what a new version does differently before choosing
 to migrate running cases onto it. Elements are compared by id; an element "changed" when its
 own XML (attributes, properties, scripts, conditions, flows in and out) differs, ignoring
-whitespace, the diagram's layout (``bpmndi``) and the contents of child elements that have
-ids of their own (those are compared on their own).
+whitespace, attributes written at their default, the diagram's layout (``bpmndi``) and the
+contents of child elements that have ids of their own (those are compared on their own).
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from .errors import EngineError
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 _DIAGRAM_NS = ("http://www.omg.org/spec/BPMN/20100524/DI", "https://www.omg.org/spec/DMN/20191111/DMNDI/")
+# Attributes at their BPMN default: a modeler may write or omit them (bpmn-js omits them).
+_DEFAULTS = {"cancelActivity": "true", "isInterrupting": "true", "isForCompensation": "false", "startQuantity": "1",
+             "completionQuantity": "1", "isSequential": "false", "parallelMultiple": "false", "instantiate": "false",
+             "triggeredByEvent": "false", "gatewayDirection": "Unspecified", "isImmediate": "false",
+             "implementation": "##unspecified", "isClosed": "false"}
 _SKIP = {"definitions", "process", "collaboration", "laneSet", "extensionElements", "property", "properties",
          "parameter", "parameters", "serviceTaskOperator", "documentation", "text", "message",
          "correlationProperty", "correlationPropertyRetrievalExpression", "formalExpression"}
@@ -42,6 +47,9 @@ def _signatures(text: str, filename: str) -> dict[str, bytes]:
             if isinstance(child.tag, str) and child.get("id") and etree.QName(child).localname not in _SKIP:
                 own.remove(child)
         for node in own.iter():
+            for attr, default in _DEFAULTS.items():
+                if node.get(attr) == default:
+                    del node.attrib[attr]
             if node.text is not None:
                 node.text = node.text.strip()
             node.tail = None

@@ -105,4 +105,8 @@ def batch(batch_id: str) -> str | Response:
     if request.args.get("format") == "json":
         return jsonify(state)
     target = dbs().get(ProcessDefinition, found.target_definition_id)
-    return render_template("admin/migration_batch.html", batch=found, state=state, target=target)
+    shown = found.instance_ids[:1000]
+    labels = dict(dbs().execute(select(ProcessInstance.id, ProcessInstance.business_key)
+                                .where(ProcessInstance.id.in_(shown))).all())
+    return render_template("admin/migration_batch.html", batch=found, state=state, target=target, shown=shown,
+                           labels=labels)

@@ -200,3 +200,16 @@ def test_a_task_whose_element_was_removed_needs_a_mapping(db_session: Session) -
     db_session.commit()
     assert moved.mapped == {"review": "approve"}
     assert [t.task_name for t in _ready(db_session, instance_id)] == ["approve"]
+
+
+def test_a_diff_ignores_what_a_modeler_rewrites_in_form_only() -> None:
+    from engine.definition_diff import diff_sources
+
+    old = LEAD.decode()
+    rewritten = (old.replace('<bpmn:exclusiveGateway id="serious" name="是否需要审批" default="f_minor">',
+                             '<bpmn:exclusiveGateway  default="f_minor"\n   name="是否需要审批" id="serious" '
+                             'gatewayDirection="Unspecified">')
+                 .replace("<bpmn:script>decision", "<bpmn:script>\n      decision"))
+    assert diff_sources({"lead.bpmn": old}, {"lead.bpmn": rewritten}) == {"added": [], "removed": [], "changed": []}
+    renamed = old.replace('name="记录决定"', 'name="记录审批决定"')
+    assert diff_sources({"lead.bpmn": old}, {"lead.bpmn": renamed})["changed"] == ["decide"]
