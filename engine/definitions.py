@@ -40,6 +40,7 @@ from .errors import InvalidDefinition, UnknownProcess
 from .hotread import DefinitionRef, newest_definition
 from .models import ProcessDefinition, StartTimer
 from .sandbox import SandboxError, check_script
+from .timer_horizon import check_literal_timers
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 
@@ -154,6 +155,7 @@ def _load(parser: SpiffBpmnParser, process_id: str, filename: str) -> LoadedSpec
         raise InvalidDefinition(filename, None, str(exc).splitlines()[0]) from exc
     for s in [spec, *subprocess_specs.values()]:
         _check_scripts(s, filename)
+        check_literal_timers(s, filename)
         _prepare_spec(s, top=s is spec)
     return LoadedSpec(spec, subprocess_specs)
 

@@ -27,6 +27,7 @@ from .actor import SYSTEM
 from .errors import EngineError, InvalidTimer
 from .models import ProcessDefinition, ProcessInstance, StartTimer, TimerRow
 from .runtime import Command, advance, load, running, save
+from .timer_horizon import TimerBeyondHorizon
 
 MAX_TIMER_ATTEMPTS = 5
 
@@ -38,6 +39,12 @@ def _guard(method: Any) -> Any:
     def wrapper(self: TimerEventDefinition, my_task: Any) -> Any:
         try:
             return method(self, my_task)
+        except TimerBeyondHorizon as exc:
+            spec = my_task.task_spec
+            element, name = getattr(spec, "bpmn_id", None), getattr(spec, "bpmn_name", None)
+            label = f"timer '{element}'" + (f" ({name})" if name else "")
+            raise TimerBeyondHorizon(f"{label}: expression {self.expression.strip()}: {exc.message}",
+                                     task_name=element) from exc
         except EngineError:
             raise
         except Exception as exc:
