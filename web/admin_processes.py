@@ -197,6 +197,53 @@ def deploy(key: str) -> Response:
                     "redirect": url_for(".overview", key=key, version=mine.version)})
 
 
+@bp.route("/<key>/files/<name>", methods=["GET", "POST"])
+def edit_file(key: str, name: str) -> str | Response:
+    """Edit one file of the bundle as XML (a DMN table, or BPMN without the modeler) into the draft."""
+    definition = latest_definition(dbs(), key)
+    draft = get_draft(dbs(), key)
+    if name not in definition.sources and not (draft and name in draft.files):
+        abort(404)
+    text = draft.files.get(name) if draft and name in draft.files else definition.sources[name]
+    problems: list[dict[str, Any]] = []
+    if request.method == "POST":
+        text = request.form.get("xml", "")
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            flash(_("The file is larger than %(n)s MB.", n=MAX_FILE_BYTES // (1024 * 1024)), "error")
+            return render_template("admin/process_file.html", key=key, name=name, text=text, problems=[]), 413
+        try:
+            draft = save_draft(dbs(), current_actor(), key, {name: text}, validation_context(dbs(), leaving_out=key))
+        except EngineError as exc:
+            dbs().rollback()
+            flash(exc.message, "error")
+        else:
+            problems = [problem_view(p) for p in draft.problems]
+            dbs().commit()
+            flash(_("Saved in the draft."), "success")
+    return render_template("admin/process_file.html", key=key, name=name, text=text, problems=problems)
+
+
+@bp.post("/<key>/draft/deploy")
+def deploy_saved_draft(key: str) -> Response:
+    """Deploy the draft as it was saved (from the process page, with a reason)."""
+    try:
+        deployed = deploy_draft(dbs(), current_actor(), key, request.form.get("reason", ""),
+                                validation_context(dbs(), leaving_out=key))
+    except DeployRefused as exc:
+        dbs().rollback()
+        for problem in exc.problems[:10]:
+            flash(problem_view(problem)["message"], "error")
+        return redirect(url_for(".overview", key=key))
+    except EngineError as exc:
+        dbs().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".overview", key=key))
+    dbs().commit()
+    mine = next((d for d in deployed if d.process_key == key), deployed[0])
+    flash(_("Deployed as version %(v)s.", v=mine.version), "success")
+    return redirect(url_for(".overview", key=key, version=mine.version))
+
+
 @bp.post("/<key>/draft/discard")
 def discard(key: str) -> Response:
     discard_draft(dbs(), current_actor(), key)

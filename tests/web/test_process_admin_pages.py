@@ -147,3 +147,20 @@ def test_camunda_files_are_converted_on_upload_and_nothing_half_converted_deploy
     refused = admin.post("/admin/processes/upload", bad, content_type="multipart/form-data")
     assert refused.status_code == 200 and 'id="upload-problems"' in refused.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(ProcessDefinition)) == before
+
+
+def test_a_file_edited_as_xml_goes_into_the_draft_and_the_draft_deploys(session: Session, as_user: Any) -> None:
+    admin = as_user("admin")
+    page = admin.get(f"{EDIT}/files/lead.bpmn")
+    assert page.status_code == 200 and "登记案源" in page.get_data(as_text=True)
+    assert admin.get(f"{EDIT}/files/other.dmn").status_code == 404
+    broken = admin.post(f"{EDIT}/files/lead.bpmn", {"xml": LEAD.replace("</bpmn:definitions>", "")})
+    assert 'id="file-problems"' in broken.get_data(as_text=True)
+    admin.post(f"{EDIT}/files/lead.bpmn", {"xml": LEAD.replace('name="记录决定"', 'name="记录审批决定"')})
+    admin.get(EDIT)
+    assert admin.post(f"{EDIT}/draft/deploy", {"reason": ""}).status_code == 302
+    assert session.scalar(select(ProcessDefinition).where(ProcessDefinition.version == 2)) is None
+    admin.get(EDIT)
+    admin.post(f"{EDIT}/draft/deploy", {"reason": "改名"})
+    v2 = session.scalar(select(ProcessDefinition).where(ProcessDefinition.version == 2))
+    assert v2 is not None and v2.summary["diff"]["changed"] == ["decide"] and v2.summary["reason"] == "改名"
