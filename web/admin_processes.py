@@ -198,7 +198,7 @@ def deploy(key: str) -> Response:
 
 
 @bp.route("/<key>/files/<name>", methods=["GET", "POST"])
-def edit_file(key: str, name: str) -> str | Response:
+def edit_file(key: str, name: str) -> str | Response | tuple[str, int]:
     """Edit one file of the bundle as XML (a DMN table, or BPMN without the modeler) into the draft."""
     definition = latest_definition(dbs(), key)
     draft = get_draft(dbs(), key)
