@@ -41,7 +41,7 @@ from .hotread import DefinitionRef, newest_definition
 from .models import ProcessDefinition, StartTimer
 from .sandbox import SandboxError, check_script
 from .timer_horizon import check_literal_timers
-from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
+from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml, utf8_files
 
 
 def _validator() -> BpmnValidator:
@@ -284,6 +284,7 @@ def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
     """
     from .definition_diff import diff_sources
 
+    files = utf8_files(files, max_bytes)  # GBK or UTF-16 from a modelling tool: stored as UTF-8 text
     loaded = parse_and_load(files, max_bytes)
     bundle_hash = content_hash(files)
     sources = {n: files[n].decode("utf-8") for n in files}
