@@ -125,7 +125,7 @@ def edit(key: str) -> str:
     others = note_editor(dbs(), current_actor(), key)
     dbs().commit()
     config: dict[str, Any] = {
-        "xml": xml, "file": filename, **modeler_lists(dbs()), "messages": [],
+        "xml": xml, "file": filename, **modeler_lists(dbs()), "messages": sorted(validation_context(dbs()).catchers),
         "problems": [problem_view(p) for p in (draft.problems if draft else [])],
         "save_url": url_for(".save", key=key), "deploy_url": url_for(".deploy", key=key),
         "csrf_token": generate_csrf(), "labels": _labels(),
