@@ -25,8 +25,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinitio
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -38,6 +38,7 @@ from .actor import Actor
 from .db import database_key
 from .errors import InvalidDefinition, UnknownProcess
 from .hotread import DefinitionRef, newest_definition
+from .materialize import is_human_task
 from .models import ProcessDefinition, StartTimer
 from .sandbox import SandboxError, check_script
 from .timer_horizon import check_literal_timers
@@ -198,7 +199,10 @@ def _check_scripts(spec: BpmnProcessSpec, filename: str) -> None:
 def _prepare_spec(spec: BpmnProcessSpec, top: bool) -> None:
     """Adapt a parsed spec to how the engine runs it.
 
-    Service tasks become waits: the engine runs them asynchronously through the outbox.
+    Service tasks become waits: the engine runs them asynchronously through the outbox. A plain
+    ``bpmn:task`` (SpiffWorkflow makes it manual: a task nothing would ever complete) passes
+    straight through, as in Camunda; a ``bpmn:manualTask`` stays manual and becomes an inbox
+    task like a user task without a form (``engine.materialize.is_human_task``).
     A timer start event of the process is the engine's schedule (``engine_start_timer``
     starts one instance per firing), so inside an instance it behaves as a none start event.
 
@@ -213,6 +217,8 @@ def _prepare_spec(spec: BpmnProcessSpec, top: bool) -> None:
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, ServiceTask):
             task_spec.manual = True
+        elif isinstance(task_spec, NoneTask):
+            task_spec.manual = False
         definition = getattr(task_spec, "event_definition", None)
         if top and isinstance(task_spec, StartEvent) and isinstance(definition, TimerEventDefinition):
             task_spec.start_timer = definition
@@ -237,7 +243,7 @@ def _summarize(loaded: LoadedSpec) -> dict[str, Any]:
     lanes: set[str] = set()
     for s in [spec, *loaded.subprocess_specs.values()]:
         for ts in s.task_specs.values():
-            if isinstance(ts, UserTask):
+            if is_human_task(ts):
                 props = (getattr(ts, "extensions", None) or {}).get("properties", {})
                 user_tasks.append({"id": ts.bpmn_id, "name": ts.bpmn_name, "lane": ts.lane,
                                    "form_key": props.get("formKey")})

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
@@ -20,6 +19,7 @@ from .actor import Actor
 from .definitions import newest_version
 from .errors import InstanceSuspended, InvalidData, PermissionDenied, TaskNotReady, UnknownTask
 from .hotread import DefinitionRef
+from .materialize import is_human_task
 from .models import HumanTask, ProcessDefinition, ProcessInstance
 from .runtime import Command, Loaded, advance, find_task, is_postgres, load, new_workflow, running, save
 from .state import SERIALIZER_VERSION, WORKFLOW_CACHE
@@ -175,7 +175,7 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[st
     cmd = Command(session, actor) if now is None else Command(session, actor, now=now)
     loaded = load(cmd, human.instance_id, instance)
     task = find_task(loaded.workflow, human.id)
-    if task is None or not task.has_state(TaskState.READY) or not isinstance(task.task_spec, UserTask):
+    if task is None or not task.has_state(TaskState.READY) or not is_human_task(task.task_spec):
         raise TaskNotReady(f"task {human.title} is no longer waiting", task_id=human.id)
     loaded.completed_task_id = human.id
     loaded.humans[human.id] = human

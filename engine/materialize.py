@@ -2,6 +2,11 @@
 
 Runs inside ``runtime.save`` for every instance a command touched; each table is diffed against
 what is already stored for the instance, so a command writes only what changed.
+
+Which ready tasks become what: a user task and a manual task (``bpmn:manualTask``: work done
+outside the system, confirmed in the inbox; it has no form key, the task page offers "done")
+become human-task rows; a service task becomes one outbox job. A plain ``bpmn:task`` never
+waits (``engine.definitions`` makes it pass straight through, as in Camunda).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from zoneinfo import ZoneInfo
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
@@ -45,6 +51,11 @@ def all_tasks(loaded: Loaded, state: int) -> list[Task]:
     for sp in workflow.subprocesses.values():
         found.update((t.id, t) for t in sp.tasks.values() if t.state & state)
     return list(found.values())
+
+
+def is_human_task(task_spec: object) -> bool:
+    """Whether a ready task of this spec waits for a person in the inbox (user or manual task)."""
+    return isinstance(task_spec, UserTask | ManualTask)
 
 
 def task_properties(task: Task) -> dict[str, str]:
@@ -120,7 +131,7 @@ def sync_human_tasks(cmd: Command, loaded: Loaded, ready_tasks: list[Task]) -> H
     """Diff the ready user tasks against the stored rows; the caller writes the changes."""
     session = cmd.session
     changes = HumanTaskChanges()
-    ready = {str(t.id): t for t in ready_tasks if isinstance(t.task_spec, UserTask)}
+    ready = {str(t.id): t for t in ready_tasks if is_human_task(t.task_spec)}
     known = list(loaded.row.ready_task_ids or [])
     held = loaded.humans
     existing = {task_id: row for task_id in known
