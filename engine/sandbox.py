@@ -23,7 +23,7 @@ for a datetime start), ``workdays_between`` an int, ``yuan`` a float. ``today()`
 in task data fails at that script, naming the variable, not later when the instance is saved.
 
 RestrictedPython refuses ``d['n'] += 1``; write ``d['n'] = d['n'] + 1`` (``n += 1`` is fine).
-Not covered: CPU and memory limits (``while True: pass``): bound workers with time limits.
+Cost is bounded too (steps, time, depth, sizes of results): see ``engine.sandbox_limits``.
 """
 
 from __future__ import annotations
@@ -52,64 +52,28 @@ from RestrictedPython.Guards import (
     safe_builtins,
     safer_getattr_raise,
 )
-from RestrictedPython.transformer import INSPECT_ATTRIBUTES, RestrictingNodeTransformer
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
-from SpiffWorkflow.exceptions import WorkflowException
 
 from .calendar import CHINA_TZ, Deadline, WorkCalendar, default_calendar
+from .sandbox_errors import SandboxError, ScriptLimitExceeded, ScriptRefused
+from .sandbox_limits import (
+    HELPERS,
+    SCRIPT_FILENAME,
+    BoundedOperators,
+    check_source_size,
+    guard_method,
+    guarded_inplace,
+    guarded_pow,
+    limited_range,
+    run_bounded,
+    too_deep,
+)
 
-SCRIPT_FILENAME = "<string>"
-"""The filename compiled code carries: SpiffWorkflow finds the failing line by this name."""
+__all__ = ["SCRIPT_FILENAME", "SandboxError", "ScriptLimitExceeded", "ScriptRefused", "check_script"]
 
 Mode = Literal["exec", "eval"]
-
-
-# -- errors -------------------------------------------------------------------------------------
-
-class SandboxError(WorkflowTaskException):
-    """A script broke a sandbox rule. Has ``task``, ``line_number``, ``error_line`` like its parent,
-    but may be raised where no task is known yet; the script engine attaches it when it can."""
-
-    def __init__(self, message: str, script: str | None = None, line_number: int | None = None) -> None:
-        WorkflowException.__init__(self, message, task_spec=None)  # the parent insists on a task
-        self.task: Any = None
-        self.task_trace: list[str] = []
-        self.offset = None
-        self.error_type = type(self).__name__
-        self.script = script
-        self.line_number = line_number
-        self.error_line = _source_line(script, line_number)
-
-    def locate(self, script: str, line_number: int | None) -> None:
-        if self.script is None:
-            self.script = script
-        if self.line_number is None:
-            self.line_number = line_number
-        self.error_line = _source_line(self.script, self.line_number)
-
-    def attach(self, task: Any) -> None:
-        """Record the task the script ran for (first one wins)."""
-        if self.task is None and task is not None:
-            self.task = task
-            self.task_spec = task.task_spec
-            self.task_trace = WorkflowTaskException.get_task_trace(task)
-
-
-class ScriptRefused(SandboxError):
-    """The sandbox will not run this script: restricted syntax, a forbidden name or attribute."""
-
-    def __init__(self, reason: str, script: str | None = None, line_number: int | None = None) -> None:
-        super().__init__(f"script refused: {reason.rstrip('.')}", script, line_number)
-        self.reason = reason
-
-
-def _source_line(script: str | None, line_number: int | None) -> str:
-    if not script or not line_number:
-        return ""
-    lines = script.splitlines()
-    return lines[line_number - 1] if 0 < line_number <= len(lines) else ""
 
 
 # -- compiling ----------------------------------------------------------------------------------
@@ -124,8 +88,9 @@ FORBIDDEN_NAMES = frozenset({
 ``type`` or ``object`` field; then the name is the data's, not a builtin)."""
 
 
-class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, minus imports, classes and ``print`` (nothing reads output)."""
+class _Policy(BoundedOperators):
+    """RestrictedPython's policy, minus imports, classes and ``print`` (nothing reads output),
+    with ``**``, ``*``, ``<<`` guarded (``engine.sandbox_limits``)."""
 
     # ast.NodeVisitor dispatches on these exact names (N802/N815).
     def visit_Import(self, node: ast.Import | ast.ImportFrom) -> ast.AST:  # noqa: N802
@@ -160,15 +125,19 @@ def check_script(source: str, mode: Mode = "exec") -> None:
 def _compile(source: str, mode: Mode) -> _Compiled:
     # Cached by source: the same gateway condition is evaluated on every instance.
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    check_source_size(source, mode)
     try:
         result = compiler(source, filename=SCRIPT_FILENAME, policy=_Policy)
+        tree = ast.parse(source, mode=mode)
+    except (RecursionError, MemoryError):
+        raise too_deep() from None
     except SyntaxError as exc:  # what only the final compile() sees: 'return' outside function...
         raise ScriptRefused(f"SyntaxError: {exc.msg}", source, exc.lineno) from None
     if result.errors or result.code is None:
         reason = " ".join(result.errors) or "does not compile"
         match = re.match(r"Line (\d+):", reason)
         raise ScriptRefused(reason, source, int(match.group(1)) if match else None)
-    return _Compiled(result.code, _free_forbidden(ast.parse(source, mode=mode)))
+    return _Compiled(result.code, _free_forbidden(tree))
 
 
 _BINDERS = (ast.FunctionDef, ast.ExceptHandler)
@@ -204,7 +173,7 @@ def _guarded_getattr(obj: object, name: str) -> Any:
     if name in _CLOCK_ATTRIBUTES and (isinstance(obj, date) or obj in (date, datetime)):
         raise ScriptRefused(f'"{name}" reads the wall clock; use the now() and today() helpers.')
     try:
-        return safer_getattr_raise(obj, name)
+        return guard_method(obj, name, safer_getattr_raise(obj, name))
     except NotImplementedError as exc:
         raise ScriptRefused(str(exc)) from None
 
@@ -216,7 +185,7 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {op + "=": getattr(operator, "i
 
 
 def _inplacevar(op: str, target: Any, value: Any) -> Any:
-    return _INPLACE[op](target, value)
+    return (guarded_inplace(op) or _INPLACE[op])(target, value)
 
 
 def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # f(*args, **kw) calls
@@ -228,6 +197,7 @@ _REMOVED_BUILTINS = {"setattr", "delattr", "_getattr_", "__build_class__", "Base
 _EXTRA_BUILTINS: dict[str, Any] = {f.__name__: f for f in (
     len, min, max, sum, sorted, any, all, abs, round, range, enumerate, zip, list, dict, set, tuple,
     str, int, float, bool, isinstance)}
+_EXTRA_BUILTINS.update(range=limited_range, pow=guarded_pow)
 _BUILTINS: dict[str, Any] = {
     **{k: v for k, v in safe_builtins.items() if k not in _REMOVED_BUILTINS}, **_EXTRA_BUILTINS}
 
@@ -235,7 +205,7 @@ _GUARDS: dict[str, Any] = {
     "__builtins__": _BUILTINS, "_getattr_": _guarded_getattr, "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence, "_write_": full_write_guard,
-    "_inplacevar_": _inplacevar, "_apply_": _apply}
+    "_inplacevar_": _inplacevar, "_apply_": _apply, **HELPERS}
 
 
 # -- calendar and clock for the helpers -----------------------------------------------------------
@@ -431,7 +401,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         if compiled.free_forbidden:
             _refuse_free_names(compiled, expression, context, external_context or {})
         try:
-            return eval(compiled.code, scope)  # noqa: S307 - restricted code, guarded globals
+            return run_bounded(lambda: eval(compiled.code, scope))  # noqa: S307 - restricted, guarded
         except SandboxError as err:
             err.locate(expression, _script_line(err.__traceback__))
             raise
@@ -446,7 +416,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         before = dict(context)
         context.update({**self.globals, **external, **_GUARDS})
         try:
-            exec(compiled.code, context)  # noqa: S102 - restricted code, guarded globals
+            run_bounded(lambda: exec(compiled.code, context))  # noqa: S102 - restricted, guarded
         except SandboxError as err:
             err.locate(script, _script_line(err.__traceback__))
             raise
@@ -485,7 +455,10 @@ class SandboxedScriptEngine(PythonScriptEngine):
     def validate(self, expression: str) -> None:
         """Syntax check (raising ``SyntaxError`` as SpiffWorkflow's DMN code expects), then the
         sandbox's own refusal."""
-        super().validate(expression)
+        try:
+            super().validate(expression)
+        except RecursionError:
+            raise too_deep() from None
         _compile(expression, "exec")
 
     def evaluate(self, task: Any, expression: str, external_context: Mapping[str, Any] | None = None) -> Any:
