@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     babel.init_app(app, locale_selector=selected_locale)
     load_form_modules()
 
-    from . import api, errors, filters, operations, public, security
+    from . import api, comments, errors, filters, operations, public, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
     from .admin_instances import bp as admin_instances_bp
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     security.init_security(app)
     filters.init_filters(app)
     public.init_public(app)  # /public/: no sign-in, its own limits and challenge
+    comments.init_comments(app)
     for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_calendar_bp,
                       admin_processes_bp, admin_migrations_bp, admin_instances_bp):
         app.register_blueprint(blueprint)

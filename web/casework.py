@@ -264,6 +264,7 @@ ACTIONS = {
     "timer_fired": "时限到达", "message_received": "收到消息", "message_sent": "发送消息",
     "incident_resolved": "人工处理异常", "incident_retried": "重试后台处理",
     "instance_suspended": "挂起案件", "instance_resumed": "恢复案件", "variable_set": "修改流程变量",
+    "case_comment": "发表评论", "instance_migrated": "迁移到流程新版本", "instance_stalled": "流程停滞（待管理员处理）",
 }
 
 

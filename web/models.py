@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, utcnow
@@ -62,3 +62,22 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None]
     address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class CaseComment(Base):
+    """A remark on a case, or on one of its tasks, by someone who may see the case.
+
+    Everyone who can see the case sees its comments; each one is also an event in the case's
+    audit chain (``case_comment`` with the text's SHA-256), so a comment cannot be edited or
+    removed without the chain showing it.
+    """
+
+    __tablename__ = "web_case_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_title: Mapped[str | None] = mapped_column(String(300))
+    author: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
