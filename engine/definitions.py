@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -24,9 +25,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -35,6 +38,14 @@ from sqlalchemy.orm import Session, object_session
 
 from . import audit
 from .actor import Actor
+from .bpmn_tolerance import (
+    BundleWarning,
+    non_executable,
+    relax_diagram,
+    require_executable,
+    strip_data_stores,
+    undrivable,
+)
 from .db import database_key
 from .errors import InvalidDefinition, UnknownProcess
 from .hotread import DefinitionRef, newest_definition
@@ -43,6 +54,9 @@ from .models import ProcessDefinition, StartTimer
 from .sandbox import SandboxError, check_script
 from .timer_horizon import check_literal_timers
 from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml, utf8_files
+
+log = logging.getLogger(__name__)
+_DRIVEN = (UserTask, ManualTask, ServiceTask)  # manual specs the engine completes (inbox rows, jobs)
 
 
 def _validator() -> BpmnValidator:
@@ -115,10 +129,21 @@ def _check_dmn_expressions(root: etree._Element, filename: str) -> None:
             raise InvalidDefinition(filename, el.get("id"), f"decision table expression refused: {exc}") from exc
 
 
-def _parse_bundle(files: Mapping[str, bytes], max_bytes: int) -> tuple[SpiffBpmnParser, list[str]]:
-    """Parse every file through the hardened parser; raise InvalidDefinition naming file and element."""
+@dataclass
+class _Bundle:
+    parser: SpiffBpmnParser
+    process_ids: list[str]
+    warnings: list[BundleWarning]
+
+
+def _parse_bundle(files: Mapping[str, bytes], max_bytes: int) -> _Bundle:
+    """Parse every file through the hardened parser; raise InvalidDefinition naming file and element.
+
+    What never executes but other tools write (diagram extras, data stores) is removed from the
+    parsed tree first, each with a warning (``engine.bpmn_tolerance``)."""
     parser = SpiffBpmnParser()
-    bpmn_names: list[str] = []
+    bpmn_roots: dict[str, etree._Element] = {}
+    warnings: list[BundleWarning] = []
     for name in sorted(files):
         root = parse_xml(files[name], name, max_bytes)
         if name.endswith(".dmn"):
@@ -128,6 +153,8 @@ def _parse_bundle(files: Mapping[str, bytes], max_bytes: int) -> tuple[SpiffBpmn
                 raise InvalidDefinition(name, exc.id or None, str(exc).splitlines()[0]) from exc
             _check_dmn_expressions(root, name)
             continue
+        warnings.extend(strip_data_stores(root, name))
+        warnings.extend(relax_diagram(root, _validator().validator, name))
         try:
             _validator().validate(root, name)
         except ValidationException as exc:
@@ -140,13 +167,16 @@ def _parse_bundle(files: Mapping[str, bytes], max_bytes: int) -> tuple[SpiffBpmn
             parser.add_bpmn_xml(root, filename=name)
         except ValidationException as exc:
             raise InvalidDefinition(name, exc.id or None, str(exc).splitlines()[0]) from exc
-        bpmn_names.append(name)
-    if not bpmn_names:
+        bpmn_roots[name] = root
+    if not bpmn_roots:
         raise InvalidDefinition(", ".join(sorted(files)) or "(no files)", None, "no BPMN file in the deployment")
-    return parser, parser.get_process_ids()
+    warnings.extend(non_executable(bpmn_roots))
+    require_executable(parser.get_process_ids(), sorted(bpmn_roots))
+    return _Bundle(parser, parser.get_process_ids(), warnings)
 
 
-def _load(parser: SpiffBpmnParser, process_id: str, filename: str) -> LoadedSpec:
+def _load(parser: SpiffBpmnParser, process_id: str, filename: str,
+          warnings: list[BundleWarning] | None = None) -> LoadedSpec:
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
@@ -158,6 +188,8 @@ def _load(parser: SpiffBpmnParser, process_id: str, filename: str) -> LoadedSpec
         _check_scripts(s, filename)
         check_literal_timers(s, filename)
         _prepare_spec(s, top=s is spec)
+        if warnings is not None:
+            warnings.extend(undrivable(s, getattr(s, "file", None) or filename, _DRIVEN))
     return LoadedSpec(spec, subprocess_specs)
 
 
@@ -271,9 +303,21 @@ def content_hash(files: Mapping[str, bytes]) -> str:
 
 def parse_and_load(files: Mapping[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, LoadedSpec]:
     """Every executable process of a bundle, parsed and checked as a deploy would (nothing stored)."""
-    parser, process_ids = _parse_bundle(files, max_bytes)
+    return _parse_and_load(files, max_bytes)[0]
+
+
+def _parse_and_load(files: Mapping[str, bytes], max_bytes: int
+                    ) -> tuple[dict[str, LoadedSpec], list[BundleWarning]]:
+    bundle = _parse_bundle(files, max_bytes)
     first_file = sorted(files)[0]
-    return {pid: _load(parser, pid, first_file) for pid in process_ids}
+    loaded = {pid: _load(bundle.parser, pid, first_file, bundle.warnings) for pid in bundle.process_ids}
+    return loaded, list(dict.fromkeys(bundle.warnings))  # a spec shared by two processes warns once
+
+
+def bundle_warnings(files: Mapping[str, bytes], max_bytes: int = DEFAULT_MAX_BYTES) -> list[dict[str, Any]]:
+    """What a deploy of ``files`` would accept but warn about (``{"file", "element", "message"}``
+    each), without deploying; raises ``InvalidDefinition`` as deploy would for what it refuses."""
+    return [w.as_dict() for w in _parse_and_load(utf8_files(files, max_bytes), max_bytes)[1]]
 
 
 def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
@@ -291,7 +335,9 @@ def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
     from .definition_diff import diff_sources
 
     files = utf8_files(files, max_bytes)  # GBK or UTF-16 from a modelling tool: stored as UTF-8 text
-    loaded = parse_and_load(files, max_bytes)
+    loaded, warnings = _parse_and_load(files, max_bytes)
+    for warning in warnings:
+        log.warning("deploy: %s: %s", warning.file, warning.message)
     bundle_hash = content_hash(files)
     sources = {n: files[n].decode("utf-8") for n in files}
     result = []
@@ -309,6 +355,7 @@ def deploy(session: Session, files: Mapping[str, bytes], actor: Actor,
                 result.append(existing)
                 continue
         summary = _summarize(spec)
+        summary["warnings"] = [w.as_dict() for w in warnings]
         same_as = None
         if previous is not None:
             summary["diff"] = diff_sources(previous.sources, sources)
@@ -385,8 +432,8 @@ def load_spec(definition: ProcessDefinition) -> LoadedSpec:
         cached = _SPEC_CACHE.get(key)
         if cached is None:
             files = {n: t.encode("utf-8") for n, t in definition.sources.items()}
-            parser, _ids = _parse_bundle(files, max(DEFAULT_MAX_BYTES, *(len(v) for v in files.values())))
-            cached = _load(parser, definition.process_key, sorted(files)[0])
+            bundle = _parse_bundle(files, max(DEFAULT_MAX_BYTES, *(len(v) for v in files.values())))
+            cached = _load(bundle.parser, definition.process_key, sorted(files)[0])
             _SPEC_CACHE[key] = cached
     return cached
 
