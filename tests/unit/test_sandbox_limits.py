@@ -157,7 +157,12 @@ def test_clauses_that_could_outlive_the_budget_are_refused(script: str, reason: 
 
 def test_the_trace_is_installed_only_while_a_script_runs() -> None:
     seen: list[object] = []
-    env = SandboxedEnvironment({"peek": lambda: seen.append(sys.gettrace()) or True})
+
+    def peek() -> bool:
+        seen.append(sys.gettrace())
+        return True
+
+    env = SandboxedEnvironment({"peek": peek})
     before = sys.gettrace()
     assert env.evaluate("peek()", {}) is True
     assert seen[0] is not None and seen[0] is not before
