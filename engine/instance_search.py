@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_, union
+from sqlalchemy import and_, exists, func, or_, select, text, tuple_, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -125,8 +125,8 @@ def _text_conditions(session: Session, filters: InstanceFilters) -> list[ColumnE
         where.append(pi.entity_name.ilike(pattern, escape="\\") if pg else pi.entity_name.like(pattern, escape="\\"))
     for column, value, label in ((pi.entity_id, filters.entity_id, "entity id"), (pi.unit_id, filters.unit_id, "unit"),
                                  (pi.process_key, filters.process_key, "process")):
-        if (text := _text(value, label)) is not None:
-            where.append(column == text)
+        if (wanted := _text(value, label)) is not None:
+            where.append(column == wanted)
     if filters.status:
         if filters.status not in STATUSES:
             raise InvalidData(f"unknown status {filters.status!r}; one of {', '.join(STATUSES)}")
@@ -176,6 +176,12 @@ def search_instances(session: Session, filters: InstanceFilters | None = None, c
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidData(f"page size must be between 1 and {MAX_PER_PAGE}")
     where = conditions(session, filters)
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run five times; PostgreSQL may then plan it once for any
+        # value. A search's best plan depends on its values (a rare prefix or a common one, a due
+        # date that most or few tasks passed): 30 ms planned for the values, 250 ms generic
+        # (bench.admin_instances, overdue in one unit). For this transaction only.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     pi = ProcessInstance
     paged = list(where)
     if cursor:
@@ -246,12 +252,12 @@ def _decorate(session: Session, instances: list[ProcessInstance]) -> list[Instan
 
 def filters_from(params: dict[str, Any]) -> InstanceFilters:
     """Filters from text parameters (a query string or a form): blank means "any"."""
-    def text(name: str) -> str | None:
+    def given(name: str) -> str | None:
         value = params.get(name)
         return str(value).strip() or None if value is not None else None
 
     def when(name: str) -> datetime | None:
-        value = text(name)
+        value = given(name)
         if value is None:
             return None
         try:
@@ -262,12 +268,12 @@ def filters_from(params: dict[str, Any]) -> InstanceFilters:
             parsed = parsed.replace(tzinfo=LOCAL_TZ)
         return parsed
 
-    incident = (text("has_incident") or "").lower() or None
+    incident = (given("has_incident") or "").lower() or None
     if incident not in (None, "1", "0", "true", "false", "yes", "no"):
         raise InvalidData("has_incident is yes or no")
     return InstanceFilters(
-        business_key=text("business_key"), entity_name=text("entity_name"), entity_id=text("entity_id"),
-        unit_id=text("unit_id"), process_key=text("process_key"), status=text("status"),
-        activity=text("activity"), started_from=when("started_from"), started_to=when("started_to"),
+        business_key=given("business_key"), entity_name=given("entity_name"), entity_id=given("entity_id"),
+        unit_id=given("unit_id"), process_key=given("process_key"), status=given("status"),
+        activity=given("activity"), started_from=when("started_from"), started_to=when("started_to"),
         due_before=when("due_before"),
         has_incident=None if incident is None else incident in ("1", "true", "yes"))
