@@ -10,8 +10,9 @@ which the modeler opens again, is unchanged) and each removal becomes a ``Bundle
 
 Warnings are also what an administrator should know but that does not stop a deploy: processes
 marked ``isExecutable="false"`` that are skipped, and elements the engine cannot drive (a task
-SpiffWorkflow leaves manual that no inbox row or job would ever complete). A bundle with no
-executable process at all is refused (``require_executable``).
+SpiffWorkflow leaves manual that no inbox row or job would ever complete; an ad-hoc sub-process,
+whose activities someone would have to pick). A bundle with no executable process at all is
+refused (``require_executable``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import AdHocSubprocess
 
 from .errors import InvalidDefinition
 
@@ -146,10 +148,13 @@ def undrivable(spec: Any, filename: str, driven: tuple[type, ...]) -> list[Bundl
     job): an instance reaching one would stall there."""
     found = []
     for task_spec in spec.task_specs.values():
-        if getattr(task_spec, "manual", False) and not isinstance(task_spec, driven):
-            element = getattr(task_spec, "bpmn_id", None) or task_spec.name
-            name = getattr(task_spec, "bpmn_name", None)
-            label = f"'{element}'" + (f" ({name})" if name else "")
+        element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+        name = getattr(task_spec, "bpmn_name", None)
+        label = f"'{element}'" + (f" ({name})" if name else "")
+        if isinstance(task_spec, AdHocSubprocess):
+            found.append(BundleWarning(filename, element, f"the engine cannot drive the ad-hoc sub-process {label}: "
+                                       "nobody can choose its activities, and a case reaching it fails"))
+        elif getattr(task_spec, "manual", False) and not isinstance(task_spec, driven):
             found.append(BundleWarning(filename, element, f"the engine cannot complete {label} "
                                        f"({type(task_spec).__name__}): a case reaching it would stall"))
     return found

@@ -130,3 +130,16 @@ def test_schema_errors_in_what_executes_are_still_refused(db_session: Session) -
     db_session.rollback()
     assert err.value.element_id == "visit" and "attribute 'label'" in err.value.message
     assert _count(db_session) == 0
+
+
+def test_an_ad_hoc_sub_process_is_deployed_with_a_warning_that_the_engine_cannot_drive_it() -> None:
+    xml = CAMUNDA_STYLE.replace(
+        '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>',
+        '<bpmn:adHocSubProcess id="extra" name="补充调查"><bpmn:incoming>f3</bpmn:incoming>'
+        '<bpmn:outgoing>f4</bpmn:outgoing><bpmn:userTask id="ask" name="询问"/></bpmn:adHocSubProcess>'
+        '<bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="extra" targetRef="end" />').replace(
+        '<bpmn:sequenceFlow id="f3" sourceRef="visit" targetRef="end" />',
+        '<bpmn:sequenceFlow id="f3" sourceRef="visit" targetRef="extra" />')
+    [warning] = [w for w in bundle_warnings({"check.bpmn": xml.encode()}) if w["element"] == "extra"]
+    assert "ad-hoc sub-process 'extra' (补充调查)" in warning["message"]
