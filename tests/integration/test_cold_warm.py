@@ -126,6 +126,7 @@ SCENARIOS = {
     "lead-serious": Scenario("lead", "case_lead", {"source": "complaint"},
                              {"register": {"amount": 20000}, "approve": {"approved": True}}),
     "lead-minor": Scenario("lead", "case_lead", {"source": "complaint"}, {"register": {"amount": 100}}),
+    "manual": Scenario("manual", "manual_check", {}, {"visit": {}}),
     "messages": Scenario("messages", "complaint_intake", {"case_no": "TS-2026-0001"},
                          {"route": {"target_unit": "U2", "note": "请核查"}, "handle": {"result": "已核实"},
                           "review": {"passed": True}}),
