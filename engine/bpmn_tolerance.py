@@ -78,6 +78,23 @@ def strip_data_stores(root: etree._Element, filename: str) -> list[BundleWarning
     return warnings
 
 
+def check_data_associations(root: etree._Element, filename: str) -> None:
+    """A data association must name elements of the file (SpiffWorkflow's own message for a
+    dangling one shows a Python object's repr instead of the id)."""
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for association in root.iter(_bpmn("dataInputAssociation"), _bpmn("dataOutputAssociation")):
+        for ref in association:
+            if not isinstance(ref.tag, str) or etree.QName(ref).localname not in ("sourceRef", "targetRef"):
+                continue
+            target = (ref.text or "").strip()
+            if target not in ids:
+                owner = association.getparent()
+                where = _label(owner) if owner is not None else "an element"
+                raise InvalidDefinition(filename, owner.get("id") if owner is not None else None,
+                                        f"the {etree.QName(association).localname} of {where} refers to "
+                                        f"'{target}', which is no element of this file")
+
+
 def _remove(el: etree._Element) -> None:
     parent = el.getparent()
     if parent is not None:

@@ -40,6 +40,7 @@ from . import audit
 from .actor import Actor
 from .bpmn_tolerance import (
     BundleWarning,
+    check_data_associations,
     non_executable,
     relax_diagram,
     require_executable,
@@ -155,6 +156,7 @@ def _parse_bundle(files: Mapping[str, bytes], max_bytes: int) -> _Bundle:
                 raise InvalidDefinition(name, exc.id or None, str(exc).splitlines()[0]) from exc
             _check_dmn_expressions(root, name)
             continue
+        check_data_associations(root, name)
         warnings.extend(strip_data_stores(root, name))
         warnings.extend(relax_diagram(root, _validator().validator, name))
         try:

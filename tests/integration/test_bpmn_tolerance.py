@@ -143,3 +143,14 @@ def test_an_ad_hoc_sub_process_is_deployed_with_a_warning_that_the_engine_cannot
         '<bpmn:sequenceFlow id="f3" sourceRef="visit" targetRef="extra" />')
     [warning] = [w for w in bundle_warnings({"check.bpmn": xml.encode()}) if w["element"] == "extra"]
     assert "ad-hoc sub-process 'extra' (补充调查)" in warning["message"]
+
+
+def test_a_data_association_to_nothing_is_refused_naming_the_task_and_the_id(db_session: Session) -> None:
+    xml = CAMUNDA_STYLE.replace("<bpmn:targetRef>DataStoreReference_1</bpmn:targetRef>",
+                                "<bpmn:targetRef>DataObjectReference_gone</bpmn:targetRef>")
+    with pytest.raises(InvalidDefinition) as err:
+        deploy(db_session, {"check.bpmn": xml.encode()}, SYSTEM)
+    db_session.rollback()
+    assert err.value.element_id == "lookup"
+    assert "'DataObjectReference_gone'" in err.value.message and "查询执业登记" in err.value.message
+    assert "<Element" not in err.value.message
