@@ -120,16 +120,21 @@ def blocking(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def _check_parse(files: Mapping[str, bytes], max_bytes: int, out: _Collector) -> None:
-    """What only SpiffWorkflow's parser sees (schema, references, script refusals)."""
-    from .definitions import parse_and_load
+    """What only SpiffWorkflow's parser sees (schema, references, script refusals), and what a
+    deploy would accept but ignore or never complete (its warnings, code ``ignored``)."""
+    from .definitions import bundle_warnings
 
     try:
-        parse_and_load(files, max_bytes)
+        warnings = bundle_warnings(files, max_bytes)
     except InvalidDefinition as exc:
         problem = exc.details.get("problem", exc.message)
         out.add("error", "invalid", str(problem), exc.filename, element=exc.element_id)
+        return
     except EngineError as exc:
         out.add("error", "invalid", exc.message, None)
+        return
+    for warning in warnings:
+        out.add("warning", "ignored", warning["message"], warning["file"], element=warning["element"])
 
 
 def _properties(el: etree._Element) -> dict[str, str]:
