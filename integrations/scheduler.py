@@ -185,7 +185,23 @@ def tick(settings: Settings, lock: LeaderLock) -> None:
     if report.failures:
         log.warning("timer failures: %s", report.failures)
     run_package_schedules(settings)
+    run_notifications(settings)
     relay_due(settings)
+
+
+def run_notifications(settings: Settings) -> None:
+    """Notices about tasks (assigned, due soon, overdue) and the daily digests
+    (``processes.directory.notifications``); a failure is logged, never stops the tick."""
+    from engine.db import utcnow
+    from processes.directory.notifications import scan, send_digests
+
+    try:
+        with session_scope(settings) as session:
+            now = utcnow()
+            scan(session, now)
+            send_digests(session, now)
+    except Exception:
+        log.exception("notifications failed")
 
 
 def run_package_schedules(settings: Settings) -> None:

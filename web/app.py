@@ -46,13 +46,14 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     babel.init_app(app, locale_selector=selected_locale)
     load_form_modules()
 
-    from . import api, comments, errors, filters, operations, public, security
+    from . import api, comments, errors, filters, notifications, operations, public, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
     from .admin_instances import bp as admin_instances_bp
     from .admin_migrations import bp as admin_migrations_bp
     from .admin_processes import bp as admin_processes_bp
     from .auth import bp as auth_bp
+    from .case_list import bp as case_list_bp
     from .cases import bp as cases_bp
     from .inbox import bp as inbox_bp
     from .packages import init_packages
@@ -64,7 +65,8 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     filters.init_filters(app)
     public.init_public(app)  # /public/: no sign-in, its own limits and challenge
     comments.init_comments(app)
-    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, cases_bp, admin_bp, admin_calendar_bp,
+    notifications.init_notifications(app)
+    for blueprint in (home_bp, auth_bp, inbox_bp, tasks_bp, case_list_bp, cases_bp, admin_bp, admin_calendar_bp,
                       admin_processes_bp, admin_migrations_bp, admin_instances_bp):
         app.register_blueprint(blueprint)
     init_packages(app)  # every process package's pages, nav and admin links (web.packages)

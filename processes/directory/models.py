@@ -8,10 +8,10 @@ sees one schema. The engine never imports this module: it only knows the string 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, utcnow
@@ -162,3 +162,41 @@ class UploadGrant(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """A notice to one person about one task: newly assigned to them, due soon, or overdue.
+
+    One row per (user, kind, task): the scan that writes them may run any number of times (two
+    schedulers, a restart) and never notifies twice. ``emailed_at`` is set when it went out by
+    email (at once or in the daily digest), ``read_at`` when the person opened it or marked all read.
+    """
+
+    __tablename__ = "dir_notification"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "task_id"),
+                      Index("ix_dir_notification_unread", "user_id", "read_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("dir_user.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # assigned | due_soon | overdue
+    task_id: Mapped[str] = mapped_column(String(36))
+    instance_id: Mapped[str] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(300))
+    case_label: Mapped[str | None] = mapped_column(String(300))
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    """How a person wants to be told: always in the app; by email at once and/or in a daily digest."""
+
+    __tablename__ = "dir_notification_pref"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("dir_user.id"), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    email_immediate: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_digest: Mapped[bool] = mapped_column(Boolean, default=True)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every kind
+    last_digest_on: Mapped[date | None] = mapped_column(Date)
