@@ -91,14 +91,24 @@ def _apply_mapping(diff: WorkflowDiff, spec: Any, mapping: dict[str, str], mappe
 def plan(session: Session, instance_id: str, definition_id: int, mapping: dict[str, str] | None = None,
          workflow: BpmnWorkflow | None = None) -> Plan:
     """Preview moving ``instance_id`` to ``definition_id`` with ``mapping`` (old element -> new)."""
+    return _plan(session, instance_id, definition_id, mapping, workflow)[0]
+
+
+_Diffs = tuple[WorkflowDiff, dict[Any, WorkflowDiff | None]]
+
+
+def _plan(session: Session, instance_id: str, definition_id: int, mapping: dict[str, str] | None,
+          workflow: BpmnWorkflow | None) -> tuple[Plan, _Diffs | None]:
+    """The preview and the diffs it computed (with the mapping applied), for ``migrate`` to use:
+    SpiffWorkflow's diff compares every task spec of both versions, so it is computed once."""
     row = session.get(ProcessInstance, instance_id)
     if row is None:
         raise NotFound(f"no process instance {instance_id}")
     result = Plan(instance_id, True)
     if row.status not in _MOVABLE:
-        return Plan(instance_id, False, f"the instance is {row.status}")
+        return Plan(instance_id, False, f"the instance is {row.status}"), None
     if row.definition_id == definition_id:
-        return Plan(instance_id, False, "the instance already runs on that version")
+        return Plan(instance_id, False, "the instance already runs on that version"), None
     _target_def, new = _target(session, row, definition_id)
     if workflow is None:
         old = spec_by_id(session, row.definition_id)
@@ -117,7 +127,7 @@ def plan(session: Session, instance_id: str, definition_id: int, mapping: dict[s
         result.can_move = False
         result.reason = ("elements of this case are not in the new version and are not mapped: "
                          + ", ".join(result.unmapped))
-    return result
+    return result, (top, subs)
 
 
 def migrate(session: Session, actor: Actor, instance_id: str, definition_id: int, reason: str,
@@ -128,20 +138,18 @@ def migrate(session: Session, actor: Actor, instance_id: str, definition_id: int
     cmd = Command(session, actor)
     loaded = load(cmd, instance_id)
     row = loaded.row
-    preview = plan(session, instance_id, definition_id, mapping, loaded.workflow)
-    if not preview.can_move:
+    preview, diffs = _plan(session, instance_id, definition_id, mapping, loaded.workflow)
+    if not preview.can_move or diffs is None:
         raise MigrationRefused(preview.reason, instance_id=instance_id)
     target, new = _target(session, row, definition_id)
     workflow = loaded.workflow
-    top, subs = _diffs(workflow, new)
-    _apply_mapping(top, new.spec, mapping or {}, {}, [])
+    top, subs = diffs
     held = _ready_rows(session, row)
     migrate_workflow(top, workflow, new.spec)
     workflow.subprocess_specs = new.subprocess_specs
     for sp_id, sp_diff in subs.items():
-        sp = workflow.subprocesses[sp_id]
         if sp_diff is not None:
-            _apply_mapping(sp_diff, new.subprocess_specs[sp.spec.name], mapping or {}, {}, [])
+            sp = workflow.subprocesses[sp_id]
             migrate_workflow(sp_diff, sp, new.subprocess_specs[sp.spec.name])
     old_version = session.scalar(select(ProcessDefinition.version)
                                  .where(ProcessDefinition.id == row.definition_id))
