@@ -89,6 +89,7 @@ def test_computed_duration_beyond_the_horizon_fails_the_command_and_writes_nothi
     with pytest.raises(InvalidTimer) as err:
         complete_task(db_session, review_id, OFFICER, {}, now=SEPT30)
     db_session.rollback()
+    # Refused before any month is walked: the command holds the GIL for milliseconds, not hours.
     assert time.monotonic() - started < BOUND_SECONDS
     assert err.value.task_name == "cooling"
     assert "冷静期" in err.value.message and "horizon" in err.value.message
