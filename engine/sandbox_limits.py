@@ -12,8 +12,9 @@ operation holds the GIL, so the scheduler's other threads stop too. Every evalua
   items, is refused; so are padding (``ljust``, ``zfill``...) and ``replace``/``join`` results
   over the same size;
 * ``run_bounded`` installs, only while sandboxed code runs and only on this thread, a trace
-  function that follows frames compiled from scripts (``SCRIPT_FILENAME``, bytecode by bytecode:
-  ``while True: pass`` is one line) and stops the script after ``max_steps`` steps, ``max_seconds`` of wall time or ``max_depth`` nested script
+  function that follows frames compiled from scripts (``SCRIPT_FILENAME``; line by line, and
+  bytecode by bytecode in code that loops: ``while True: pass`` is one line) and stops the
+  script after ``max_steps`` steps, ``max_seconds`` of wall time or ``max_depth`` nested script
   frames (a lambda can recurse: ``(lambda f: f(f))(lambda f: f(f))``);
 * source over ``max_expression_chars`` (an expression) or ``max_script_chars`` (a script), or
   nested too deeply for Python's compiler (``1+1+...`` thousands of times), is refused.
@@ -31,6 +32,7 @@ changes them for a block (tests, a bench).
 from __future__ import annotations
 
 import ast
+import dis
 import math
 import os
 import sys
@@ -39,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, TypeVar
 
 from RestrictedPython.transformer import RestrictingNodeTransformer
@@ -249,6 +251,24 @@ class BoundedOperators(RestrictingNodeTransformer):
 
 # -- the step, time and depth budget ------------------------------------------------------------------
 
+_BACKWARD_JUMPS = frozenset(dis.opmap[name] for name in ("JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT",
+                                                          "JUMP_ABSOLUTE") if name in dis.opmap)
+_LOOPS: dict[CodeType, bool] = {}
+
+
+def _has_loop(code: CodeType) -> bool:
+    """Whether ``code`` can jump backwards: only such frames need tracing bytecode by bytecode
+    (``while True: pass`` is one line, so it gives no line events); the others are bounded by
+    their length and are traced line by line, which costs less."""
+    found = _LOOPS.get(code)
+    if found is None:
+        found = any(op in _BACKWARD_JUMPS for op in code.co_code[::2])
+        if len(_LOOPS) > 20_000:
+            _LOOPS.clear()
+        _LOOPS[code] = found
+    return found
+
+
 class _BudgetExhausted(BaseException):
     """Raised by the trace inside a script frame; a BaseException, so ``except Exception`` in
     the script does not catch it."""
@@ -269,14 +289,15 @@ class _Budget:
         """The thread's global trace: only frames of script code get the line tracer."""
         if frame.f_code.co_filename != SCRIPT_FILENAME:
             return None
-        frame.f_trace_opcodes = True  # `while True: pass` is one line: no line events after the first
+        if _has_loop(frame.f_code):
+            frame.f_trace_opcodes = True
         self.depth += 1
         if self.depth > self.limits.max_depth:
             self.stop(f"scripts may nest at most {self.limits.max_depth} calls (recursion?)", frame)
         return self.on_line
 
     def on_line(self, frame: FrameType, event: str, arg: Any) -> Any:
-        if event == "opcode" or event == "line":
+        if event in {"opcode", "line"}:
             self.lines += 1
             if self.lines > self.limits.max_steps:
                 self.stop(f"the script ran more than {self.limits.max_steps} steps (an endless loop?)", frame)
