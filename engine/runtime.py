@@ -166,7 +166,7 @@ def translate_error(exc: BaseException) -> EngineError:
     from .sandbox import SandboxError
 
     if isinstance(exc, SandboxError):
-        return ScriptRejected(str(exc), task_name=task_name)
+        return ScriptRejected(_at_element(task, str(exc)), task_name=task_name)
     if isinstance(exc, WorkflowTaskException | SpiffWorkflowException):
         inner = getattr(exc, "error_type", None)
         message = str(exc).splitlines()[0]
@@ -174,6 +174,16 @@ def translate_error(exc: BaseException) -> EngineError:
             return ScriptRejected(message, task_name=task_name)
         return WorkflowFailed(message, task_name=task_name)
     return WorkflowFailed(f"{type(exc).__name__}: {exc}", task_name=task_name)
+
+
+def _at_element(task: Task | None, message: str) -> str:
+    """``message`` prefixed with the element it concerns, by id and name (what a modeler shows)."""
+    spec = getattr(task, "task_spec", None)
+    element = getattr(spec, "bpmn_id", None)
+    if not element:
+        return message
+    name = getattr(spec, "bpmn_name", None)
+    return f"'{element}'" + (f" ({name})" if name else "") + f": {message}"
 
 
 def save(cmd: Command) -> None:

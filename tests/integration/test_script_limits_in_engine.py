@@ -57,6 +57,7 @@ def test_a_hostile_gateway_condition_is_rejected_naming_the_gateway(db_session: 
     db_session.rollback()
     assert elapsed < BOUND_SECONDS
     assert err.value.task_name == "serious"
+    assert err.value.message.startswith("'serious' (是否需要审批): script refused:")
     assert "object at 0x" not in err.value.message
     if elapsed > 0.1:  # a loop ran until the budget stopped it: the other thread ran meanwhile
         assert progress > 0
@@ -137,6 +138,7 @@ def test_a_hostile_decision_table_cell_is_rejected_at_the_business_rule_task(db_
     db_session.rollback()
     assert time.monotonic() - started < BOUND_SECONDS
     assert err.value.task_name == "rate"
+    assert err.value.message.startswith("'rate' (Rate the fine): script refused:")
     assert _counts(db_session) == before
 
 
