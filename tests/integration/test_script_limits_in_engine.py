@@ -5,14 +5,15 @@ decision-table editor refuses the same cells before they are saved."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import ScriptRejected, complete_task, deploy, start
+from engine import ScriptRejected, complete_task, deploy, fire_due_timers, start
 from engine.actor import SYSTEM
-from engine.models import AuditEvent, HumanTask, ProcessInstance
+from engine.models import AuditEvent, HumanTask, ProcessInstance, TimerRow
 from processes.penalty.dmn_overrides import PENALTY_DIR
 from processes.penalty.dmn_tables import DmnTableError, read_table, validate
 from tests.engine_helpers import HEAD, OFFICER, bundle
@@ -162,3 +163,42 @@ def test_the_penalty_decision_table_editor_refuses_a_hostile_cell(cell: str) -> 
     assert time.monotonic() - started < BOUND_SECONDS
     assert err.value.row == 1
     assert "script refused" in err.value.message
+
+
+_TIMED_LOOP = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs_wait" targetNamespace="x">
+  <bpmn:process id="wait_then_loop" name="Wait then loop" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait" name="Wait an hour">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="spin" name="Spin"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>while True: pass</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="spin"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="spin" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_the_scheduler_records_an_endless_script_on_the_timer_and_goes_on(db_session: Session) -> None:
+    calm = _TIMED_LOOP.replace("wait_then_loop", "wait_then_note").replace("while True: pass", "noted = True")
+    deploy(db_session, {"wait.bpmn": _TIMED_LOOP.encode()}, SYSTEM)
+    deploy(db_session, {"calm.bpmn": calm.encode()}, SYSTEM)
+    now = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)
+    looping = start(db_session, "wait_then_loop", OFFICER, {}, now=now)
+    calm_case = start(db_session, "wait_then_note", OFFICER, {}, now=now)
+    db_session.commit()
+    started = time.monotonic()
+    report = fire_due_timers(db_session, now + timedelta(hours=2))
+    db_session.commit()
+    assert time.monotonic() - started < BOUND_SECONDS
+    [(instance_id, message)] = report.failures
+    assert instance_id == looping.id and message.startswith("'spin' (Spin): script refused:")
+    [row] = db_session.scalars(select(TimerRow).where(TimerRow.instance_id == looping.id))
+    assert (row.attempts, row.last_error) == (1, message)
+    assert db_session.get(ProcessInstance, looping.id).status == "running"  # type: ignore[union-attr]
+    assert report.fired == [calm_case.id]
+    assert db_session.get(ProcessInstance, calm_case.id).status == "completed"  # type: ignore[union-attr]
