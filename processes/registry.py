@@ -18,6 +18,7 @@ import pkgutil
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +29,12 @@ if TYPE_CHECKING:
     from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 
 __all__ = [
+    "CaseOfficerHook",
+    "CaseTextHook",
     "DemoHook",
     "DeployHook",
+    "EntityEvent",
+    "EntityEventHook",
     "Errors",
     "ProcessPackage",
     "ScheduledHook",
@@ -40,6 +45,7 @@ __all__ = [
     "default_deploy",
     "deploy_packages",
     "discover",
+    "entity_event",
     "operators_named",
     "package_for_folder",
     "package_for_form",
@@ -63,6 +69,31 @@ DeployHook = Callable[["Session", "Actor", Path], list["ProcessDefinition"]]
 ScheduledHook = Callable[..., list[str]]
 # session -> one line per record added (idempotent: nothing added on a second run); the caller commits.
 DemoHook = Callable[["Session"], list[str]]
+# A LIKE pattern (``%term%``, backslash escapes) -> SELECT of the process_instance ids whose package
+# record (case number, party, facts...) matches it; the case list ORs it with its own columns.
+CaseTextHook = Callable[[str], Any]
+# A user id -> SELECT of the process_instance ids of the package's cases naming that person as an
+# officer (handler, inspector); the case list's officer filter.
+CaseOfficerHook = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class EntityEvent:
+    """Something that happened to a supervised entity that other packages may care about.
+
+    ``kind``: ``complaint_violation`` (a complaint's verification found a violation) or
+    ``penalty_decided`` (a penalty decision was made). ``source_ref`` identifies the complaint or
+    case, so a handler can act once per source however often the event is sent.
+    """
+
+    kind: str
+    credit_code: str
+    source_ref: str
+    reason: str
+    on: date
+
+
+EntityEventHook = Callable[["Session", EntityEvent], None]
 
 NOT_PACKAGES = frozenset({"directory", "registry"})  # subpackages/modules of processes/ that are no family
 
@@ -132,6 +163,14 @@ class ProcessPackage:
     catalogs: Mapping[str, Path] = field(default_factory=dict)
     # Chinese name of the kind of case each process key is (``{"penalty_ordinary": "行政处罚（一般程序）"}``).
     case_kinds: Mapping[str, str] = field(default_factory=dict)
+    # The case list's search and officer filter over the package's own tables (None: the case
+    # list searches process_instance alone). See ``CaseTextHook``, ``CaseOfficerHook``.
+    case_text: CaseTextHook | None = None
+    case_officers: CaseOfficerHook | None = None
+    # What this package does when something happens to a supervised entity in another package
+    # (a complaint found a violation, a penalty was decided): the inspections package opens a
+    # risk-ledger entry. See ``EntityEvent`` and ``entity_event``.
+    on_entity_event: EntityEventHook | None = None
     description: str = ""
 
     def owns_form(self, form_key: str | None) -> bool:
@@ -296,6 +335,13 @@ def unregistered_operators(session: Session | None = None) -> dict[str, list[str
                     for name in operators_named(text.encode("utf-8"), filename) - known:
                         found.setdefault(name, []).append(f"{definition.process_key} v{definition.version}")
     return found
+
+
+def entity_event(session: Session, event: EntityEvent) -> None:
+    """Tell every package that handles entity events (in the caller's transaction)."""
+    for package in discover():
+        if package.on_entity_event is not None:
+            package.on_entity_event(session, event)
 
 
 def discover() -> list[ProcessPackage]:

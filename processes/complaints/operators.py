@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from engine import OperatorContext
 from engine import operator as engine_operator
+from engine.clock import china_today
 from engine.scripting import load_calendar
+from processes.registry import EntityEvent, entity_event
 
 from . import deadlines, feedback
 from .archive import build_archive
@@ -221,6 +223,10 @@ def open_penalty_lead(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
     case.source = "complaint"
     complaint.penalty_case_id, complaint.penalty_instance_id = case.id, case.instance_id
     log(ctx.session, complaint, "penalty_lead", data={"case_id": case.id}, now=ctx.now)
+    if complaint.entity_id:  # a registered entity: the inspections' risk ledger takes note
+        entity_event(ctx.session, EntityEvent("complaint_violation", complaint.entity_id, complaint.tracking_no,
+                                              f"投诉举报核查发现违法行为（{complaint.tracking_no}）",
+                                              china_today(ctx.now)))
     return {"case_id": case.id, "instance_id": case.instance_id}
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from processes.registry import ProcessPackage
 
+from . import case_search as _case_search
 from . import forms as _forms  # noqa: F401 - registers the task forms
 from . import hooks as _hooks
 from . import operators as _operators  # noqa: F401 - registers the service-task operators
+from . import risk_events as _risk_events
 from .draw import Verification, verify_draw
 from .plans import create_plan, submit_plan
 from .service import draw_plan, redraw, start_inspections, submit_task
@@ -31,6 +33,9 @@ PACKAGE = ProcessPackage(
     order=30,
     catalogs={"en": Path(__file__).resolve().parent / "domain.en.po"},
     case_kinds={"inspection_plan": "双随机抽查计划", "inspection_task": "双随机抽查检查"},
+    case_text=_case_search.case_text,
+    case_officers=_case_search.case_officers,
+    on_entity_event=_risk_events.on_entity_event,
     description="双随机一公开：抽查计划、可复核的随机抽取、检查与结果",
 )
 

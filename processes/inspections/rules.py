@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +59,7 @@ class Rules:
     correction_default_days: int
     correction_max_days: int
     grace_hours: int
+    risk_levels: dict[str, str] = field(default_factory=dict)  # entity event kind -> ledger level
 
     def as_params(self) -> dict[str, Any]:
         """The plan's copy (JSON: the ratio as a string, so no float enters a hash)."""
@@ -94,10 +95,19 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
         result_workdays=_positive(raw["disclosure"]["result_workdays"], "result_workdays"),
         correction_default_days=_positive(raw["correction"]["default_days"], "correction.default_days"),
         correction_max_days=_positive(raw["correction"]["max_days"], "correction.max_days"),
-        grace_hours=_positive(raw["schedule"]["grace_hours"], "grace_hours", 0))
+        grace_hours=_positive(raw["schedule"]["grace_hours"], "grace_hours", 0),
+        risk_levels=_risk_levels(raw.get("risk", {})))
     if rules.min_specialists > rules.min_inspectors:
         raise ValueError("rules.toml: matching.min_specialists cannot exceed matching.min_inspectors")
     return rules
+
+
+def _risk_levels(raw: dict[str, Any]) -> dict[str, str]:
+    levels = {str(k): str(v) for k, v in raw.items()}
+    for key, level in levels.items():
+        if level not in ("normal", "high"):
+            raise ValueError(f"rules.toml: risk.{key} must be \"normal\" or \"high\", got {level!r}")
+    return levels
 
 
 @lru_cache(maxsize=4)

@@ -21,6 +21,7 @@ from engine import OperatorContext
 from engine import operator as engine_operator
 from engine.models import OutboxJob
 from engine.scripting import load_calendar
+from processes.registry import EntityEvent, entity_event
 
 from . import archive, deliberation, documents, reporting
 from .execution import execution_state, fen
@@ -95,6 +96,14 @@ def sync_deadline(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any
     case.decision_due = date.fromisoformat(params["decision_due"])
     case.extensions = list(params.get("extensions") or [])
     return {"decision_due": case.decision_due.isoformat(), "extensions": len(case.extensions)}
+
+
+@operator("penalty.record_approval", "登记负责人批准的处罚（决定书须与之一致，第五十七条）")
+def record_approval(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
+    case = _case(ctx, params)
+    case.approved_penalty = Penalty.of(params.get("penalty")).as_data()
+    case.status_reason = None
+    return {"approved_penalty": case.approved_penalty}
 
 
 NOTICES = {
@@ -186,13 +195,25 @@ def compute_execution_state(params: dict[str, Any], ctx: OperatorContext) -> dic
     case.surcharge_fen = fen(state.surcharge)  # so far (final once settled)
     if state.fine != decided.fine:  # changed by reconsideration or a judgment
         case.fine_fen = fen(state.fine)
+    _tell_decided(ctx, case)
     return state.as_data()
+
+
+def _tell_decided(ctx: OperatorContext, case: PenaltyCase) -> None:
+    """A decided penalty against a registered entity goes into the inspections' risk ledger (once
+    per case: the handler ignores a case it already recorded)."""
+    code = case.credit_code or case.entity_id
+    if case.decided_on is not None and code:
+        label = case.case_number or str(case.id)
+        entity_event(ctx.session, EntityEvent("penalty_decided", code, f"penalty:{case.id}",
+                                              f"作出行政处罚决定（{label}）", case.decided_on))
 
 
 @operator("penalty.archive_case", "结案归档：案卷（文书、证据、签名、审计记录）打包为ZIP并生成SHA-256清单")
 def archive_case(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     case = _case(ctx, params)
     row = archive.build_archive(ctx.session, case, _as_of(params), job_id=ctx.job_id)
+    _tell_decided(ctx, case)
     case.status, case.closed_on = "closed", _as_of(params)
     if case.decided_on is not None:  # 一案一卡: the second report is due after closing
         case.card_second_due = reporting.second_report_due(load_calendar(ctx.session),

@@ -137,9 +137,9 @@ class ComplaintWorld:
     def file_public(self, name: str = "c1", *, facts: str = "宝鸡渭滨康宁诊所无证行医，使用过期药品。",
                     target: str = "宝鸡渭滨康宁诊所", identity: Mapping[str, str] | None = None,
                     reply_channel: str | None = None, unit_id: str = CITY, kind: str | None = None,
-                    attachments: tuple[Attachment, ...] = ()) -> str:
+                    attachments: tuple[Attachment, ...] = (), entity_id: str | None = None) -> str:
         with self.factory() as session:
-            number, code = submit_public(session, unit_id=unit_id, facts=facts, target_name=target,
+            number, code = submit_public(session, unit_id=unit_id, facts=facts, target_name=target, entity_id=entity_id,
                                          identity=identity, reply_channel=reply_channel, kind=kind,
                                          attachments=attachments, now=self.now)
             session.commit()

@@ -90,6 +90,22 @@ def named_report(world: ComplaintWorld, smtp_server: Mailbox, ctx: dict[str, Any
                       reply_channel="email")
 
 
+@given(parsers.parse('公众实名举报监督单位名录中的"{target}"，邮箱"{email}"'))
+def named_report_of_entity(world: ComplaintWorld, smtp_server: Mailbox, ctx: dict[str, Any], target: str,
+                           email: str) -> None:
+    from processes.directory.codes import make_credit_code
+    from processes.directory.models import Entity
+
+    credit_code = make_credit_code("610302", "MA6X8K21A", "92")
+    with world.factory() as session:
+        session.add(Entity(credit_code=credit_code, name=target, category="medical", unit_id=CITY,
+                           region_code="610302"))
+        session.commit()
+    ctx["mailbox"], ctx["email"] = smtp_server, email
+    world.file_public(target=target, identity={"name": "王举报", "email": email, "phone": "13800000000"},
+                      reply_channel="email", entity_id=credit_code)
+
+
 @given(parsers.parse('投诉人投诉"{target}"'))
 def a_complaint(world: ComplaintWorld, target: str) -> None:
     world.file_by_clerk(target=target)
@@ -318,6 +334,18 @@ def last_urging_unit(world: ComplaintWorld, unit: str) -> None:
 @then(parsers.parse('暂停的工作日为"{days:d}"'))
 def paused_days(world: ComplaintWorld, days: int) -> None:
     assert world.complaint().paused_workdays == days
+
+
+@then(parsers.parse('被举报单位的风险台账新增一条"{level}"风险，来源为投诉举报'))
+def risk_entry_opened(world: ComplaintWorld, level: str) -> None:
+    from processes.inspections.models import RiskEntry
+
+    complaint = world.complaint()
+    assert complaint.entity_id
+    with world.factory() as session:
+        entries = list(session.scalars(select(RiskEntry).where(RiskEntry.credit_code == complaint.entity_id)))
+    assert [(e.source, e.level, e.source_ref) for e in entries] == [
+        ("complaint", {"常态": "normal", "高风险": "high"}[level], complaint.tracking_no)]
 
 
 @then("已登记行政处罚案源并与投诉举报相互关联")
