@@ -9,6 +9,9 @@ province). Supervised entities are corrected by the staff who deal with them, in
 
 from __future__ import annotations
 
+from sqlalchemy import or_, true
+from sqlalchemy.sql import ColumnElement
+
 from .actor import Actor
 from .models import HumanTask, ProcessInstance
 
@@ -19,6 +22,14 @@ ENTITY_EDITOR_ROLES = frozenset({"officer", "head", "complaint_clerk"})
 def can_see_instance(actor: Actor, instance: ProcessInstance) -> bool:
     return actor.is_admin or instance.unit_id is None or instance.unit_id in actor.unit_ids \
         or instance.started_by == actor.user_id
+
+
+def visible_instances(actor: Actor) -> ColumnElement[bool]:
+    """``can_see_instance`` as a WHERE clause over ``process_instance`` (the case list)."""
+    if actor.is_admin:
+        return true()
+    return or_(ProcessInstance.unit_id.is_(None), ProcessInstance.unit_id.in_(sorted(actor.unit_ids)),
+               ProcessInstance.started_by == actor.user_id)
 
 
 def can_see_task(actor: Actor, task: HumanTask) -> bool:

@@ -127,6 +127,12 @@ class InboxFilters:
     due_after: datetime | None = None
     overdue_at: datetime | None = None  # only tasks whose due date passed before this instant
     descending: bool | None = None  # None: the scope's natural order
+    entity_name: str | None = None  # a substring of the entity's name, any case
+    search: str | None = None  # every word in the case number, the entity's name or the task's title
+    sort: str = "due"  # due | created | title | case | entity (see SORTS)
+
+    def searched(self) -> bool:
+        return bool(self.entity_name or self.search)
 
 
 @dataclass
@@ -181,7 +187,55 @@ def _filter_conditions(filters: InboxFilters) -> list[ColumnElement[bool]]:
         conditions.append(HumanTask.due_sort >= filters.due_after)
     if filters.overdue_at:
         conditions.append(HumanTask.due_sort < filters.overdue_at)
+    if filters.entity_name:
+        conditions.append(HumanTask.entity_name.ilike(_contains(filters.entity_name), escape="\\"))
+    for word in (filters.search or "").split()[:MAX_SEARCH_WORDS]:
+        pattern = _contains(word)
+        conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in
+                                (HumanTask.business_key, HumanTask.entity_name, HumanTask.title))))
     return conditions
+
+
+# The inbox's other sort keys (besides the due date, which pages by keyset): paged by offset,
+# within the actor's own tasks (a searched or re-sorted inbox is the narrow query).
+SORTS = {"created": HumanTask.created_at, "title": HumanTask.title, "case": HumanTask.business_key,
+         "entity": HumanTask.entity_name}
+MAX_SEARCH_WORDS = 8
+MAX_OFFSET = 100_000
+
+
+def _contains(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _sorted_page(session: Session, where: list[ColumnElement[bool]], filters: InboxFilters, cursor: str | None,
+                 limit: int) -> tuple[list[HumanTask], str | None]:
+    """A page sorted by another column than the due date (empty values last), offset-paged."""
+    column = SORTS.get(filters.sort)
+    if column is None:
+        raise InvalidData(f"unknown sort {filters.sort!r}; one of due, {', '.join(SORTS)}")
+    offset = _decode_offset(cursor) if cursor else 0
+    descending = bool(filters.descending)
+    order = (column.is_(None), column.desc() if descending else column.asc(),
+             HumanTask.id.desc() if descending else HumanTask.id.asc())
+    rows = list(session.scalars(select(HumanTask).where(*where, *_filter_conditions(filters))
+                                .order_by(*order).offset(offset).limit(limit + 1)))
+    more = len(rows) > limit and offset + limit <= MAX_OFFSET
+    return rows[:limit], _encode_offset(offset + limit) if more else None
+
+
+def _encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_offset(cursor: str) -> int:
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(cursor.encode()))["offset"]
+    except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+        raise InvalidData("the page cursor is not valid") from exc
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET + 500:
+        raise InvalidData("the page cursor is not valid")
+    return offset
 
 
 def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, cursor: str | None = None,
@@ -204,8 +258,11 @@ def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, c
         conditions = [HumanTask.status == "ready", visible_condition(actor, filters.scope)]
         key = HumanTask.due_sort
         descending = bool(filters.descending)
+    if filters.sort != "due":
+        page, following = _sorted_page(session, conditions, filters, cursor, limit)
+        return InboxPage(page, following)
     keyset = _decode_cursor(cursor) if cursor else None
-    if not completed and _is_wide(session, actor, filters.scope):
+    if not completed and not filters.searched() and _is_wide(session, actor, filters.scope):
         rows = _wide_inbox(session, actor, filters, keyset, descending, limit + 1)
     else:
         extra = _filter_conditions(filters)

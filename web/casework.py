@@ -23,6 +23,7 @@ from engine.db import utcnow
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.scripting import load_calendar
 from forms import FieldSpec, FileInfo, RegisteredForm, UploadStore, describe, format_value, get_form
+from processes.directory.codes import CREDIT_ALPHABET
 from processes.directory.files import may_reference
 from processes.directory.models import CaseDocument, Entity, StoredFile, User
 from processes.directory.services import display_names
@@ -32,7 +33,8 @@ from .extensions import dbs
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TABS = ("assigned", "claimable", "overdue", "completed")
-ORDERS = ("due", "-due")
+ORDERS = ("due", "-due", "created", "-created", "title", "-title", "case", "-case", "entity", "-entity")
+SEARCH_MAX = 100  # characters of the inbox's search box and entity filter
 
 
 def upload_store() -> UploadStore:
@@ -109,6 +111,7 @@ class InboxQuery:
     due_from: date | None = None
     due_to: date | None = None
     order: str = "due"
+    q: str = ""  # case number, entity name or task title
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> InboxQuery:
@@ -119,24 +122,38 @@ class InboxQuery:
         order = str(params.get("order") or "due")
         if order not in ORDERS:
             raise InvalidData("unknown sort order", field="order")
+        entity, q = (" ".join(str(params.get(name) or "").split()) for name in ("entity", "q"))
+        for name, value in (("entity", entity), ("q", q)):
+            if len(value) > SEARCH_MAX:
+                raise InvalidData(f"at most {SEARCH_MAX} characters", field=name)
+        if is_credit_code(entity.upper()):
+            entity = entity.upper()
         return cls(tab, str(params.get("process") or "")[:200], str(params.get("task") or "")[:200],
-                   str(params.get("entity") or "").strip().upper()[:18], _date(params, "due_from"),
-                   _date(params, "due_to"), order)
+                   entity, _date(params, "due_from"), _date(params, "due_to"), order, q)
 
     def params(self) -> dict[str, Any]:
         values = {"tab": self.tab, "process": self.process, "task": self.task, "entity": self.entity,
                   "due_from": self.due_from.isoformat() if self.due_from else "",
-                  "due_to": self.due_to.isoformat() if self.due_to else "", "order": self.order}
+                  "due_to": self.due_to.isoformat() if self.due_to else "", "order": self.order, "q": self.q}
         return {k: v for k, v in values.items() if v and not (k == "order" and v == "due")}
 
     def filters(self, now: datetime) -> InboxFilters:
+        """The engine's filters; ``entity`` is a credit code when it reads as one, else part of a name."""
         scope = {"assigned": "assigned", "claimable": "claimable", "overdue": "all", "completed": "completed"}
+        code = is_credit_code(self.entity)
+        sort = self.order.lstrip("-")
         return InboxFilters(
             scope=scope[self.tab], process_key=self.process or None, task_name=self.task or None,
-            entity_id=self.entity or None, due_after=_local_midnight(self.due_from),
+            entity_id=self.entity if code else None, entity_name=None if code else self.entity or None,
+            search=self.q or None, sort=sort, due_after=_local_midnight(self.due_from),
             due_before=_local_midnight(self.due_to + timedelta(days=1)) if self.due_to else None,
             overdue_at=now if self.tab == "overdue" else None,
-            descending=(self.order == "-due") if self.tab != "completed" else None)
+            descending=self.order.startswith("-") if self.tab != "completed" or sort != "due" else None)
+
+
+def is_credit_code(text: str) -> bool:
+    """18 characters of the credit-code alphabet (the inbox's entity filter: a code, else a name)."""
+    return len(text) == 18 and all(c in CREDIT_ALPHABET for c in text)
 
 
 def _date(params: Mapping[str, Any], name: str) -> date | None:

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from engine import InvalidData
 
-from .casework import InboxQuery, load_inbox, process_names, task_names
+from .casework import SEARCH_MAX, TABS, InboxQuery, load_inbox, process_names, task_names
 from .extensions import dbs
 from .models import SavedFilter
 from .security import current_actor
@@ -32,8 +32,10 @@ def index() -> str | tuple[str, int]:
     try:
         query = InboxQuery.parse(request.args)
     except InvalidData as exc:
-        errors[str(exc.details.get("field") or "_")] = _("Please check this filter.")
-        query = InboxQuery()
+        field = str(exc.details.get("field") or "_")
+        errors[field] = _("The search was not run: write at most %(n)s characters.", n=SEARCH_MAX) \
+            if field in ("q", "entity") else _("Please check this filter.")
+        query = InboxQuery(tab=tab) if (tab := request.args.get("tab", "")) in TABS else InboxQuery()
     try:
         result = load_inbox(actor, query, request.args.get("cursor"), current_app.config["INBOX_PAGE_SIZE"])
     except InvalidData:  # a tampered cursor: start over at the first page
@@ -41,7 +43,16 @@ def index() -> str | tuple[str, int]:
     status = 422 if errors else 200
     return render_template("inbox.html", query=query, result=result, errors=errors,
                            processes=process_names(), tasks=task_names(query.process or None),
-                           saved=saved_filters(actor.user_id)), status
+                           saved=saved_filters(actor.user_id), sort_labels=sort_labels()), status
+
+
+def sort_labels() -> list[tuple[str, str]]:
+    """The inbox's sort orders as the select offers them."""
+    return [("due", _("Due date, soonest first")), ("-due", _("Due date, latest first")),
+            ("created", _("Created, oldest first")), ("-created", _("Created, newest first")),
+            ("title", _("Task, A to Z")), ("-title", _("Task, Z to A")),
+            ("case", _("Case number, A to Z")), ("-case", _("Case number, Z to A")),
+            ("entity", _("Entity, A to Z")), ("-entity", _("Entity, Z to A"))]
 
 
 @bp.post("/inbox/filters")

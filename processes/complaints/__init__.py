@@ -12,6 +12,7 @@ from pathlib import Path
 
 from processes.registry import ProcessPackage
 
+from . import case_search as _case_search
 from . import hooks as _hooks
 from . import operators as _operators  # noqa: F401 - registers the service-task operators
 from .archive import archives_for_entity
@@ -48,6 +49,8 @@ PACKAGE = ProcessPackage(
     production_problems=production_problems,
     case_kinds={"complaint": "投诉举报", "complaint_received": "投诉举报（转办件）",
                 "complaint_handle": "投诉举报受理与办理", "complaint_recheck": "复查复核"},
+    case_text=_case_search.case_text,
+    case_officers=_case_search.case_officers,
     description="投诉举报、信访事项的登记、转办、受理、办理、督办、答复与复查复核",
 )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from processes.registry import ProcessPackage
 
+from . import case_search as _case_search
 from . import hooks as _hooks
 from . import operators as _operators  # noqa: F401 - registers the service-task operators
 from .archive import archives_for_entity
@@ -53,6 +54,8 @@ PACKAGE = ProcessPackage(
     order=10,
     case_kinds={"penalty_ordinary": "行政处罚（一般程序）", "penalty_summary": "行政处罚（简易程序）",
                 "penalty_deliberation": "案件合议"},
+    case_text=_case_search.case_text,
+    case_officers=_case_search.case_officers,
     description="行政处罚（一般程序、简易程序）",
 )
 

@@ -26,7 +26,8 @@ from processes.registry import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERIC = ["web/tasks.py", "web/cases.py", "web/inbox.py", "web/api/routes.py", "web/api/__init__.py",
+GENERIC = ["web/tasks.py", "web/cases.py", "web/inbox.py", "web/case_list.py", "web/case_query.py",
+           "web/api/routes.py", "web/api/__init__.py",
            "web/api/schemas.py", "web/app.py", "web/cli.py", "web/filters.py", "processes/demo_data.py",
            *(str(p.relative_to(ROOT)) for d in ("forms", "integrations") for p in sorted((ROOT / d).rglob("*.py")))]
 

@@ -1,0 +1,214 @@
+"""The staff case list's query (``/cases``): what a user may see, searched, filtered, sorted, paged.
+
+Visibility is ``engine.permissions.visible_instances`` (the rule of the case page: the user's
+units and the units below, cases without a unit, cases they started). The filters reuse the
+administrators' instance search (``engine.instance_search.conditions``: process, status,
+current activity, unit, a ready task due before an instant); the search box and the officer
+filter add ``process_instance``'s own columns and each process package's ``case_text`` /
+``case_officers`` hooks (a penalty case's number, party and facts; a complaint's target and
+facts), which the generic code reaches through the registry, never by a package's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine import Actor
+from engine import permissions as perm
+from engine.instance_search import STATUSES, InstanceFilters, capped_count, conditions
+from engine.models import HumanTask, ProcessInstance
+from processes.case_search import contains_pattern, matches
+from processes.directory.models import Unit
+from processes.directory.services import display_names, subtree_ids
+from processes.registry import packages
+
+PER_PAGE = 25
+SEARCH_MAX = 100  # characters of the search box
+MAX_WORDS = 8
+MAX_PAGE = 400
+COUNT_CAP = 10_000
+EXPORT_MAX = 5_000
+
+pi = ProcessInstance
+# The earliest due date of a case's ready tasks (the "due" column).
+NEXT_DUE = (select(func.min(HumanTask.due_at)).where(HumanTask.instance_id == pi.id, HumanTask.status == "ready")
+            .correlate(pi).scalar_subquery())
+SORTS: dict[str, Any] = {"started": pi.started_at, "updated": pi.updated_at, "case": pi.business_key,
+                         "entity": pi.entity_name, "process": pi.process_key, "status": pi.status,
+                         "unit": pi.unit_id, "due": NEXT_DUE}
+DEFAULT_SORT = "-started"
+
+
+@dataclass
+class CaseQuery:
+    """The list's URL parameters, checked. ``errors``: parameter -> what was wrong (ignored)."""
+
+    q: str = ""
+    process: str = ""
+    status: str = ""
+    stage: str = ""
+    unit: str = ""
+    officer: str = ""
+    overdue: bool = False
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> CaseQuery:
+        def text(name: str, limit: int = 200) -> str:
+            value = " ".join(str(params.get(name) or "").split())
+            if len(value) > limit:
+                query.errors[name] = "too_long"
+                return ""
+            return value
+
+        query = cls()
+        query.q = text("q", SEARCH_MAX)
+        query.process, query.stage, query.unit, query.officer = (text(n) for n in ("process", "stage", "unit",
+                                                                                   "officer"))
+        query.status = text("status")
+        if query.status and query.status not in STATUSES:
+            query.errors["status"], query.status = "unknown", ""
+        query.overdue = str(params.get("overdue") or "") in ("1", "on", "true", "yes")
+        sort = text("sort") or DEFAULT_SORT
+        if sort.lstrip("-") not in SORTS:
+            query.errors["sort"], sort = "unknown", DEFAULT_SORT
+        query.sort = sort
+        page = str(params.get("page") or "1")
+        if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+            query.errors["page"], page = "unknown", "1"
+        query.page = int(page)
+        return query
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """The non-default parameters (links, export, pages), with ``changes`` applied."""
+        values: dict[str, Any] = {"q": self.q, "process": self.process, "status": self.status, "stage": self.stage,
+                                  "unit": self.unit, "officer": self.officer, "overdue": "1" if self.overdue else "",
+                                  "sort": "" if self.sort == DEFAULT_SORT else self.sort,
+                                  "page": self.page if self.page > 1 else ""}
+        values.update(changes)
+        if values["page"] == 1:
+            values["page"] = ""
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+    def filtered(self) -> bool:
+        return any((self.q, self.process, self.status, self.stage, self.unit, self.officer, self.overdue))
+
+
+@dataclass
+class CaseRow:
+    instance: ProcessInstance
+    stages: list[str] = field(default_factory=list)  # titles of its ready tasks
+    assignees: list[str] = field(default_factory=list)  # display names of their holders
+    due_at: datetime | None = None  # earliest due of its ready tasks
+    overdue: bool = False
+    unit_name: str = ""
+
+
+@dataclass
+class CasePage:
+    rows: list[CaseRow]
+    total: int
+    capped: bool
+    page: int
+    pages: int
+
+
+def where(session: Session, actor: Actor, query: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
+    """Every condition of the list: what the actor may see, then the search and the filters."""
+    found = [perm.visible_instances(actor)]
+    found += conditions(session, InstanceFilters(process_key=query.process or None, status=query.status or None,
+                                                 activity=query.stage or None,
+                                                 due_before=now if query.overdue else None))
+    if query.unit:
+        found.append(pi.unit_id.in_(sorted(subtree_ids(session, query.unit))))
+    if query.officer:
+        found.append(officer_condition(query.officer))
+    for word in query.q.split()[:MAX_WORDS]:
+        found.append(text_condition(word))
+    return found
+
+
+def text_condition(word: str) -> ColumnElement[bool]:
+    """One word of the search box: in the case number, the entity's name or credit code, or the
+    package's own record (each package's ``case_text`` hook)."""
+    pattern = contains_pattern(word)
+    alternatives = [matches(pi.business_key, pattern), matches(pi.entity_name, pattern),
+                    matches(pi.entity_id, pattern)]
+    alternatives += [pi.id.in_(p.case_text(pattern)) for p in packages() if p.case_text is not None]
+    return or_(*alternatives)
+
+
+def officer_condition(user_id: str) -> ColumnElement[bool]:
+    """The person holds one of its ready tasks, started it, or its package names them an officer."""
+    holds = exists().where(HumanTask.instance_id == pi.id, HumanTask.status == "ready",
+                           HumanTask.assignee == user_id)
+    named = [pi.id.in_(p.case_officers(user_id)) for p in packages() if p.case_officers is not None]
+    return or_(holds, pi.started_by == user_id, *named)
+
+
+def ordering(sort: str) -> tuple[Any, ...]:
+    """ORDER BY of a sort key (``-`` first: descending); empty values last either way, ties by id."""
+    column = SORTS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    return (column.is_(None), column.desc() if descending else column.asc(),
+            pi.id.desc() if descending else pi.id.asc())
+
+
+def search(session: Session, actor: Actor, query: CaseQuery, now: datetime, per_page: int = PER_PAGE) -> CasePage:
+    conditions_ = where(session, actor, query, now)
+    total, capped = capped_count(session, conditions_, COUNT_CAP)
+    pages = max(1, -(-total // per_page))
+    page = min(query.page, pages)
+    instances = list(session.scalars(select(pi).where(*conditions_).order_by(*ordering(query.sort))
+                                     .offset((page - 1) * per_page).limit(per_page)))
+    return CasePage(decorate(session, instances, now), total, capped, page, pages)
+
+
+def export_rows(session: Session, actor: Actor, query: CaseQuery, now: datetime) -> list[CaseRow]:
+    """Every case of the search (at most ``EXPORT_MAX``), in the list's order."""
+    instances = list(session.scalars(select(pi).where(*where(session, actor, query, now))
+                                     .order_by(*ordering(query.sort)).limit(EXPORT_MAX)))
+    return decorate(session, instances, now)
+
+
+def decorate(session: Session, instances: list[ProcessInstance], now: datetime) -> list[CaseRow]:
+    """Each case's ready tasks (stage, holders, earliest due) and unit name, in a few queries
+    for the whole page."""
+    rows = {i.id: CaseRow(i) for i in instances}
+    if not rows:
+        return []
+    holders: dict[str, list[str]] = {}
+    for chunk in _chunks(list(rows)):
+        for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(chunk),
+                                                            HumanTask.status == "ready")
+                                    .order_by(HumanTask.due_sort, HumanTask.id)):
+            row = rows[task.instance_id]
+            row.stages.append(task.title)
+            if task.assignee:
+                holders.setdefault(task.instance_id, []).append(task.assignee)
+            if task.due_at is not None and (row.due_at is None or task.due_at < row.due_at):
+                row.due_at = task.due_at
+    names = display_names(session, [u for ids in holders.values() for u in ids])
+    units = dict(session.execute(select(Unit.id, Unit.name).where(
+        Unit.id.in_({i.unit_id for i in instances if i.unit_id}))).all())
+    for instance_id, row in rows.items():
+        row.assignees = list(dict.fromkeys(names.get(u, u) for u in holders.get(instance_id, [])))
+        row.overdue = row.due_at is not None and _aware(row.due_at) < now
+        row.unit_name = units.get(row.instance.unit_id or "", row.instance.unit_id or "")
+    return list(rows.values())
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
