@@ -29,7 +29,6 @@ from .xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-_MAX_CALL_DEPTH = 64  # call-activity nesting the cycle search follows before calling it a cycle
 
 # Flow nodes a token can rest in and must leave through a sequence flow.
 _NEEDS_WAY_OUT = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
@@ -277,7 +276,8 @@ def _processes(roots: Mapping[str, etree._Element]) -> dict[str, tuple[str, etre
 
 
 def _check_calls(roots: Mapping[str, etree._Element], ctx: Context, out: _Collector) -> None:
-    """Call-activity targets exist, and no process calls itself, directly or around a circle."""
+    """Call-activity targets are in the bundle, and no process calls itself, directly or around a
+    circle (also through deployed processes, whose calls ``Context.calls`` gives)."""
     here = _processes(roots)
     graph: dict[str, set[str]] = {k: set(v) for k, v in ctx.calls.items()}
     activities: list[tuple[str, str, etree._Element, str]] = []
@@ -291,9 +291,9 @@ def _check_calls(roots: Mapping[str, etree._Element], ctx: Context, out: _Collec
             graph[key].add(target)
             activities.append((key, file, call, target))
     for key, file, call, target in activities:
-        if target not in here and target not in ctx.processes:
-            out.add("error", "call_unknown", f"call activity {_where(call)} calls '{target}', which is neither in "
-                    "this bundle nor deployed", file, call, target=target)
+        if target not in here:  # SpiffWorkflow builds a called process from its caller's bundle only
+            out.add("error", "call_unknown", f"call activity {_where(call)} calls '{target}', which is not in this "
+                    "bundle (a called process is deployed with its caller)", file, call, target=target)
         elif _reaches(graph, target, key):
             out.add("error", "call_cycle", f"call activity {_where(call)} calls '{target}', which calls back to "
                     f"'{key}': an instance would nest for ever", file, call, target=target, process=key)

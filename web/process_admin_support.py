@@ -58,7 +58,8 @@ def _messages() -> dict[str, str]:
         "no_form": _("No form: the officer sees only a done button."),
         "bad_timer": _("The timer '%(value)s' is not a valid ISO 8601 %(kind)s."),
         "call_no_target": _("The call activity names no process."),
-        "call_unknown": _("It calls '%(target)s', which is neither in this bundle nor deployed."),
+        "call_unknown": _("It calls '%(target)s', which is not in this bundle (a called process is deployed "
+                          "with its caller)."),
         "call_cycle": _("It calls '%(target)s', which calls back to '%(process)s': a case would nest for ever."),
         "message_uncaught": _("It throws message '%(message_name)s', which no process catches."),
     }

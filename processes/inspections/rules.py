@@ -111,11 +111,13 @@ def _risk_levels(raw: dict[str, Any]) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> Rules:
+def _load(path: str, mtime_ns: int) -> Rules:
+    """Parsed per path and modification time: an edited rules file is read again without a restart."""
     with open(path, "rb") as handle:
         return parse_rules(tomllib.load(handle))
 
 
 def load_rules(path: Path | None = None) -> Rules:
     """The rules file (``WEIJIAN_INSPECTION_RULES`` names an agency's own copy)."""
-    return _load(str(path or os.environ.get(RULES_ENV) or RULES_FILE))
+    name = str(path or os.environ.get(RULES_ENV) or RULES_FILE)
+    return _load(name, os.stat(name).st_mtime_ns)
