@@ -6,11 +6,12 @@ gateway condition or a decision-table cell would hang the instance, and a single
 operation holds the GIL, so the scheduler's other threads stop too. Every evaluation is bounded:
 
 * ``range`` is replaced by one refusing more than ``max_range_items`` items;
-* ``**`` (and ``pow``), ``<<`` and ``*`` are rewritten by the policy (``BoundedOperators``) into
-  calls of guarded helpers that estimate the result before computing it: an integer of more than
-  ``max_int_bits`` bits, a str/list/tuple/bytes repetition of more than ``max_result_items``
-  items, is refused; so are padding (``ljust``, ``zfill``...) and ``replace``/``join`` results
-  over the same size;
+* ``**`` (and ``pow``), ``<<``, ``*``, ``+`` and ``%`` are rewritten by the policy
+  (``BoundedOperators``) into calls of guarded helpers that estimate the result before computing
+  it: an integer of more than ``max_int_bits`` bits, a str/list/tuple/bytes repetition or
+  concatenation of more than ``max_result_items`` items, a printf width over it, is refused; so
+  are padding (``ljust``, ``zfill``...), ``replace``/``join`` results and f-string widths over
+  the same size;
 * ``run_bounded`` installs, only while sandboxed code runs and only on this thread, a trace
   function that follows frames compiled from scripts (``SCRIPT_FILENAME``; line by line, and
   bytecode by bytecode in code that loops: ``while True: pass`` is one line) and stops the
@@ -35,6 +36,7 @@ import ast
 import dis
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -179,6 +181,33 @@ def guarded_mul(left: Any, right: Any) -> Any:
     return left * right
 
 
+def guarded_add(left: Any, right: Any) -> Any:
+    """``left + right``, refused when concatenating would build something huge (``s = s + s``
+    in a loop doubles: thirty rounds are gigabytes long before the step budget runs out)."""
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        _check_items(len(left) + len(right), "concatenating with +")
+    return left + right
+
+
+_WIDTHS = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def guarded_mod(left: Any, right: Any) -> Any:
+    """``left % right``; for ``'%10000000000d' % 1`` (printf-style formatting) the widths and
+    precisions are checked first (``*`` takes them from the arguments)."""
+    if isinstance(left, str | bytes):
+        text = left if isinstance(left, str) else left.decode("latin-1")
+        args = right if isinstance(right, tuple) else (right,)
+        for match in _WIDTHS.finditer(text):
+            for size in match.groups():
+                if size == "*":
+                    widths = [a for a in args if isinstance(a, int)]
+                    _check_items(max(widths, default=0), "a % format width")
+                elif size:
+                    _check_items(int(size), "a % format width")
+    return left % right
+
+
 _PADDING = frozenset({"ljust", "rjust", "center", "zfill"})
 
 
@@ -216,12 +245,15 @@ def guard_method(obj: Any, name: str, method: Any) -> Any:
 
 def guarded_inplace(op: str) -> Callable[[Any, Any], Any] | None:
     """The guarded helper for an augmented assignment (``x *= n``), if it needs one."""
-    helpers: dict[str, Callable[[Any, Any], Any]] = {"*=": guarded_mul, "**=": guarded_pow, "<<=": guarded_lshift}
+    helpers: dict[str, Callable[[Any, Any], Any]] = {"*=": guarded_mul, "**=": guarded_pow, "<<=": guarded_lshift,
+                                                     "+=": guarded_add, "%=": guarded_mod}
     return helpers.get(op)
 
 
-GUARDED_OPERATORS: dict[type[ast.operator], str] = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}
-HELPERS: dict[str, Any] = {"_pow_": guarded_pow, "_mul_": guarded_mul, "_lshift_": guarded_lshift}
+GUARDED_OPERATORS: dict[type[ast.operator], str] = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_",
+                                                    ast.Add: "_add_", ast.Mod: "_mod_"}
+HELPERS: dict[str, Any] = {"_pow_": guarded_pow, "_mul_": guarded_mul, "_lshift_": guarded_lshift,
+                           "_add_": guarded_add, "_mod_": guarded_mod}
 """Globals every sandboxed code object gets; names starting with ``_`` cannot be written by scripts."""
 
 
@@ -237,6 +269,19 @@ class BoundedOperators(RestrictingNodeTransformer):
         call = ast.Call(func=ast.copy_location(ast.Name(id=helper, ctx=ast.Load()), visited),
                         args=[visited.left, visited.right], keywords=[])
         return ast.copy_location(call, visited)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:  # noqa: N802
+        """f-string format specs: a computed one (``f"{x:>{n}}"``) or a width over the result
+        limit (``f"{x:>10000000000}"``) would build a huge string in one C call."""
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            if any(isinstance(part, ast.FormattedValue) for part in parts):
+                self.error(node, "a format spec computed at run time is not allowed in f-strings.")
+            text = "".join(str(p.value) for p in parts if isinstance(p, ast.Constant))
+            if any(int(n) > _Current.limits.max_result_items for n in re.findall(r"\d+", text)):
+                self.error(node, "an f-string width over the size limit is not allowed.")
+        return super().visit_FormattedValue(node)
 
     def visit_Try(self, node: ast.Try) -> Any:  # noqa: N802
         if node.finalbody:

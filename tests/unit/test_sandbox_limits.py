@@ -60,6 +60,9 @@ def _bounded(run: Callable[[], object]) -> tuple[ScriptLimitExceeded, float, int
     "len('abc'.replace('', 'x' * 10**7))",
     "len(','.join(['x' * 10**6] * 1000))",
     "(lambda f: f(f))(lambda f: f(f))",
+    "len('%10000000000d' % 1)",
+    "len('%*d' % (10**10, 1))",
+    "len(('x' * 10**7) + ('y' * 10**7))",
 ])
 def test_huge_results_are_refused_before_they_are_computed(expression: str) -> None:
     started = time.monotonic()
@@ -86,6 +89,8 @@ def test_long_running_expressions_stop_while_other_threads_run(expression: str) 
     "n = 0\nwhile True:\n    n += 1",
     "def down(n):\n    return 1 if n > 40 else down(n + 1) + down(n + 1)\nresult = down(0)",
     "try:\n    while True:\n        pass\nexcept Exception:\n    swallowed = True\n    while True:\n        pass",
+    "s = 'x'\nwhile True:\n    s = s + s",
+    "s = 'x'\nwhile True:\n    s += s",
 ])
 def test_endless_or_huge_scripts_stop_within_the_budget(script: str) -> None:
     data: dict[str, object] = {}
@@ -126,6 +131,9 @@ def test_ordinary_arithmetic_and_sequences_are_unchanged() -> None:
     assert env.evaluate("fine * 1.5", {"fine": 20000}) == 30000.0
     assert env.evaluate("sum(range(100))", {}) == 4950
     assert env.evaluate("'7'.zfill(3) + ','.join(['a', 'b'])", {}) == "007a,b"
+    assert env.evaluate("'%.2f %s%%' % (fine / 3, 'x') + f'{fine:,.1f}'", {"fine": 20000}) == "6666.67 x%20,000.0"
+    assert env.evaluate("7 % 4 + 1.5", {}) == 4.5
+    assert env.evaluate("(1,) + (2,) + tuple([3])", {}) == (1, 2, 3)
     data = {"n": 3, "s": "ab"}
     env.execute("n *= 2\nn **= 2\ns *= 2\nm = 1 << 4", data)
     assert data == {"n": 36, "s": "abab", "m": 16}
@@ -147,6 +155,8 @@ def test_expression_length_is_bounded() -> None:
 
 
 @pytest.mark.parametrize(("script", "reason"), [
+    ("x = f'{1:>10000000000}'", "width over the size limit"),
+    ("n = 5\nx = f'{1:>{n}}'", "computed at run time"),
     ("try:\n    x = 1\nexcept:\n    x = 2", "bare except"),
     ("try:\n    x = 1\nfinally:\n    x = 2", "finally"),
 ])
