@@ -24,6 +24,7 @@ from .checks import (
 )
 from .execution import fen
 from .law import Penalty
+from .models import DeadlineNotice
 
 # -- prior notice, defence, hearing -------------------------------------------------------------
 
@@ -127,24 +128,49 @@ def head_decision(sub: Submission) -> Result:
 
 @handles("penalty.decision")
 def decision(sub: Submission) -> Result:
+    """The decision document. After the period (Art. 60) it is still made, with the reason for the
+    delay recorded and reported to the head; a penalty that differs from the one the head approved
+    (Art. 57) is not decided here but goes back to the head (``penalty_changed``)."""
     f, case = sub.form, sub.case
     decided_on: date = f["decided_on"]
     if decided_on > sub.today:
         fail("decided_on", "决定日期不能晚于今天")
     if case.filed_on and decided_on < case.filed_on:
         fail("decided_on", "决定日期不能早于立案日期")
-    if case.decision_due and decided_on > case.decision_due:
-        fail("decided_on", f"已超过办案期限：应当在{law.cn(case.decision_due)}前作出决定（立案之日起"
-                           f"{sub.rules.periods.decision_days}日，第六十条）；确需延长的，请先报负责人批准延期")
+    overdue = bool(case.decision_due and decided_on > case.decision_due)
+    reason = (f.get("overdue_reason") or "").strip()
+    if overdue and not reason:
+        assert case.decision_due is not None
+        fail("overdue_reason", f"已超过办案期限：应当在{law.cn(case.decision_due)}前作出决定（立案之日起"
+                               f"{sub.rules.periods.decision_days}日，第六十条）；逾期作出决定的，请写明逾期原因，"
+                               f"将记录在案并报告负责人")
     penalty = penalty_of(f)
     not_heavier(sub, penalty, "penalty_kinds",
                 "处罚决定不得重于事先告知的处罚；拟加重的，应当重新告知（第四十四、四十五条）")
+    changed = case.approved_penalty is not None and penalty != Penalty.of(case.approved_penalty)
+    payload = {**jsonable(f), "penalty": penalty.as_data(), "decision_number": case.case_number,
+               "penalty_changed": changed, "overdue": overdue}
+    if changed:
+        approved = Penalty.of(case.approved_penalty).describe()
+
+        def back_to_head() -> None:
+            case.status_reason = (f"决定书的处罚（{penalty.describe()}）与负责人批准的（{approved}）不一致，"
+                                  f"已退回负责人审批（第五十七条）")
+        return Result(payload, project=back_to_head)
 
     def project() -> None:
         case.decided_on, case.decided_penalty = decided_on, penalty.as_data()
         case.fine_fen, case.confiscation_fen = fen(penalty.fine), fen(penalty.confiscation)
-        case.status = "decided"
-    return Result({**jsonable(f), "penalty": penalty.as_data(), "decision_number": case.case_number}, project=project)
+        case.status, case.status_reason = "decided", None
+        if overdue:
+            assert case.decision_due is not None
+            case.overdue_decision = {"due": case.decision_due.isoformat(), "decided_on": decided_on.isoformat(),
+                                     "reason": reason, "recorded_by": sub.actor.user_id}
+            sub.session.add(DeadlineNotice(
+                case_id=case.id, kind="decision_made_overdue", role="head", due=case.decision_due,
+                message=f"本案超过办案期限（{law.cn(case.decision_due)}）于{law.cn(decided_on)}作出处罚决定，"
+                        f"逾期原因：{reason}"))
+    return Result(payload, project=project)
 
 
 @handles("penalty.service")
@@ -191,8 +217,18 @@ def closing_report(sub: Submission) -> Result:
 
 @handles("penalty.extension_approval")
 def extension(sub: Submission) -> Result:
-    if sub.form["approved"] and len(sub.case.extensions or []) >= sub.rules.periods.max_extensions:
-        fail("approved", f"办案期限最多延长{sub.rules.periods.max_extensions}次")
+    """An extension is approved before the period in force expires, at most ``max_extensions`` times;
+    from the ``collective_extension_from``-th on, by the heads' collective discussion."""
+    periods, case = sub.rules.periods, sub.case
+    if sub.form["approved"]:
+        done = len(case.extensions or [])
+        if done >= periods.max_extensions:
+            fail("approved", f"办案期限最多延长{periods.max_extensions}次")
+        if case.decision_due and sub.today > case.decision_due:
+            fail("approved", f"办案期限已于{law.cn(case.decision_due)}届满，不能再批准延长；"
+                             f"请作出决定（写明逾期原因）或者撤销立案、终止调查、移送")
+        if done + 1 >= periods.collective_extension_from and not sub.form["collective_discussed"]:
+            fail("collective_discussed", f"第{done + 1}次延长办案期限应当经负责人集体讨论决定")
     return Result(jsonable(sub.form))
 
 

@@ -298,6 +298,7 @@ class DecisionForm(PenaltyFields):
     payee = text("缴款银行/账户", required=False, max_length=300)
     reconsideration_body = text("行政复议机关", max_length=200)
     court = text("人民法院", max_length=200)
+    overdue_reason = text("逾期作出决定的原因", required=False, long=True)
 
     @validates_schema
     def _kinds(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -37,6 +37,7 @@ class ClosingReportForm(Schema):
 
 class ExtensionApprovalForm(Schema):
     approved = flag("批准延长")
+    collective_discussed = flag("经负责人集体讨论决定")
     reason = text("延长理由/不批准理由", long=True)
 
 

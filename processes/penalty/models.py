@@ -68,6 +68,8 @@ class PenaltyCase(Base):
     proposed_penalty: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     notified_penalty: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     decided_penalty: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approved_penalty: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what the head approved (Art. 57)
+    overdue_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # decided after the period: due, reason
     notice_served_on: Mapped[date | None] = mapped_column(Date)
     hearing_right: Mapped[bool] = mapped_column(Boolean, default=False)
     hearing_held: Mapped[bool] = mapped_column(Boolean, default=False)

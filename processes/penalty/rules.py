@@ -55,6 +55,7 @@ class Periods:
     overdue_repeat_workdays: int
     extension_days: int
     max_extensions: int
+    collective_extension_from: int
     service_workdays: int
     public_notice_days: int
     payment_days: int

@@ -221,6 +221,9 @@ def request_extension(session: Session, actor: Actor, case_id: str, reason: str,
     case = get_case(session, case_id)
     if not reason.strip():
         raise ValidationError({"reason": ["请写明需要延长办案期限的理由"]})
+    if case.decision_due and case.decided_on is None and china_today(now) > case.decision_due:
+        raise ValidationError({"reason": [f"办案期限已于{case.decision_due.isoformat()}届满，延长须在届满前批准；"
+                                          "请作出决定（写明逾期原因）或者撤销立案、终止调查、移送"]})
     try:
         deliver_message(session, "penalty_extension_request", {"penalty_case": {"case_id": case.id}},
                         {"reason": reason.strip(), "requested_by": actor.user_id}, actor, now=now)

@@ -18,17 +18,30 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import signing
 from engine.dbconnect import make_engine
+from processes.penalty import request_extension
 from tests.coldwarm import Tracer, run_both
-from tests.penalty.driver import CREDIT_CODE, PenaltyWorld, officer
+from tests.penalty.driver import CREDIT_CODE, OFFICER1, PenaltyWorld, officer
 
 Template = tuple[Path, dict[str, signing.ServerKeySigner]]
 
 
 def _ordinary(world: PenaltyWorld) -> None:
+    """Also an approved extension (the watch's message path) and a decision document whose fine
+    differs from the approved one (back to the head, then decided as re-approved)."""
     world.set_day("2025-09-01")
     case_id = world.start()
+    world.run_until(case_id, "investigate")
+    with world.factory() as session:
+        request_extension(session, OFFICER1, case_id, "需要委托鉴定", now=world.now)
+        session.commit()
+    world.drain()
+    world.submit(case_id, "approve_extension")
     world.run_until(case_id, "sign_record")
     world.sign_all(case_id)
+    world.run_until(case_id, "draft_decision")
+    world.submit(case_id, "draft_decision", {"fine": 3000.0})
+    world.run_until(case_id, "draft_decision")
+    world.submit(case_id, "draft_decision", {"fine": 3000.0})
     world.run_until(case_id, "approve_closing")
     world.submit(case_id, "approve_closing")
 

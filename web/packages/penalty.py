@@ -215,6 +215,7 @@ def penalty_body(view: PenaltyView) -> dict[str, Any]:
         "status_label": domain_text(view.status_label), "filed_on": _iso(c.filed_on),
         "decision_due": _iso(c.decision_due),
         "extensions": c.extensions or [], "decided_on": _iso(c.decided_on), "payment_due": _iso(c.payment_due),
+        "approved_penalty": c.approved_penalty, "overdue_decision": c.overdue_decision,
         "reminders": [{"kind": r.kind, "role": r.role, "message": r.message, "due": _iso(r.due)}
                       for r in view.reminders],
         "documents": [{"id": d.id, "doc_type": d.doc_type, "title": d.title, "number": d.number,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import ValidationError
 from pytest_bdd import parsers, scenarios, then, when
 from sqlalchemy import select
 
 from processes.penalty import request_extension
 from processes.penalty.models import DeadlineNotice
+from tests.bdd.penalty.conftest import task_id
+from tests.bdd.penalty.test_endings import approve as approve_ending
+from tests.bdd.penalty.test_endings import request as request_ending_step
 from tests.penalty.driver import OFFICER1, PenaltyWorld
 
 scenarios("decision_deadline.feature")
@@ -29,17 +33,53 @@ def notice_sent(world: PenaltyWorld, ctx: dict[str, Any], kind: str) -> None:
 
 @when(parsers.parse('承办人申请延长办案期限，理由为"{reason}"'))
 def ask_extension(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
-    with world.factory() as session:
-        request_extension(session, OFFICER1, ctx["case"], reason, now=world.now)
-        session.commit()
+    world.errors.clear()
+    try:
+        with world.factory() as session:
+            request_extension(session, OFFICER1, ctx["case"], reason, now=world.now)
+            session.commit()
+    except ValidationError as exc:
+        world.errors.append(exc)
+    world.drain()
 
 
 @when("负责人批准延长办案期限")
 def approve_extension(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
-    world.submit(ctx["case"], "approve_extension")
+    world.errors.clear()
+    world.try_submit(ctx["case"], "approve_extension")
+
+
+@when("负责人集体讨论决定延长办案期限")
+def collective_extension(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "approve_extension", {"collective_discussed": True})
+
+
+@when(parsers.parse('写明逾期原因"{reason}"办理"{title}"'))
+def decide_with_reason(world: PenaltyWorld, ctx: dict[str, Any], reason: str, title: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], task_id(title), {"overdue_reason": reason})
+
+
+@then(parsers.parse('案件记录逾期作出决定，逾期原因为"{reason}"'))
+def overdue_recorded(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    case = world.case(ctx["case"])
+    assert case.overdue_decision is not None, case.status
+    assert case.overdue_decision["reason"] == reason
+    assert case.overdue_decision["due"] == (case.decision_due.isoformat() if case.decision_due else None)
 
 
 @then(parsers.parse('延长记录在案，理由为"{reason}"'))
 def extension_recorded(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
     [extension] = world.case(ctx["case"]).extensions
     assert extension["reason"] == reason and extension["new_due"] == "2025-11-10"
+
+
+@when(parsers.parse('承办人申请"{label}"，理由"{reason}"'))
+def ask_ending(world: PenaltyWorld, ctx: dict[str, Any], label: str, reason: str) -> None:
+    request_ending_step(world, ctx, label, reason)
+
+
+@when("负责人批准结案申请")
+def head_approves_ending(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    approve_ending(world, ctx)
