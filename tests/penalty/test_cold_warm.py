@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import signing
@@ -63,7 +64,7 @@ def _summary(world: PenaltyWorld) -> None:
 def test_a_penalty_case_runs_cold_as_warm(drive: Callable[[PenaltyWorld], None], penalty_template: Template,
                                           tmp_path: Path) -> None:
     path, signers = penalty_template
-    engines = []
+    engines: list[Engine] = []
 
     def make_factory() -> sessionmaker[Session]:
         copy = tmp_path / f"penalty-{len(engines)}.db"
