@@ -187,6 +187,8 @@ def test_the_deploy_command_keeps_the_admins_table(world: PenaltyWorld, monkeypa
     ((5, "inputs", 2), ">= abc", "未知的名称"),
     ((5, "inputs", 2), "__import__('os').system('id')", "不被允许"),
     ((5, "inputs", 2), ">= (", "不被允许或者有语法错误"),
+    ((5, "inputs", 2), ">= len('x' * 10**10)", "script refused"),
+    ((5, "inputs", 2), ">= sum(range(10**15))", "script refused"),
     ((5, "outputs", 0), "'yes'", "True 或 False"),
     ((5, "outputs", 1), "", "不能为空"),
     ((8, "inputs", 0), "'licence_revocation' in ?", "兜底行"),
