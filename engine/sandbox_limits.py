@@ -64,6 +64,7 @@ class ScriptLimits:
 
     max_range_items: int = 1_000_000
     max_result_items: int = 10_000_000  # chars of a str, items of a list... built by one operation
+    max_total_items: int = 20_000_000  # the same, summed over one evaluation (a loop building lists)
     max_int_bits: int = 100_000  # about 30,000 decimal digits
     max_steps: int = 5_000_000  # trace events (lines and bytecodes) in script frames
     max_seconds: float = 2.0
@@ -136,6 +137,7 @@ def limited_range(*args: int) -> range:
     try:
         result[limit]
     except IndexError:
+        _charge(len(result))
         return result
     raise _refuse(f"range() may give at most {limit} items")
 
@@ -165,6 +167,17 @@ def guarded_lshift(value: Any, shift: Any) -> Any:
 def _check_items(count: int, what: str) -> None:
     if count > _Current.limits.max_result_items:
         raise _refuse(f"{what} would build {count} items, over the limit of {_Current.limits.max_result_items}")
+    _charge(count)
+
+
+def _charge(count: int) -> None:
+    """Add what a guarded operation builds to the evaluation's total (memory a loop piles up)."""
+    budget: _Budget | None = getattr(_local, "budget", None)
+    if budget is not None:
+        budget.items += count
+        if budget.items > budget.limits.max_total_items:
+            raise _refuse(f"the script built more than {budget.limits.max_total_items} items in all (ranges, "
+                          "repeated or joined sequences)")
 
 
 def guarded_mul(left: Any, right: Any) -> Any:
@@ -320,11 +333,12 @@ class _BudgetExhausted(BaseException):
 
 
 class _Budget:
-    __slots__ = ("deadline", "depth", "limits", "line", "lines", "reason")
+    __slots__ = ("deadline", "depth", "items", "limits", "line", "lines", "reason")
 
     def __init__(self, limits: ScriptLimits) -> None:
         self.limits = limits
         self.lines = 0
+        self.items = 0
         self.depth = 0
         self.deadline = time.monotonic() + limits.max_seconds
         self.reason = ""
@@ -346,7 +360,7 @@ class _Budget:
             self.lines += 1
             if self.lines > self.limits.max_steps:
                 self.stop(f"the script ran more than {self.limits.max_steps} steps (an endless loop?)", frame)
-            if not self.lines & 0x3FF and time.monotonic() > self.deadline:
+            if not self.lines & 0x3F and time.monotonic() > self.deadline:
                 self.stop(f"the script ran longer than {self.limits.max_seconds:g} s (an endless loop?)", frame)
         elif event == "return":
             self.depth -= 1
