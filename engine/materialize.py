@@ -247,7 +247,7 @@ def sync_outbox(cmd: Command, loaded: Loaded, ready_tasks: list[Task]) -> None:
         params = {name: value["value"] for name, value in spec.evaluate_params(task).items()}
         job = OutboxJob(id=str(uuid.uuid4()), instance_id=loaded.row.id, task_id=str(task.id),
                         element_id=spec.bpmn_id, operator=spec.operation_name, params=params,
-                        status="pending", attempts=0, max_attempts=getattr(spec, "retries", None) or 5,
+                        status="pending", attempts=0, max_attempts=getattr(spec, "retries", None) or _job_max_retries(),
                         next_attempt_at=cmd.now, created_at=cmd.now)
         session.add(job)
         cmd.new_jobs.append(job.id)
@@ -294,3 +294,9 @@ def sync_query_tables(cmd: Command, loaded: Loaded) -> HumanTaskChanges:
     sync_outbox(cmd, loaded, ready)
     return changes
 
+
+def _job_max_retries() -> int:
+    """``WEIJIAN_JOB_MAX_RETRIES``: attempts of a service task without its own ``spiffworkflow:retry``."""
+    from .settings import Settings
+
+    return Settings.from_env().job_max_retries

@@ -13,6 +13,7 @@ A UTF-8 file (with or without a BOM) is returned unchanged, so its content hash 
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Mapping
 
@@ -20,7 +21,13 @@ from lxml import etree
 
 from .errors import UnsafeXml
 
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+def _env_bytes(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+# ``WEIJIAN_XML_MAX_BYTES`` (engine.settings) sets it for the process; read once, at import.
+DEFAULT_MAX_BYTES = _env_bytes("WEIJIAN_XML_MAX_BYTES", 5 * 1024 * 1024)
 
 
 def _parser() -> etree.XMLParser:
