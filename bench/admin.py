@@ -51,7 +51,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import Actor, registered_operators
+from engine import Actor
 from engine.actor import SYSTEM
 from engine.dbconnect import make_engine
 from engine.definitions import deploy
@@ -59,7 +59,7 @@ from engine.migration import migrate
 from engine.migration_batch import progress, run_batch, start_batch
 from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.process_admin import deploy_files
-from engine.validation import Context, blocking, catchers_of, validate_bundle
+from engine.validation import Context, blocking, validate_bundle
 from migrations.runner import upgrade
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -143,28 +143,11 @@ def with_documentation(files: Mapping[str, bytes], note: str) -> dict[str, bytes
     return {**files, MAIN_FILE: changed}
 
 
-def _latest_definitions(session: Session) -> list[ProcessDefinition]:
-    newest = (select(ProcessDefinition.process_key, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_key).subquery())
-    return list(session.scalars(select(ProcessDefinition).join(
-        newest, (ProcessDefinition.process_key == newest.c.process_key) & (ProcessDefinition.version == newest.c.v))))
-
-
 def validation_context(session: Session, leaving_out: str | None = PROCESS) -> Context:
-    """What ``web.process_admin_support.validation_context`` builds, without Flask."""
-    from forms.registry import registered_forms
-    from processes.directory.models import ROLES
+    """The pages' context (``processes.validation_context``), without the penalty process."""
+    from processes.validation_context import validation_context as build
 
-    calls: dict[str, frozenset[str]] = {}
-    catchers: set[str] = set()
-    for definition in _latest_definitions(session):
-        if definition.process_key == leaving_out:
-            continue
-        calls[definition.process_key] = frozenset(definition.summary.get("called", []))
-        catchers |= catchers_of(definition.sources)
-    return Context(forms=frozenset(f.key for f in registered_forms()), roles=frozenset(ROLES),
-                   operators=frozenset(o.name for o in registered_operators()), processes=frozenset(calls),
-                   calls=calls, catchers=frozenset(catchers))
+    return build(session, leaving_out)
 
 
 def deploy_everything(factory: sessionmaker[Session]) -> None:

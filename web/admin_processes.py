@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -34,9 +35,10 @@ from engine.process_admin import (
     save_draft,
 )
 from engine.validation import validate_bundle
+from processes.validation_context import validation_context
 
 from .extensions import dbs
-from .process_admin_support import activity_counts, main_file, modeler_lists, problem_view, validation_context
+from .process_admin_support import activity_counts, main_file, modeler_lists, problem_view
 from .security import current_actor, require_roles
 
 bp = Blueprint("admin_processes", __name__, url_prefix="/admin/processes")
@@ -97,22 +99,32 @@ def download(key: str, version: int) -> Response:
 @bp.post("/<key>/rollback")
 def rollback(key: str) -> Response:
     target = next((v for v in _versions(key) if str(v.version) == request.form.get("version")), None) or abort(404)
+    deployed = _deployed_or_flashed(lambda: rollback_to(dbs(), current_actor(), target.id,
+                                                        request.form.get("reason", ""),
+                                                        validation_context(dbs(), leaving_out=key)))
+    if deployed is None:
+        return redirect(url_for(".overview", key=key))
+    version = next((d.version for d in deployed if d.process_key == key), target.version)
+    flash(_("Version %(old)s deployed again as version %(new)s.", old=target.version, new=version), "success")
+    return redirect(url_for(".overview", key=key))
+
+
+def _deployed_or_flashed(deploy: Callable[[], list[ProcessDefinition]]) -> list[ProcessDefinition] | None:
+    """Run a deploy from a form page: committed and returned, or rolled back with its problems
+    (the first ten) flashed for the process page and None."""
     try:
-        deployed = rollback_to(dbs(), current_actor(), target.id, request.form.get("reason", ""),
-                               validation_context(dbs(), leaving_out=key))
+        deployed = deploy()
     except DeployRefused as exc:
         dbs().rollback()
         for problem in exc.problems[:10]:
             flash(problem_view(problem)["message"], "error")
-        return redirect(url_for(".overview", key=key))
+        return None
     except EngineError as exc:
         dbs().rollback()
         flash(exc.message, "error")
-        return redirect(url_for(".overview", key=key))
+        return None
     dbs().commit()
-    version = next((d.version for d in deployed if d.process_key == key), target.version)
-    flash(_("Version %(old)s deployed again as version %(new)s.", old=target.version, new=version), "success")
-    return redirect(url_for(".overview", key=key))
+    return deployed
 
 
 @bp.get("/<key>/edit")
@@ -226,19 +238,10 @@ def edit_file(key: str, name: str) -> str | Response | tuple[str, int]:
 @bp.post("/<key>/draft/deploy")
 def deploy_saved_draft(key: str) -> Response:
     """Deploy the draft as it was saved (from the process page, with a reason)."""
-    try:
-        deployed = deploy_draft(dbs(), current_actor(), key, request.form.get("reason", ""),
-                                validation_context(dbs(), leaving_out=key))
-    except DeployRefused as exc:
-        dbs().rollback()
-        for problem in exc.problems[:10]:
-            flash(problem_view(problem)["message"], "error")
+    deployed = _deployed_or_flashed(lambda: deploy_draft(dbs(), current_actor(), key, request.form.get("reason", ""),
+                                                         validation_context(dbs(), leaving_out=key)))
+    if deployed is None:
         return redirect(url_for(".overview", key=key))
-    except EngineError as exc:
-        dbs().rollback()
-        flash(exc.message, "error")
-        return redirect(url_for(".overview", key=key))
-    dbs().commit()
     mine = next((d for d in deployed if d.process_key == key), deployed[0])
     flash(_("Deployed as version %(v)s.", v=mine.version), "success")
     return redirect(url_for(".overview", key=key, version=mine.version))

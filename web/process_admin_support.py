@@ -12,36 +12,14 @@ from sqlalchemy.orm import Session
 
 from engine import registered_operators
 from engine.models import HumanTask, OutboxJob, ProcessDefinition, ProcessInstance
-from engine.validation import Context, Problem, catchers_of
+from engine.validation import Problem
 from engine.xmlsafe import parse_xml
 from forms.registry import registered_forms
 from processes.directory.models import ROLES
+from processes.validation_context import latest_definitions
 
 from .diagram import BPMN, BPMNDI, _add_layout
 from .i18n import domain_text
-
-
-def latest_definitions(session: Session) -> list[ProcessDefinition]:
-    newest = (select(ProcessDefinition.process_key, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_key).subquery())
-    return list(session.scalars(select(ProcessDefinition).join(
-        newest, (ProcessDefinition.process_key == newest.c.process_key) & (ProcessDefinition.version == newest.c.v))
-        .order_by(ProcessDefinition.process_key)))
-
-
-def validation_context(session: Session, leaving_out: str | None = None) -> Context:
-    """Forms, roles and operators registered in this server; processes deployed (their calls and
-    the messages they catch), without ``leaving_out`` whose new version is being checked."""
-    calls: dict[str, frozenset[str]] = {}
-    catchers: set[str] = set()
-    for definition in latest_definitions(session):
-        if definition.process_key == leaving_out:
-            continue
-        calls[definition.process_key] = frozenset(definition.summary.get("called", []))
-        catchers |= catchers_of(definition.sources)
-    return Context(forms=frozenset(f.key for f in registered_forms()), roles=frozenset(ROLES),
-                   operators=frozenset(o.name for o in registered_operators()), processes=frozenset(calls),
-                   calls=calls, catchers=frozenset(catchers))
 
 
 def _messages() -> dict[str, str]:

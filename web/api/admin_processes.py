@@ -25,9 +25,10 @@ from engine.models import MigrationBatch, ProcessDefinition
 from engine.process_admin import DeployRefused, deploy_files, rollback_to
 from engine.validation import validate_bundle
 from integrations.celery_app import dispatch_migration
+from processes.validation_context import validation_context
 from web.errors import json_error
 from web.extensions import dbs
-from web.process_admin_support import problem_view, validation_context
+from web.process_admin_support import problem_view
 from web.security import current_actor
 
 from . import admins_only, authenticate_api
