@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
-APT_PACKAGES := xmlsec1 fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium
+APT_PACKAGES := xmlsec1 fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium poppler-utils
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test lint bench install system-packages migrate demo clean lock cluster modeler

@@ -18,12 +18,15 @@ from .errors import (
     CaNotInitializedError,
     CaPassphraseError,
     NoCertificateError,
+    NoSealCertificateError,
     PassphraseError,
     RecordInvalidError,
+    SealPassphraseError,
     SigningError,
     UnknownRecordError,
     WeakPassphraseError,
 )
+from .pades import SEAL_FIELD, PdfSealReport, SealBox, SealStatus, sign_pdf, verify_pdf
 from .pki import (
     CA_PASSPHRASE_ENV,
     TrustAnchor,
@@ -47,6 +50,17 @@ from .records import (
 )
 from .render import MissingGlyphsError, render_html, render_pdf
 from .report import Reason, RecordVerification, SignatureReport, Status
+from .seal_image import SEAL_DIAMETER_MM, seal_data_uri, seal_svg
+from .seals import (
+    SEAL,
+    SEAL_PASSPHRASE_ENV,
+    UnitSeal,
+    issue_seal_certificate,
+    latest_crl_der,
+    seal_certificate,
+    seal_passphrase,
+    unit_seal,
+)
 from .service import (
     create_record,
     get_record,
@@ -64,6 +78,10 @@ build_record = create_record
 
 __all__ = [
     "CA_PASSPHRASE_ENV",
+    "SEAL",
+    "SEAL_DIAMETER_MM",
+    "SEAL_FIELD",
+    "SEAL_PASSPHRASE_ENV",
     "CaAlreadyInitializedError",
     "CaNotInitializedError",
     "CaPassphraseError",
@@ -72,11 +90,16 @@ __all__ = [
     "Member",
     "MissingGlyphsError",
     "NoCertificateError",
+    "NoSealCertificateError",
     "ParsedRecord",
     "PassphraseError",
+    "PdfSealReport",
     "Reason",
     "RecordInvalidError",
     "RecordVerification",
+    "SealBox",
+    "SealPassphraseError",
+    "SealStatus",
     "ServerKeySigner",
     "SignatureReport",
     "Signer",
@@ -84,6 +107,7 @@ __all__ = [
     "SigningRequest",
     "Status",
     "TrustAnchor",
+    "UnitSeal",
     "UnknownRecordError",
     "WeakPassphraseError",
     "build_record",
@@ -94,7 +118,9 @@ __all__ = [
     "get_record",
     "init_ca",
     "issue_certificate",
+    "issue_seal_certificate",
     "latest_certificate",
+    "latest_crl_der",
     "make_pki_cli",
     "members",
     "parse_record",
@@ -104,9 +130,16 @@ __all__ = [
     "render_html",
     "render_pdf",
     "revoke_certificate",
+    "seal_certificate",
+    "seal_data_uri",
+    "seal_passphrase",
+    "seal_svg",
+    "sign_pdf",
     "sign_record",
     "signature_documents",
     "submit_signature",
     "trust_anchor",
+    "unit_seal",
+    "verify_pdf",
     "verify_record",
 ]

@@ -45,3 +45,11 @@ class RecordInvalidError(SigningError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class NoSealCertificateError(NoCertificateError):
+    """The unit has no current seal certificate (``weijian pki seal UNIT`` issues one)."""
+
+
+class SealPassphraseError(SigningError):
+    """``WEIJIAN_SEAL_PASSPHRASE`` is unset, or does not open the unit's seal key."""

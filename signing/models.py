@@ -8,7 +8,8 @@ What is stored, and why:
 * ``signing_ca``: the agency root (certificate in the clear, private key in a PKCS#12
   that only the holder of ``WEIJIAN_CA_PASSPHRASE`` can open).
 * ``signing_certificate``: every certificate the CA issued, with the user's PKCS#12 (encrypted
-  with the user's own passphrase, never stored) and revocation facts.
+  with the user's own passphrase, never stored) and revocation facts; also the units' seal
+  certificates (``kind='seal'``, encrypted under ``WEIJIAN_SEAL_PASSPHRASE``).
 * ``signing_crl``: every CRL published, newest number wins; verification reads revocation from
   the CRL, so what the agency publishes is what it checks.
 * ``signing_record`` / ``signing_record_member``: the canonical record bytes exactly as signed,
@@ -93,13 +94,20 @@ class CertificateAuthority(Base):
 
 
 class IssuedCertificate(Base):
-    """A per-user signing certificate and the user's passphrase-protected PKCS#12."""
+    """A signing certificate and its passphrase-protected PKCS#12.
+
+    ``kind`` is ``person`` (a user's own key; ``user_id`` is the login, the passphrase the
+    user's) or ``seal`` (a unit's electronic seal 电子印章; ``user_id`` is the unit id, the
+    passphrase ``WEIJIAN_SEAL_PASSPHRASE``). Every lookup filters on the kind, so a login and a
+    unit id can never stand for each other.
+    """
 
     __tablename__ = "signing_certificate"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ca_id: Mapped[int] = mapped_column(ForeignKey("signing_ca.id"), index=True)
     serial: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="person", server_default="person")
     user_id: Mapped[str] = mapped_column(String(100), index=True)
     display_name: Mapped[str] = mapped_column(String(200))
     certificate_pem: Mapped[str] = mapped_column(Text)

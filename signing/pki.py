@@ -45,6 +45,8 @@ MIN_PASSPHRASE_LENGTH = 8
 CA_VALIDITY = timedelta(days=20 * 365)
 USER_VALIDITY = timedelta(days=2 * 365)
 CRL_VALIDITY = timedelta(days=7)
+PERSON = "person"
+"""``IssuedCertificate.kind`` of a user's own signing certificate (``seals.SEAL``: a unit's seal)."""
 BACKDATE = timedelta(minutes=5)
 """Certificates start a little in the past so a client clock slightly behind still works."""
 
@@ -253,13 +255,14 @@ def issue_certificate(session: Session, user_id: str, display_name: str, passphr
     return issued
 
 
-def current_certificates(session: Session, user_id: str, *, now: datetime | None = None
-                         ) -> list[IssuedCertificate]:
-    """The user's unrevoked, unexpired certificates, newest first."""
+def current_certificates(session: Session, user_id: str, *, now: datetime | None = None,
+                         kind: str = PERSON) -> list[IssuedCertificate]:
+    """The user's (``kind="seal"``: the unit's) unrevoked, unexpired certificates, newest first."""
     moment = _now(now)
     rows = session.scalars(
         select(IssuedCertificate)
-        .where(IssuedCertificate.user_id == user_id, IssuedCertificate.revoked_at.is_(None))
+        .where(IssuedCertificate.kind == kind, IssuedCertificate.user_id == user_id,
+               IssuedCertificate.revoked_at.is_(None))
         .order_by(IssuedCertificate.issued_at.desc(), IssuedCertificate.id.desc())
     ).all()
     return [row for row in rows if row.not_before <= moment <= row.not_after]
@@ -268,7 +271,7 @@ def current_certificates(session: Session, user_id: str, *, now: datetime | None
 def latest_certificate(session: Session, user_id: str) -> IssuedCertificate:
     """The user's newest certificate whatever its state (signing checks validity itself)."""
     row = session.scalar(
-        select(IssuedCertificate).where(IssuedCertificate.user_id == user_id)
+        select(IssuedCertificate).where(IssuedCertificate.kind == PERSON, IssuedCertificate.user_id == user_id)
         .order_by(IssuedCertificate.issued_at.desc(), IssuedCertificate.id.desc()).limit(1)
     )
     if row is None:
@@ -277,9 +280,9 @@ def latest_certificate(session: Session, user_id: str) -> IssuedCertificate:
 
 
 def revoke_certificate(session: Session, user_id: str, *, reason: str = "unspecified",
-                       ca_passphrase: str | bytes | None = None, now: datetime | None = None
-                       ) -> list[IssuedCertificate]:
-    """Revoke every unrevoked certificate of ``user_id`` and publish a new CRL.
+                       ca_passphrase: str | bytes | None = None, now: datetime | None = None,
+                       kind: str = PERSON) -> list[IssuedCertificate]:
+    """Revoke every unrevoked certificate of ``user_id`` (``kind="seal"``: of the unit) and publish a CRL.
 
     Signatures made before ``now`` stay valid; later ones are refused.
     """
@@ -290,7 +293,8 @@ def revoke_certificate(session: Session, user_id: str, *, reason: str = "unspeci
     moment = _now(now)
     rows = session.scalars(
         select(IssuedCertificate)
-        .where(IssuedCertificate.user_id == user_id, IssuedCertificate.revoked_at.is_(None))
+        .where(IssuedCertificate.kind == kind, IssuedCertificate.user_id == user_id,
+               IssuedCertificate.revoked_at.is_(None))
     ).all()
     if not rows:
         raise NoCertificateError(f"user {user_id!r} has no unrevoked certificate")
