@@ -24,6 +24,8 @@ from migrations.runner import upgrade
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_DEFAULT = "redis://127.0.0.1:6379/0"
+TEST_SEAL_PASSPHRASE = "test-unit-seal-passphrase"  # the units' seal passphrase in the test settings
+os.environ.setdefault("WEIJIAN_SEAL_PASSPHRASE", TEST_SEAL_PASSPHRASE)  # as a deployment configures it
 
 
 def _unreachable(what: str, reason: str) -> None:

@@ -31,6 +31,7 @@ from .forms_endings import CLOSING_REASONS
 from .models import CaseDocument, CaseRecord, PenaltyCase
 from .numbering import document_number
 from .rules import Rules
+from .seal import OUTWARD_KINDS, seal_image, sealed_pdf
 from .storage import store_blob
 
 
@@ -103,9 +104,12 @@ _ENV.filters["fen_yuan"] = fen_yuan
 
 
 def render_html(case: PenaltyCase, doc_type: str, data: Mapping[str, Any], periods: Mapping[str, Any], *,
-                number: str | None, today: date, evidence_titles: list[str] | None = None) -> str:
+                number: str | None, today: date, evidence_titles: list[str] | None = None,
+                sealed: bool = False) -> str:
+    """The document's HTML; ``sealed`` draws the unit's seal image (only for a PDF that gets signed)."""
     spec = DOC_TYPES[doc_type]
     context = {
+        "seal_image": seal_image(case.unit_name) if sealed else None,
         "case": case, "title": spec.title, "number": number, "data": data, "periods": periods, "today": today,
         "officer_names": [o["name"] for o in case.officers or []], "evidence_titles": evidence_titles or [],
         "sources": SOURCES, "service_methods": SERVICE_METHODS, "closing_reasons": CLOSING_REASONS,
@@ -131,18 +135,41 @@ class _NotdefCollector(logging.Handler):
 
 
 def html_to_pdf(html: str) -> bytes:
+    return html_to_pdf_locating(html, None)[0]
+
+
+Located = tuple[int, tuple[float, float, float, float], float]
+"""Page index, (x, y, width, height) of an element's border box and the page height, in CSS px."""
+
+
+def html_to_pdf_locating(html: str, element_id: str | None) -> tuple[bytes, Located | None]:
+    """Render to PDF and say where the element ``element_id`` landed (for the seal's signature field)."""
     from weasyprint import HTML  # imported when needed: slow to import, only PDFs need it
 
     collector = _NotdefCollector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
+    located: Located | None = None
     try:
-        pdf = HTML(string=html).write_pdf()
+        document = HTML(string=html).render()
+        if element_id is not None:
+            located = _locate(document, element_id)
+        pdf = document.write_pdf()
     finally:
         logger.removeHandler(collector)
     if collector.missing:
         raise MissingGlyphsError(f"{collector.missing} character(s) have no glyph in any installed font")
-    return cast(bytes, pdf)
+    return cast(bytes, pdf), located
+
+
+def _locate(document: Any, element_id: str) -> Located | None:
+    for index, page in enumerate(document.pages):
+        for box in page._page_box.descendants():  # WeasyPrint exposes layout only here
+            element = getattr(box, "element", None)
+            if element is not None and element.get("id") == element_id and hasattr(box, "border_width"):
+                return index, (box.border_box_x(), box.border_box_y(), box.border_width(),
+                               box.border_height()), float(page.height)
+    return None
 
 
 def store_document(session: Session, case: PenaltyCase, doc_type: str, content: bytes, media_type: str, *,
@@ -171,7 +198,12 @@ def generate(session: Session, case: PenaltyCase, rules: Rules, doc_type: str, d
     number = document_number(rules, case, spec.number) if spec.number else None
     titles = [r.title for r in session.scalars(select(CaseRecord).where(CaseRecord.case_id == case.id)
                                                 .order_by(CaseRecord.id))]
-    html = render_html(case, doc_type, data, periods, number=number, today=today, evidence_titles=titles)
+    sealed = pdf_enabled() and doc_type in OUTWARD_KINDS
+    html = render_html(case, doc_type, data, periods, number=number, today=today, evidence_titles=titles,
+                       sealed=sealed)
+    if sealed:
+        return store_document(session, case, doc_type, sealed_pdf(session, case.unit_id, html), "application/pdf",
+                              number=number, job_id=job_id)
     if pdf_enabled():
         return store_document(session, case, doc_type, html_to_pdf(html), "application/pdf", number=number,
                               job_id=job_id)

@@ -30,6 +30,7 @@ SH = ZoneInfo("Asia/Shanghai")
 CA_PASSPHRASE = "penalty-test-ca-passphrase"
 PKI_TIME = datetime(2025, 1, 2, tzinfo=UTC)
 UNIT = "U1"
+UNIT_NAME = "上海市宝山区卫生健康委员会"
 
 OFFICER1 = Actor.of("officer1", ["officer"], [UNIT])
 OFFICER2 = Actor.of("officer2", ["officer"], [UNIT])
@@ -63,7 +64,8 @@ def at(day: date | str, hour: int = 10, minute: int = 0, second: int = 0) -> dat
 
 
 def prepare_template(path: Path) -> dict[str, signing.ServerKeySigner]:
-    """Deploy the penalty bundle, the CA and the members' certificates into the database at ``path``."""
+    """Deploy the penalty bundle, the CA, the members' certificates and the unit's seal (under
+    ``WEIJIAN_SEAL_PASSPHRASE``, set by tests/conftest.py) into the database at ``path``."""
     from engine import deploy_directory
     from engine.actor import SYSTEM
     from engine.dbconnect import make_engine
@@ -74,6 +76,8 @@ def prepare_template(path: Path) -> dict[str, signing.ServerKeySigner]:
         signing.init_ca(session, ca_passphrase=CA_PASSPHRASE, now=PKI_TIME)
         issued = {u: signing.issue_certificate(session, u, NAMES[u], passphrase(u), ca_passphrase=CA_PASSPHRASE,
                                                now=PKI_TIME, validity=timedelta(days=900)) for u in SIGNERS}
+        signing.issue_seal_certificate(session, UNIT, UNIT_NAME, ca_passphrase=CA_PASSPHRASE, now=PKI_TIME,
+                                       validity=timedelta(days=20 * 365))  # seals documents at wall-clock time
         session.commit()
         signers = {u: signing.ServerKeySigner(cert.pkcs12, passphrase(u)) for u, cert in issued.items()}
     engine.dispose()
@@ -129,7 +133,7 @@ class PenaltyWorld:
     # -- cases --------------------------------------------------------------------------------
     def start(self, procedure: str = "ordinary", actor: Actor = OFFICER1) -> str:
         with self.factory() as session:
-            case = start_case(session, actor, unit_id=UNIT, unit_name="上海市宝山区卫生健康委员会",
+            case = start_case(session, actor, unit_id=UNIT, unit_name=UNIT_NAME,
                               unit_short_name="宝", procedure=procedure, now=self.now)
             session.commit()
             return case.id

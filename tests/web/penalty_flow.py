@@ -18,6 +18,7 @@ from engine import deploy_directory
 from engine.actor import SYSTEM
 from engine.clock import china_today
 from engine.models import HumanTask
+from processes.directory.models import Unit
 from processes.penalty.models import CaseRecord, PenaltyCase
 from tests.web.conftest import ENTITY_A
 
@@ -34,13 +35,16 @@ def passphrase(login: str) -> str:
 
 
 def setup_penalty(session: Session) -> None:
-    """Deploy the penalty bundle, create the agency CA and the members' signing certificates."""
+    """Deploy the penalty bundle, create the agency CA, the members' signing certificates and the units' seals."""
     deploy_directory(session, PENALTY_DIR, SYSTEM)
     now = datetime.now(UTC) - timedelta(days=1)
     signing.init_ca(session, ca_passphrase=CA_PASSPHRASE, now=now)
     for login, (name, _role) in MEMBERS.items():
         signing.issue_certificate(session, login, name, passphrase(login), ca_passphrase=CA_PASSPHRASE, now=now,
                                   validity=timedelta(days=800))
+    for unit in session.scalars(select(Unit)):  # each unit's seal, under WEIJIAN_SEAL_PASSPHRASE
+        signing.issue_seal_certificate(session, unit.id, unit.name, ca_passphrase=CA_PASSPHRASE, now=now,
+                                       validity=timedelta(days=800))
 
 
 def who(task: HumanTask) -> str:
