@@ -14,11 +14,14 @@ than issuing an unsealed decision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
 import signing
+
+from .models import CaseDocument
 
 OUTWARD_KINDS: frozenset[str] = frozenset({
     "prior_notice",            # 行政处罚事先告知书
@@ -79,3 +82,14 @@ def seal_report(session: Session, pdf_sha256: str, pdf: bytes) -> signing.PdfSea
             _REPORTS.clear()
         _REPORTS[key] = report
     return report
+
+
+def document_seals(session: Session, documents: Iterable[CaseDocument]) -> dict[int, signing.PdfSealReport]:
+    """The seal report of each stored outward PDF among ``documents`` (by document id), for the case page."""
+    from .storage import load_blob
+
+    reports: dict[int, signing.PdfSealReport] = {}
+    for doc in documents:
+        if doc.doc_type in OUTWARD_KINDS and doc.file_name.endswith(".pdf"):
+            reports[doc.id] = seal_report(session, doc.sha256, load_blob(session, doc.sha256))
+    return reports

@@ -42,6 +42,7 @@ from processes.directory.files import grant_upload, may_reference
 from processes.directory.models import Unit
 from processes.directory.services import search_entities
 from processes.penalty.models import Blob, CaseArchive, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
+from processes.penalty.seal import document_seals
 from web.casework import schema_specs, upload_store, visible_instance
 from web.extensions import dbs
 from web.i18n import domain_text
@@ -160,6 +161,7 @@ class PenaltyView:
     deliberation: Deliberation | None
     can_request: bool = False
     people: dict[str, str] = field(default_factory=dict)
+    seals: dict[int, signing.PdfSealReport] = field(default_factory=dict)  # document id -> seal check
 
 
 def penalty_case(instance_id: str) -> PenaltyCase | None:
@@ -202,9 +204,11 @@ def penalty_view(actor: Actor, instance: ProcessInstance, with_html: bool = True
                                    .order_by(DeadlineNotice.created_at.desc(), DeadlineNotice.id.desc()).limit(50)))
     can_request = instance.status == "running" and case.procedure == "ordinary" and case.case_number is not None \
         and case.decided_on is None and perm.can_start(actor, case.unit_id)
+    documents = penalty.documents_of(dbs(), case.id)
     return PenaltyView(case, STATUS_LABELS.get(case.status, case.status),
-                       PROCEDURE_LABELS.get(case.procedure, case.procedure), penalty.documents_of(dbs(), case.id),
-                       evidence_files(case), reminders, deliberation(case, with_html), can_request)
+                       PROCEDURE_LABELS.get(case.procedure, case.procedure), documents,
+                       evidence_files(case), reminders, deliberation(case, with_html), can_request,
+                       seals=document_seals(dbs(), documents))
 
 
 def penalty_body(view: PenaltyView) -> dict[str, Any]:
@@ -220,7 +224,8 @@ def penalty_body(view: PenaltyView) -> dict[str, Any]:
                       for r in view.reminders],
         "documents": [{"id": d.id, "doc_type": d.doc_type, "title": d.title, "number": d.number,
                        "file_name": d.file_name, "sha256": d.sha256,
-                       "url": url_for("penalty.document", document_id=d.id)} for d in view.documents],
+                       "url": url_for("penalty.document", document_id=d.id),
+                       "seal": view.seals[d.id].to_dict() if d.id in view.seals else None} for d in view.documents],
         "deliberation": view.deliberation.report.to_dict()
         if view.deliberation and view.deliberation.report else None,
     }
