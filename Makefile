@@ -44,6 +44,9 @@ demo: migrate
 	$(BIN)/weijian deploy
 	$(BIN)/weijian demo load
 
+# The demo units' seal passphrase (processes/penalty/demo.py); production sets its own.
+run demo: export WEIJIAN_SEAL_PASSPHRASE ?= weijian-demo-seal
+
 run: install system-packages demo
 	$(BIN)/weijian serve --host 127.0.0.1 --port 5000
 
@@ -70,9 +73,10 @@ lock: $(BIN)/python
 cluster: install
 	@mkdir -p $(CLUSTER_DIR)
 	@test -s $(CLUSTER_DIR)/secret_key || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(CLUSTER_DIR)/secret_key)
+	@test -s $(CLUSTER_DIR)/seal_passphrase || (umask 077; $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(24))" > $(CLUSTER_DIR)/seal_passphrase)
 	@test -s $(CLUSTER_DIR)/complaint_keys || (umask 077; $(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $(CLUSTER_DIR)/complaint_keys)
 	export DATABASE_URL='$(CLUSTER_DATABASE_URL)' REDIS_URL='$(CLUSTER_REDIS_URL)' WEIJIAN_ENV=production \
-	  SECRET_KEY="$$(cat $(CLUSTER_DIR)/secret_key)" WEIJIAN_COMPLAINT_KEYS="$$(cat $(CLUSTER_DIR)/complaint_keys)" WEIJIAN_UPLOAD_DIR='$(abspath $(CLUSTER_DIR))/uploads' \
+	  SECRET_KEY="$$(cat $(CLUSTER_DIR)/secret_key)" WEIJIAN_SEAL_PASSPHRASE="$$(cat $(CLUSTER_DIR)/seal_passphrase)" WEIJIAN_COMPLAINT_KEYS="$$(cat $(CLUSTER_DIR)/complaint_keys)" WEIJIAN_UPLOAD_DIR='$(abspath $(CLUSTER_DIR))/uploads' \
 	  WEIJIAN_SECURE_COOKIES=0 WEIJIAN_SCHEDULER=0 WEIJIAN_PORT='$(CLUSTER_PORT)' PATH="$(abspath $(BIN)):$$PATH" && \
 	weijian db create && weijian db upgrade && weijian deploy >/dev/null && \
 	if [ '$(CLUSTER_DEMO)' = 1 ]; then weijian demo load; fi && \

@@ -29,6 +29,7 @@ from processes.directory.models import Entity, Unit, User
 from processes.directory.services import actor_for
 
 DEMO_CA_PASSPHRASE = "weijian-demo-ca"  # noqa: S105 - documented demo value; set WEIJIAN_CA_PASSPHRASE in production
+DEMO_SEAL_PASSPHRASE = "weijian-demo-seal"  # noqa: S105 - documented demo value (Makefile `run`); set WEIJIAN_SEAL_PASSPHRASE in production
 DEMO_SIGNING_PASSPHRASE = "weijian-demo"  # noqa: S105 - documented demo value, printed by `weijian demo load`
 UNIT = "610302"
 CATEGORIES = {"medical": "medical", "public_place": "public_places", "drinking_water": "drinking_water",
@@ -50,8 +51,13 @@ def ca_passphrase() -> str:
     return os.environ.get(signing.CA_PASSPHRASE_ENV) or DEMO_CA_PASSPHRASE
 
 
+def seal_passphrase() -> str:
+    return os.environ.get(signing.SEAL_PASSPHRASE_ENV) or DEMO_SEAL_PASSPHRASE
+
+
 def load_pki(session: Session) -> list[str]:
-    """The agency CA (once) and a signing certificate for each deliberating demo user (once)."""
+    """The agency CA (once), a signing certificate for each deliberating demo user and a seal
+    certificate for each active unit (once); documents are sealed under ``seal_passphrase()``."""
     made: list[str] = []
     try:
         signing.ca_certificate(session)
@@ -65,6 +71,12 @@ def load_pki(session: Session) -> list[str]:
         signing.issue_certificate(session, login, user.display_name, DEMO_SIGNING_PASSPHRASE,
                                   ca_passphrase=ca_passphrase())
         made.append(f"certificate {login}")
+    for unit in session.scalars(select(Unit).where(Unit.active).order_by(Unit.id)):
+        if signing.current_certificates(session, unit.id, kind=signing.SEAL):
+            continue
+        signing.issue_seal_certificate(session, unit.id, unit.name, passphrase=seal_passphrase(),
+                                       ca_passphrase=ca_passphrase())
+        made.append(f"seal certificate {unit.id}")
     session.flush()
     return made
 
@@ -209,10 +221,17 @@ def load_penalty_cases(session: Session) -> list[str]:
 def describe() -> list[str]:
     """Lines for the demo summary."""
     return [f"signing passphrase of {', '.join(SIGNERS)} (deliberation members): {DEMO_SIGNING_PASSPHRASE!r}",
-            f"agency CA passphrase: ${signing.CA_PASSPHRASE_ENV} or the demo default {DEMO_CA_PASSPHRASE!r}"]
+            f"agency CA passphrase: ${signing.CA_PASSPHRASE_ENV} or the demo default {DEMO_CA_PASSPHRASE!r}",
+            f"units' seal passphrase: ${signing.SEAL_PASSPHRASE_ENV} or the demo default {DEMO_SEAL_PASSPHRASE!r} "
+            "(the server needs the same value to seal documents; `make run` sets it)"]
 
 
 
 def load(session: Session) -> list[str]:
-    """The package's demo hook (``PACKAGE.load_demo``): the PKI first, then the cases."""
+    """The package's demo hook (``PACKAGE.load_demo``): the PKI first, then the cases.
+
+    The demo cases' decisions are sealed while loading, so an unset ``WEIJIAN_SEAL_PASSPHRASE``
+    takes the demo default for this process (demo installations only; production sets it).
+    """
+    os.environ.setdefault(signing.SEAL_PASSPHRASE_ENV, DEMO_SEAL_PASSPHRASE)
     return load_pki(session) + load_penalty_cases(session)
