@@ -53,11 +53,16 @@ def _as_click_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-def make_pki_cli(session_scope: SessionScope) -> click.Group:
-    """Build the ``pki`` click group bound to ``session_scope``."""
-    group = click.Group("pki", help="Agency PKI for digital signatures (根证书、签名证书、吊销).")
+def make_pki_cli(session_scope: SessionScope,
+                 unit_names: Callable[[Session, str], str | None] | None = None) -> click.Group:
+    """Build the ``pki`` click group bound to ``session_scope``; ``unit_names`` looks up a unit's name."""
+    from .cli_seal import seal_command, verify_pdf_command  # cli_seal imports this module
+
+    group = click.Group("pki", help="Agency PKI for digital signatures (根证书、签名证书、电子印章、吊销).")
     for factory in (_init_command, _issue_command, _revoke_command, _crl_command, _root_command):
         group.add_command(factory(session_scope))
+    group.add_command(seal_command(session_scope, unit_names))
+    group.add_command(verify_pdf_command(session_scope))
     return group
 
 
@@ -130,11 +135,16 @@ def _crl_command(session_scope: SessionScope) -> click.Command:
 
 
 def _root_command(session_scope: SessionScope) -> click.Command:
-    @click.command("root", help="Print the agency root certificate (PEM) for third-party verifiers.")
+    @click.command("root", help="Print the agency root certificate (PEM) for third-party verifiers "
+                                "and PDF readers (import it as a trusted root to see seals as valid).")
     @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it here instead.")
-    def root_cmd(out: Path | None) -> None:
+    @click.option("--der", is_flag=True, help="DER (.cer) instead of PEM, for readers that want it.")
+    def root_cmd(out: Path | None, der: bool) -> None:
         with _as_click_errors(), session_scope() as session:
-            pem = ca_certificate(session).public_bytes(serialization.Encoding.PEM)
+            encoding = serialization.Encoding.DER if der else serialization.Encoding.PEM
+            pem = ca_certificate(session).public_bytes(encoding)
+        if out is None and der:
+            raise click.ClickException("--der needs --out FILE")
         if out is None:
             click.echo(pem.decode(), nl=False)
         else:

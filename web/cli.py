@@ -262,9 +262,16 @@ def _mount_optional_groups() -> None:
         from signing.cli import make_pki_cli
     except ImportError:
         return
-    from integrations.db import session_scope
+    from sqlalchemy.orm import Session
 
-    main.add_command(make_pki_cli(session_scope))
+    from integrations.db import session_scope
+    from processes.directory.models import Unit
+
+    def unit_name(session: Session, unit_id: str) -> str | None:  # the seal names the unit as the directory does
+        unit = session.get(Unit, unit_id)
+        return unit.name if unit is not None else None
+
+    main.add_command(make_pki_cli(session_scope, unit_name))
 
 
 _mount_optional_groups()
