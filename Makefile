@@ -60,6 +60,7 @@ lint: install
 bench: install
 	$(BIN)/python -m bench.engine --json
 	$(BIN)/python -m bench.signing --json
+	$(BIN)/python -m bench.seal --json
 	$(BIN)/python -m bench.inbox --json
 	$(BIN)/python -m bench.inspections --json
 	$(BIN)/python -m bench.load --json
