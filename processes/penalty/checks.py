@@ -110,15 +110,22 @@ def project_party(case: PenaltyCase, form: dict[str, Any]) -> None:
 
 @handles("penalty.lead")
 def lead(sub: Submission) -> Result:
+    """The filing deadline counts from discovery (令第13号), so neither date may be in the future."""
     f = sub.form
+    if f["discovered_on"] > sub.today:
+        fail("discovered_on", "发现日期不能晚于今天")
+    if f["accepted_on"] > sub.today:
+        fail("accepted_on", "受理日期不能晚于今天")
     status = law.limitation_status(sub.rules, f["violation_date"], f["discovered_on"],
                                    ended_on=f.get("violation_ended_on"), public_health_harm=f["public_health_harm"])
+    filing_due = law.filing_due(sub.calendar, sub.rules, f["discovered_on"])
 
     def project() -> None:
         c = sub.case
         project_party(c, f)
         c.category, c.source, c.violation = f["category"], f["source"], f["suspected_violation"]
         c.violation_date, c.accepted_on = f["violation_date"], f["accepted_on"]
+        c.discovered_on, c.filing_due = f["discovered_on"], filing_due
         c.limitation_expires_on = status.expires_on
         c.status_reason = status.reason
 
@@ -137,9 +144,39 @@ def team(sub: Submission) -> Result:
     return Result(jsonable(sub.form), project=project)
 
 
-@handles("penalty.filing_approval", "penalty.closing_approval", "penalty.summary_filing")
+@handles("penalty.closing_approval", "penalty.summary_filing")
 def approval(sub: Submission) -> Result:
     return Result(jsonable(sub.form))
+
+
+@handles("penalty.filing_approval")
+def filing_approval(sub: Submission) -> Result:
+    """After the filing period (from discovery) the head's decision needs the extension the head
+    approved before the period ended; after the extended period, the reason it is late."""
+    f, case, periods = sub.form, sub.case, sub.rules.periods
+    due = case.filing_due
+    payload = jsonable(f)
+    if due is None or sub.today <= due:
+        return Result(payload)
+    approved_on = f.get("extension_approved_on")
+    if approved_on is None or not (f.get("extension_reason") or "").strip():
+        fail("extension_approved_on",
+             f"立案期限已于{law.cn(due)}届满（发现之日起{periods.filing_workdays}个工作日内）；"
+             "确需延长的，须经本机关负责人在期限届满前批准，请填写批准延长的日期和理由")
+    assert approved_on is not None
+    if approved_on > due:
+        fail("extension_approved_on", f"延长立案期限须在期限届满（{law.cn(due)}）前批准")
+    if approved_on > sub.today:
+        fail("extension_approved_on", "批准日期不能晚于今天")
+    extended = law.filing_extended_due(sub.calendar, sub.rules, due)
+    if sub.today > extended and not (f.get("overdue_reason") or "").strip():
+        fail("overdue_reason", f"延长后的立案期限已于{law.cn(extended)}届满，请说明超过期限的原因")
+    payload["filing_extension"] = {"approved_on": approved_on.isoformat(), "approved_by": sub.actor.user_id,
+                                   "reason": f["extension_reason"], "extended_to": extended.isoformat()}
+
+    def project() -> None:
+        case.filing_due = extended
+    return Result(payload, project=project)
 
 
 @handles("penalty.preservation_approval")

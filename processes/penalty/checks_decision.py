@@ -30,13 +30,21 @@ from .models import DeadlineNotice
 
 @handles("penalty.prior_notice_service")
 def prior_notice_service(sub: Submission) -> Result:
-    if sub.form["served_on"] > sub.today:
+    """Served by public notice, the notice counts as received when the notice period ends, so the
+    reply window (the BPMN's ``notice['served_on']``, ``case.notice_served_on``) starts then; the
+    publication day is kept as ``published_on``."""
+    f = sub.form
+    if f["served_on"] > sub.today:
         fail("served_on", "送达日期不能晚于今天")
+    effective = law.effective_service_date(sub.calendar, sub.rules, f["method"], f["served_on"])
+    payload = jsonable(f)
+    if f["method"] == "public_notice":
+        payload |= {"published_on": f["served_on"].isoformat(), "served_on": effective.isoformat()}
 
     def project() -> None:
-        sub.case.notice_served_on = sub.form["served_on"]
+        sub.case.notice_served_on = effective
         sub.case.status = "notified"
-    return Result(jsonable(sub.form), project=project)
+    return Result(payload, project=project)
 
 
 @handles("penalty.party_reply")

@@ -29,6 +29,11 @@ from .formfields import (
     user_ids,
 )
 from .forms_endings import ENDINGS, ClosingReportForm, ExtensionApprovalForm
+from .forms_service import (
+    SERVICE_METHODS,  # noqa: F401 - re-exported: documents.py reads it here
+    PriorNoticeServiceForm,
+    ServiceForm,
+)
 from .instalments import instalment_plan
 from .law import PENALTY_KINDS
 from .rules import load_rules
@@ -38,9 +43,6 @@ SOURCES = {"inspection": "监督检查", "complaint": "投诉举报", "referral"
 PARTY_TYPES = {"person": "公民", "organisation": "法人或者其他组织"}
 RECORD_KINDS = {"interview": "询问笔录", "site": "现场笔录", "evidence": "证据登记", "preservation": "先行登记保存申请",
                 "finish": "调查终结"}
-SERVICE_METHODS = {"on_spot": "当场交付", "direct": "直接送达", "post": "邮寄送达", "electronic": "电子送达",
-                   "public_notice": "公告送达"}
-NOTICE_METHODS = {k: v for k, v in SERVICE_METHODS.items() if k != "public_notice"}
 REPLY_KINDS = {"statement": "陈述申辩", "hearing_request": "要求听证", "waive": "书面放弃陈述申辩和听证"}
 CONCLUSIONS = {"penalty": "作出处罚决定", "no_penalty": "不予行政处罚", "supplement": "补充调查"}
 OUTCOMES = {"penalty": "给予行政处罚", "no_penalty": "不予行政处罚"}
@@ -142,6 +144,15 @@ class ApprovalForm(Schema):
         _require_when(data, not data.get("approved"), "opinion", "不同意时须写明理由")
 
 
+class FilingApprovalForm(ApprovalForm):
+    """立案审批; after the filing period the head records the extension they approved before it ended
+    (checked against the case's ``filing_due`` in ``checks``)."""
+
+    extension_approved_on = day("负责人批准延长立案期限的日期", required=False)
+    extension_reason = text("延长立案期限的理由", required=False, long=True)
+    overdue_reason = text("超过立案期限的原因", required=False, long=True)
+
+
 class ConflictDeclarationForm(Schema):
     no_conflict = flag("本人与本案当事人没有利害关系")
     statement = text("利害关系说明", required=False, long=True)
@@ -221,12 +232,6 @@ class DeliberationSignForm(Schema):
                                metadata={"label": "签名口令", "widget": "password"})
 
 
-class PriorNoticeServiceForm(Schema):
-    served_on = day("送达日期")
-    method = choice("送达方式", NOTICE_METHODS)
-    receiver = text("签收人", required=False, max_length=100)
-
-
 class PartyReplyForm(Schema):
     kind = choice("当事人意见", REPLY_KINDS)
     received_on = day("收到日期")
@@ -304,21 +309,6 @@ class DecisionForm(PenaltyFields):
     def _kinds(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not data.get("penalty_kinds"):
             raise ValidationError({"penalty_kinds": ["请选择处罚种类"]})
-
-
-class ServiceForm(Schema):
-    method = choice("送达方式", SERVICE_METHODS)
-    served_on = day("送达日期（公告送达填公告发布日期）")
-    receiver = text("受送达人/签收人", required=False, max_length=100)
-    consent_ref = text("电子送达确认书编号", required=False, max_length=100)
-    proof_sha256 = fields.String(load_default="", metadata={"label": "送达凭证（SHA-256）"})
-    late_reason = text("逾期送达的原因", required=False, long=True)
-
-    @validates_schema
-    def _consent(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        _require_when(data, data.get("method") == "electronic", "consent_ref",
-                      "电子送达须经当事人书面同意，请填写确认书编号（第六十一条）")
-        _require_when(data, data.get("method") in ("direct", "post"), "receiver", "请填写签收人")
 
 
 class ExecutionForm(Schema):
@@ -407,7 +397,7 @@ class PaymentForm(Schema):
 FORMS: dict[str, type[Schema]] = {
     "penalty.lead": LeadForm,
     "penalty.filing_report": FilingReportForm,
-    "penalty.filing_approval": ApprovalForm,
+    "penalty.filing_approval": FilingApprovalForm,
     "penalty.conflict_declaration": ConflictDeclarationForm,
     "penalty.replace_officers": ReplaceOfficersForm,
     "penalty.investigation_record": InvestigationRecordForm,

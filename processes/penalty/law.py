@@ -159,6 +159,17 @@ def summary_problems(rules: Rules, party_type: str, penalty: Penalty) -> list[tu
 
 # -- deadlines ------------------------------------------------------------------------------------
 
+def filing_due(calendar: WorkCalendar, rules: Rules, discovered_on: date) -> date:
+    """Decide whether to file within ``filing_workdays`` of discovering the clue (令第13号): counted from
+    discovery, so a lead registered or accepted later does not push the deadline back."""
+    return calendar.add_workdays(discovered_on, rules.periods.filing_workdays).due
+
+
+def filing_extended_due(calendar: WorkCalendar, rules: Rules, due: date) -> date:
+    """The filing period after the head's one extension (``filing_extension_workdays``)."""
+    return calendar.add_workdays(due, rules.periods.filing_extension_workdays).due
+
+
 def statement_due(calendar: WorkCalendar, rules: Rules, served_on: date) -> date:
     """Last day for a statement and defence after the prior notice (period of rules.toml, not statute)."""
     return calendar.add_workdays(served_on, rules.periods.statement_workdays).due

@@ -60,6 +60,8 @@ class PenaltyCase(Base):
     ending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the approved one: kind, reason, who, when
     # dates and deadlines
     accepted_on: Mapped[date | None] = mapped_column(Date)
+    discovered_on: Mapped[date | None] = mapped_column(Date)  # the filing period counts from here
+    filing_due: Mapped[date | None] = mapped_column(Date)  # last day to decide on filing (extension included)
     filed_on: Mapped[date | None] = mapped_column(Date)
     decision_due: Mapped[date | None] = mapped_column(Date)
     extensions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -44,6 +44,7 @@ class Periods:
     """Lengths of periods; ``*_workdays`` in working days, ``*_days``/``*_months`` in calendar units."""
 
     filing_workdays: int
+    filing_extension_workdays: int
     preservation_decision_workdays: int
     preservation_reminder_workdays_before: int
     statement_workdays: int

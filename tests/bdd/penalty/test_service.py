@@ -33,7 +33,8 @@ def electronic(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 
 @when(parsers.parse('公告送达，公告日期"{day}"'))
 def public_notice(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
-    _serve(world, ctx, method="public_notice", served_on=day, receiver="")
+    _serve(world, ctx, method="public_notice", served_on=day, receiver="", notice_ground="whereabouts_unknown",
+           attempts="两次上门送达未遇，电话无人接听")
 
 
 @then(parsers.parse('视为送达日期是"{day}"'))
