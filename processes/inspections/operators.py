@@ -97,7 +97,8 @@ def check_declarations(params: dict[str, Any], ctx: OperatorContext) -> dict[str
 
 @operator("inspections.issue_opinion", "出具卫生监督意见书（PDF），责令限期改正")
 def issue_opinion(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
-    from processes.penalty.documents import html_to_pdf, pdf_enabled
+    from processes.penalty.documents import pdf_enabled
+    from processes.penalty.seal import seal_image, sealed_pdf
     from processes.penalty.storage import store_blob
 
     row = _inspection(ctx, params)
@@ -113,8 +114,13 @@ def issue_opinion(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any
         problems=[line.strip() for line in (record.get("nonconforming") or "").splitlines() if line.strip()],
         findings=record.get("findings", ""), legal_basis="；".join(i["legal_basis"] for i in items) or "有关法律法规",
         correction_due=record.get("correction_due"), inspectors="、".join(p["name"] for p in _people(
-            ctx.session, list(row.inspectors))), unit_name=unit.name if unit else "", today=china_today(ctx.now))
-    content, media = (html_to_pdf(html), "application/pdf") if pdf_enabled() else (html.encode(), "text/html")
+            ctx.session, list(row.inspectors))), unit_name=unit.name if unit else "", today=china_today(ctx.now),
+        seal_image=seal_image(unit.name) if unit and pdf_enabled() else None)
+    if pdf_enabled() and unit is None:
+        raise ValueError(f"plan {plan.id} names no unit: the 卫生监督意见书 cannot carry a seal")
+    # an outward document: sealed by the unit like the penalty decisions (processes/penalty/seal.py)
+    content, media = ((sealed_pdf(ctx.session, unit.id, html), "application/pdf") if pdf_enabled() and unit
+                      else (html.encode(), "text/html"))
     row.opinion_sha256 = store_blob(ctx.session, content, media)
     row.correction_due = date.fromisoformat(str(record["correction_due"]))
     row.status = "correcting"
