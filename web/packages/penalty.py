@@ -41,6 +41,7 @@ from processes import penalty
 from processes.directory.files import grant_upload, may_reference
 from processes.directory.models import Unit
 from processes.directory.services import search_entities
+from processes.penalty.forms_endings import ENDING_KINDS
 from processes.penalty.models import Blob, CaseArchive, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
 from processes.penalty.seal import document_seals
 from web.casework import schema_specs, upload_store, visible_instance
@@ -63,7 +64,8 @@ Errors = dict[str, list[str]]
 
 STATUS_LABELS = {"lead": "案源登记", "filed": "已立案", "deliberated": "已合议", "notified": "已事先告知",
                  "decided": "已作出处罚决定", "served": "已送达", "returned": "退回补正", "summary": "简易程序",
-                 "closed": "已结案", "archived": "已归档", "not_filed": "不予立案"}
+                 "closed": "已结案", "archived": "已归档", "not_filed": "不予立案", "transfer_decided": "已批准移送",
+                 "transferred": "已移送", "withdrawn": "已撤销立案", "terminated": "已终止调查"}
 PROCEDURE_LABELS = {"ordinary": "一般程序", "summary": "简易程序"}
 
 
@@ -162,6 +164,7 @@ class PenaltyView:
     can_request: bool = False
     people: dict[str, str] = field(default_factory=dict)
     seals: dict[int, signing.PdfSealReport] = field(default_factory=dict)  # document id -> seal check
+    ending_kinds: dict[str, str] = field(default_factory=lambda: dict(ENDING_KINDS))  # the request form's choices
 
 
 def penalty_case(instance_id: str) -> PenaltyCase | None:
@@ -366,6 +369,25 @@ def extension(case_id: str) -> Response:
     dbs().commit()
     dispatch_after_commit(dbs())
     flash(_("The request for a longer case period went to the head for approval."), "success")
+    return _back(case)
+
+
+@bp.post("/penalty/cases/<case_id>/ending")
+@login_required
+def ending(case_id: str) -> Response:
+    """Ask the head to transfer the case (police or competent agency), withdraw it or end it."""
+    actor = current_actor()
+    case = visible_case(actor, case_id)
+    try:
+        penalty.request_ending(dbs(), actor, case.id, request.form.get("kind", ""),
+                               request.form.get("reason", "")[:2000], receiver=request.form.get("receiver", "")[:200])
+    except ValidationError as exc:
+        dbs().rollback()
+        flash(joined_messages(exc), "error")
+        return _back(case)
+    dbs().commit()
+    dispatch_after_commit(dbs())
+    flash(_("The request went to the head for a decision."), "success")
     return _back(case)
 
 
