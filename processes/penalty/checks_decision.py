@@ -8,6 +8,7 @@ from datetime import date
 from marshmallow import ValidationError
 
 from . import checks_endings as _checks_endings  # noqa: F401 - registers no penalty, transfer, withdrawal
+from . import checks_enforcement as _checks_enforcement  # noqa: F401 - registers 催告 and the court application
 from . import checks_execution as _checks_execution  # noqa: F401 - registers the execution handlers
 from . import law, reporting
 from .checks import (
@@ -206,13 +207,6 @@ def service(sub: Submission) -> Result:
         case.status = "served"
         case.execution_status = "unpaid" if case.fine_fen or case.confiscation_fen else "not_applicable"
     return Result({**jsonable(f), "service_due": due.isoformat(), "late": late}, project=project)
-
-
-@handles("penalty.enforcement")
-def enforcement(sub: Submission) -> Result:
-    def project() -> None:
-        sub.case.execution_status = "enforcement_applied"
-    return Result(jsonable(sub.form), project=project)
 
 
 @handles("penalty.closing_report")

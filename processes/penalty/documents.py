@@ -59,6 +59,7 @@ DOC_TYPES: dict[str, DocType] = {
     "transfer_letter_police": DocType("涉嫌犯罪案件移送书", "transfer_letter.html"),
     "transfer_letter_agency": DocType("案件移送函", "transfer_letter.html"),
     "ending_report": DocType("撤销立案/终止调查审批表", "ending_report.html"),
+    "urge_notice": DocType("催告书", "urge_notice.html"),
 }
 EXECUTION_LABELS = {"paid": "已缴清", "partially_paid": "部分缴纳", "unpaid": "未缴纳", "overdue": "逾期未缴纳",
                     "appeal_pending": "复议或诉讼中", "revoked": "决定已撤销", "enforcement_applied": "已申请强制执行",

@@ -114,6 +114,30 @@ class ExecutionState:
         }
 
 
+def remedy_windows_close(rules: Rules, served_on: date, events: Sequence[ExecutionEvent]) -> date:
+    """The last day the party may still apply for reconsideration or sue (行政强制法 Art. 53 counts
+    the 3 months for the court application from the day after it).
+
+    Nothing lodged: the later of 60 days (行政复议法 Art. 20) and 6 months (行政诉讼法 Art. 46) from
+    service (when the party learnt of the decision). Reconsideration decided (its decision received
+    on the recorded conclusion day): 15 days from then to sue (行政诉讼法 Art. 45), replacing the
+    6 months. A lawsuit concluded: its conclusion day. While one is pending the case waits anyway.
+    """
+    reconsider_until, sue_until = appeal_deadlines(rules, served_on)
+    close = max(reconsider_until, sue_until)
+    lodged: str | None = None
+    for event in sorted(events, key=lambda e: (e.occurred_on, e.id or 0)):
+        if event.kind in APPEAL_STARTS:
+            lodged = event.kind
+        elif event.kind in APPEAL_ENDS and lodged is not None:
+            if lodged == "reconsideration":
+                close = event.occurred_on + timedelta(days=rules.periods.litigation_after_reconsideration_days)
+            else:
+                close = event.occurred_on
+            lodged = None
+    return close
+
+
 def pauses_of(events: Sequence[ExecutionEvent]) -> list[tuple[date, date | None]]:
     """Reconsideration/litigation periods as (start, end or None while pending)."""
     pauses: list[tuple[date, date | None]] = []
@@ -198,14 +222,11 @@ def execution_state(rules: Rules, fine: Decimal, confiscation: Decimal, base_due
     """Where execution stands on ``today`` (``base_due``: the statutory payment date)."""
     events = sorted(events, key=lambda e: (e.occurred_on, e.id or 0))
     revoked = False
-    concluded: date | None = None
     for event in events:
         if event.kind == "appeal_changed":
             fine = yuan_of(event.amount_fen)
         elif event.kind == "appeal_revoked":
             revoked = True
-        if event.kind in APPEAL_ENDS:
-            concluded = event.occurred_on
     arrangement = current_arrangement(events)
     schedule = schedule_for(fine, base_due, arrangement)
     due = max([base_due, *(i.due_on for i in schedule)])
@@ -216,8 +237,7 @@ def execution_state(rules: Rules, fine: Decimal, confiscation: Decimal, base_due
     extra, days = (Decimal(0).quantize(FEN), 0) if revoked else \
         surcharge_over_history(rules, fine, schedule, payments, today, pauses)
     settled = revoked or (bool(payments) and paid >= fine + confiscation + extra)
-    _reconsider_until, sue_until = appeal_deadlines(rules, served_on)
-    opens = max(d for d in (due, sue_until, concluded) if d is not None) + timedelta(days=1)
+    opens = max(due, remedy_windows_close(rules, served_on, events)) + timedelta(days=1)
     if revoked:
         status = "revoked"
     elif settled:
@@ -231,3 +251,10 @@ def execution_state(rules: Rules, fine: Decimal, confiscation: Decimal, base_due
     return ExecutionState(fine, confiscation, paid, extra, days, due, settled, revoked, appeal_pending, opens,
                           add_months(opens, rules.periods.enforcement_application_months), status,
                           _with_payments(schedule, paid), bool(arrangement and arrangement.kind == "instalments"))
+
+
+def earliest_enforcement_application(rules: Rules, reminder_served_on: date) -> date:
+    """行政强制法 Art. 54: the court application comes after the 催告书's period: the day of service is
+    not counted (行政处罚法 Art. 85 / 民事诉讼法 Art. 85), the period's days follow, the application the
+    day after its last day (never on the day of service)."""
+    return reminder_served_on + timedelta(days=rules.periods.enforcement_reminder_days + 1)

@@ -29,6 +29,7 @@ from .formfields import (
     user_ids,
 )
 from .forms_endings import ENDINGS, ClosingReportForm, ExtensionApprovalForm
+from .forms_enforcement import ENFORCEMENT_FORMS
 from .forms_service import (
     SERVICE_METHODS,  # noqa: F401 - re-exported: documents.py reads it here
     PriorNoticeServiceForm,
@@ -349,18 +350,6 @@ class AppealResultForm(Schema):
     note = text("说明", required=False, long=True)
 
 
-class EnforcementForm(Schema):
-    demand_served_on = day("催告书送达日期")
-    applied_on = day("申请强制执行日期")
-    court = text("受理法院", max_length=200)
-    note = text("说明", required=False, long=True)
-
-    @validates_schema
-    def _order(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data["applied_on"] < data["demand_served_on"]:
-            raise ValidationError({"applied_on": ["应当先催告，再申请强制执行（行政强制法第五十四条）"]})
-
-
 class RecusalDecisionForm(Schema):
     granted = flag("决定回避")
     reasons = text("理由", long=True)
@@ -419,7 +408,6 @@ FORMS: dict[str, type[Schema]] = {
     "penalty.execution": ExecutionForm,
     "penalty.appeal_result": AppealResultForm,
     "penalty.payment_arrangement": ArrangementApprovalForm,
-    "penalty.enforcement": EnforcementForm,
     "penalty.closing_report": ClosingReportForm,
     "penalty.closing_approval": ApprovalForm,
     "penalty.extension_approval": ExtensionApprovalForm,
@@ -441,7 +429,7 @@ DATA_KEYS: dict[str, str] = {
     "penalty.collective_discussion": "head_decision", "penalty.decision_approval": "head_decision",
     "penalty.decision": "decision", "penalty.service": "service", "penalty.execution": "execution_event",
     "penalty.appeal_result": "appeal_result", "penalty.payment_arrangement": "arrangement",
-    "penalty.enforcement": "enforcement", "penalty.closing_report": "closing",
+    "penalty.closing_report": "closing",
     "penalty.closing_approval": "closing_approval", "penalty.extension_approval": "extension_approval",
     "penalty.recusal_decision": "recusal_decision", "penalty.summary_decision": "summary",
     "penalty.summary_filing": "summary_filing", "penalty.summary_payment": "payment",
@@ -462,7 +450,7 @@ FORM_TITLES: dict[str, str] = {
     "penalty.collective_discussion": "负责人集体讨论", "penalty.decision_approval": "负责人审批",
     "penalty.decision": "行政处罚决定书", "penalty.service": "送达", "penalty.execution": "执行登记",
     "penalty.appeal_result": "复议/诉讼结果", "penalty.payment_arrangement": "延期/分期缴纳审批",
-    "penalty.enforcement": "申请强制执行", "penalty.closing_report": "结案报告", "penalty.closing_approval": "结案审批",
+    "penalty.closing_report": "结案报告", "penalty.closing_approval": "结案审批",
     "penalty.extension_approval": "延长办案期限审批", "penalty.recusal_decision": "回避决定",
     "penalty.summary_decision": "当场行政处罚决定", "penalty.summary_filing": "简易程序备案",
     "penalty.summary_payment": "缴纳罚款",
@@ -470,6 +458,8 @@ FORM_TITLES: dict[str, str] = {
 assert set(FORM_TITLES) == set(FORMS)
 
 
+for _key, (_form, _data_key, _title) in ENFORCEMENT_FORMS.items():  # 催告 and the court application
+    FORMS[_key], DATA_KEYS[_key], FORM_TITLES[_key] = _form, _data_key, _title
 for _key, (_schema, _data_key, _title) in ENDINGS.items():  # the endings' forms (None: the service form)
     FORMS[_key], DATA_KEYS[_key], FORM_TITLES[_key] = _schema or ServiceForm, _data_key, _title
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -133,10 +134,17 @@ def generate_document(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
     case = _case(ctx, params)
     rules = rules_for_case(ctx.session, case.id)
     doc_type, data = str(params["doc_type"]), dict(params.get("data") or {})
+    periods = params.get("periods") or {}
     if doc_type == "prior_notice":
         case.notified_penalty = data.get("penalty")
         case.hearing_right = bool(data.get("hearing_right"))
-    document = documents.generate(ctx.session, case, rules, doc_type, data, params.get("periods") or {},
+    elif doc_type == "urge_notice":  # 催告书: the amounts owed on the day it is made, the case's own periods
+        from .checks_execution import execution_state_of
+
+        state = execution_state_of(ctx.session, case, _as_of(params))
+        data = state.as_data() if state is not None else data
+        periods = asdict(rules.periods)
+    document = documents.generate(ctx.session, case, rules, doc_type, data, periods,
                                   _as_of(params), job_id=ctx.job_id)
     return {"document_id": document.id, "doc_type": doc_type, "title": document.title, "number": document.number,
             "file_name": document.file_name, "sha256": document.sha256}

@@ -63,6 +63,8 @@ class Periods:
     reconsideration_days: int
     litigation_months: int
     enforcement_application_months: int
+    litigation_after_reconsideration_days: int
+    enforcement_reminder_days: int
     transfer_decision_days: int
     transfer_hours: int
     summary_filing_workdays: int
@@ -82,6 +84,8 @@ class SummaryLimits:
 
     max_fine_person: Decimal
     max_fine_organisation: Decimal
+    max_on_spot_collection: Decimal  # Art. 68(1): collected on the spot without another ground
+    on_spot_pay_in_days: int  # Art. 71: the officer hands on-the-spot fines to the agency within this
 
     def max_fine(self, party_type: str) -> Decimal:
         return self.max_fine_person if party_type == "person" else self.max_fine_organisation
@@ -163,6 +167,12 @@ def _ints(section: dict[str, Any], cls: type, name: str) -> dict[str, int]:
     return values
 
 
+def _summary_days(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"[summary] on_spot_pay_in_days must be a whole number >= 1, got {value!r}")
+    return value
+
+
 def parse_rules(raw: dict[str, Any]) -> Rules:
     """Validate a parsed rules document; raise ValueError naming the bad entry."""
     periods = Periods(**_ints(raw.get("periods", {}), Periods, "periods"))
@@ -189,7 +199,9 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
         surcharge=Surcharge(_decimal(surcharge.get("daily_rate"), "daily_rate"),
                             _decimal(surcharge.get("cap_ratio"), "cap_ratio")),
         summary=SummaryLimits(_decimal(summary.get("max_fine_person"), "max_fine_person"),
-                              _decimal(summary.get("max_fine_organisation"), "max_fine_organisation")),
+                              _decimal(summary.get("max_fine_organisation"), "max_fine_organisation"),
+                              _decimal(summary.get("max_on_spot_collection"), "max_on_spot_collection"),
+                              _summary_days(summary.get("on_spot_pay_in_days"))),
         numbering=Numbering(**{f.name: str(numbering[f.name]) for f in fields(Numbering)}),
         categories=categories, execution=execution,
         reporting=Reporting(**_ints(raw.get("reporting", {}), Reporting, "reporting")),

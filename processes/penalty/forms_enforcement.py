@@ -1,0 +1,38 @@
+"""The forms before a court enforcement application (申请人民法院强制执行): the written reminder's
+service (催告书送达) and the application itself.
+
+Why a module of its own: 行政强制法 Art. 54 puts a step between "the remedy windows closed and the
+fine is unpaid" and "apply to the court": a 催告书 is served, the party may state and defend, and
+only after its 10-day period (``periods.enforcement_reminder_days``) may the agency apply. The
+checks that need the case (the recorded service date, the earliest application date) are in
+``checks_enforcement``.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema
+
+from .formfields import choice, day, text
+from .forms_service import SERVICE_METHODS
+
+
+class EnforcementReminderForm(Schema):
+    """The 催告书 was served: when, how and to whom; and what the party said (Art. 54, 35)."""
+
+    served_on = day("催告书送达日期")
+    method = choice("送达方式", SERVICE_METHODS)
+    receiver = text("收件人", max_length=200)
+    statement = text("当事人陈述、申辩", required=False, long=True)
+
+
+class EnforcementForm(Schema):
+    applied_on = day("申请强制执行日期")
+    court = text("受理法院", max_length=200)
+    note = text("说明", required=False, long=True)
+
+
+ENFORCEMENT_FORMS: dict[str, tuple[type[Schema], str, str]] = {
+    "penalty.enforcement_reminder": (EnforcementReminderForm, "enforcement_reminder", "送达催告书"),
+    "penalty.enforcement": (EnforcementForm, "enforcement", "申请强制执行"),
+}
+"""form key -> (schema, task-data key, title), merged into ``forms.FORMS`` like the endings."""
