@@ -21,17 +21,20 @@ from werkzeug.wrappers import Response
 
 from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, set_due, unclaim
 from engine import permissions as perm
+from engine.db import utcnow
 from engine.materialize import to_due_datetime
 from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.files import grant_upload
 from processes.directory.models import ROLES, Unit, User
+from processes.directory.notifications import announce_assigned
 from processes.directory.services import search_entities, staff_in_units
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
 from .i18n import domain_text
+from .oversight import eligible_staff, refusal, unit_paths
 from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
 from .security import current_actor
 
@@ -148,8 +151,7 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
     instance = visible_instance(actor, task.instance_id)
     specs = describe(form.schema) if form else []
     view = case_view(actor, instance)
-    assignable = staff_in_units(dbs(), actor.unit_ids, task.candidate_role) \
-        if task.status == "ready" and perm.can_reassign(actor, task) else []
+    assignable = eligible_staff(actor, task) if task.status == "ready" and perm.can_reassign(actor, task) else []
     return render_template(
         "task.html", task=task, form=form, specs=specs, values=public_values(task.form_key, values), errors=errors,
         panel=task_panel(actor, instance, task),
@@ -224,7 +226,12 @@ def _command(task_id: str, action: str) -> Response:
             reason = request.form.get("reason", "").strip()
             if not reason:
                 raise InvalidData(_("Give the reason for reassigning this task."))
+            path = unit_paths({task.unit_id}).get(task.unit_id or "")
+            problem = refusal(actor, task, dbs().get(User, assignee), path)
+            if problem and perm.can_reassign(actor, task):  # otherwise the engine refuses it (403)
+                raise InvalidData(problem)
             assign(dbs(), task.id, actor, assignee, reason)
+            announce_assigned(dbs(), [(task, assignee)], utcnow())
             message = _("The task was reassigned.")
         elif action == "due":
             set_due(dbs(), task.id, actor, _end_of_day(request.form.get("due", "")), _reason_for_due())

@@ -134,6 +134,38 @@ def scan(session: Session, now: datetime, send: Callable[[Message], str] = send_
     return report
 
 
+def announce_assigned(session: Session, pairs: Iterable[tuple[HumanTask, str]], now: datetime,
+                      send: Callable[[Message], str] = send_email) -> int:
+    """Tell each person now of a task a head just gave them (the scan would find it on its next
+    tick; a head moving someone's work wants the new holder told at once). Same notice, same
+    unique key and email preference as the scan's, so the scan never repeats it."""
+    wanted = [(task, user_id) for task, user_id in pairs]
+    if not wanted:
+        return 0
+    existing: set[tuple[str, str]] = {(user, task) for user, task in session.execute(
+        select(Notification.user_id, Notification.task_id).where(
+            Notification.kind == "assigned", Notification.task_id.in_(sorted({t.id for t, _u in wanted}))))}
+    prefs = _preferences(session, {user_id for _t, user_id in wanted})
+    created = 0
+    for task, user_id in wanted:
+        if (user_id, task.id) in existing:
+            continue
+        existing.add((user_id, task.id))
+        notice = _notice(task, user_id, "assigned", now)
+        session.add(notice)
+        created += 1
+        pref = prefs.get(user_id)
+        if pref is not None and pref.email and pref.email_immediate and wants(pref, "assigned"):
+            try:
+                send(Message(to=pref.email, subject=f"【卫监】{KIND_NAMES['assigned']}：{notice.title}",
+                             body=_line(notice)))
+                notice.emailed_at = now
+            except DeliveryFailed:
+                pass  # the notice stays unread in the bell and goes out in the digest
+    session.flush()
+    return created
+
+
 def wants(pref: NotificationPreference | None, kind: str) -> bool:
     return pref is None or not pref.kinds or kind in pref.kinds
 
