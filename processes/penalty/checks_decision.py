@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from . import checks_endings as _checks_endings  # noqa: F401 - registers no penalty, transfer, withdrawal
 from . import checks_enforcement as _checks_enforcement  # noqa: F401 - registers 催告 and the court application
 from . import checks_execution as _checks_execution  # noqa: F401 - registers the execution handlers
+from . import checks_summary as _checks_summary  # noqa: F401 - registers the summary payment (当场收缴)
 from . import law, reporting
 from .checks import (
     Result,
@@ -242,7 +243,9 @@ def summary_decision(sub: Submission) -> Result:
     problems = law.summary_problems(sub.rules, f["party_type"], penalty)
     if problems:
         raise ValidationError({name: [message for n, message in problems if n == name] for name, _ in problems})
-    limitation = law.limitation_status(sub.rules, f["violation_date"], f["decided_on"])
+    limitation = law.limitation_status(sub.rules, f["violation_date"], f["decided_on"],  # Art. 36, as for a lead
+                                       ended_on=f.get("violation_ended_on"),
+                                       public_health_harm=bool(f.get("public_health_harm")))
     if limitation.expired:
         fail("violation_date", limitation.reason)
     if f["decided_on"] > sub.today:

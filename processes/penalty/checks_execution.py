@@ -90,7 +90,7 @@ def _check_plan(sub: Submission, plan: list[dict[str, Any]], applied_on: date, s
         raise ValidationError({field_name: problems})
 
 
-@handles("penalty.execution", "penalty.summary_payment")
+@handles("penalty.execution")
 def execution(sub: Submission) -> Result:
     f, case = sub.form, sub.case
     kind = f.get("kind", "payment")

@@ -35,6 +35,7 @@ from .forms_service import (
     PriorNoticeServiceForm,
     ServiceForm,
 )
+from .forms_summary import SummaryPaymentForm, SummaryRecordFields
 from .instalments import instalment_plan
 from .law import PENALTY_KINDS
 from .rules import load_rules
@@ -362,7 +363,7 @@ class RecusalDecisionForm(Schema):
             raise ValidationError({"replacement": ["决定回避的，须指定接替的执法人员"]})
 
 
-class SummaryDecisionForm(PartyFields, PenaltyFields):
+class SummaryDecisionForm(PartyFields, PenaltyFields, SummaryRecordFields):
     category = choice("专业类别", _categories())
     officers = people("执法人员", Officer)
     violation = text("违法事实", long=True)
@@ -376,11 +377,6 @@ class SummaryDecisionForm(PartyFields, PenaltyFields):
     def _heard(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if not data.get("statement_heard"):
             raise ValidationError({"statement_heard": ["作出决定前须告知当事人并听取陈述、申辩（第四十四、四十五条）"]})
-
-
-class PaymentForm(Schema):
-    paid_on = day("缴款日期")
-    amount = amount("缴款金额", required=True)
 
 
 FORMS: dict[str, type[Schema]] = {
@@ -414,7 +410,7 @@ FORMS: dict[str, type[Schema]] = {
     "penalty.recusal_decision": RecusalDecisionForm,
     "penalty.summary_decision": SummaryDecisionForm,
     "penalty.summary_filing": ApprovalForm,
-    "penalty.summary_payment": PaymentForm,
+    "penalty.summary_payment": SummaryPaymentForm,
 }
 
 DATA_KEYS: dict[str, str] = {

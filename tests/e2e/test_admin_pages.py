@@ -173,7 +173,8 @@ def served_case(live_server: LiveServer) -> str:
             "officers": [{"user_id": "officer.a", "name": "张伟", "certificate_no": "C-A-1"},
                          {"user_id": "officer.a2", "name": "李娜", "certificate_no": "C-A-2"}],
             "violation": "未按规定公示医疗服务价格", "violation_date": decided, "legal_basis": "《医疗机构管理条例》",
-            "decided_on": decided, "statement_heard": True, "penalty_kinds": ["warning"]})
+            "decided_on": decided, "statement_heard": True, "penalty_kinds": ["warning"],
+            "violation_place": "康宁诊所", "violation_time": "10:30", "party_signed": True})
         session.commit()
         with pdf_rendering(False):  # the service tasks (case number, decision document), as the relay runs them
             while jobs := due_jobs(session):

@@ -55,7 +55,8 @@ def _summary(world: PenaltyWorld) -> None:
         "category": "public_places", "officers": [officer("officer1"), officer("officer2")],
         "violation": "未按规定对顾客用品用具进行清洗消毒", "violation_date": world.today.isoformat(),
         "legal_basis": "《公共场所卫生管理条例实施细则》第三十六条", "decided_on": world.today.isoformat(),
-        "statement_heard": True, "penalty_kinds": ["fine"], "fine": 1000.0})
+        "statement_heard": True, "penalty_kinds": ["fine"], "fine": 1000.0,
+        "violation_place": "宝山区友谊路1号", "violation_time": "10:30", "party_signed": True})
     world.submit(case_id, "file_summary", {"approved": True, "opinion": "已备案"})
     world.submit(case_id, "summary_payment", {"paid_on": world.today.isoformat(), "amount": 1000.0})
 

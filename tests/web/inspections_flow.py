@@ -139,6 +139,7 @@ def person_decision(session: Session, name: str = "王小明") -> str:
                      {"user_id": "officer.a2", "name": "李娜", "certificate_no": "C-A-2"}],
         "violation": "无健康合格证明从事直接为顾客服务工作", "violation_date": decided,
         "legal_basis": "《公共场所卫生管理条例》第十四条", "decided_on": decided, "statement_heard": True,
+        "violation_place": "渭滨区清姜路99号", "violation_time": "10:30", "party_signed": True,
         "penalty_kinds": ["warning"]})
     session.commit()
     drain(session)
@@ -164,7 +165,8 @@ def organisation_decision(session: Session, code: str, name: str) -> str:
         "officers": [{"user_id": "officer.a", "name": "张伟", "certificate_no": "C-A-1"},
                      {"user_id": "officer.a2", "name": "李娜", "certificate_no": "C-A-2"}],
         "violation": "未公示卫生检测结果", "violation_date": decided, "legal_basis": "《公共场所卫生管理条例实施细则》",
-        "decided_on": decided, "statement_heard": True, "penalty_kinds": ["warning"]})
+        "decided_on": decided, "statement_heard": True, "penalty_kinds": ["warning"],
+        "violation_place": "经营场所", "violation_time": "10:30", "party_signed": True})
     session.commit()
     drain(session)
     session.refresh(case)

@@ -21,7 +21,8 @@ def _decide(world: PenaltyWorld, ctx: dict[str, Any], party: str, penalty: dict[
               "officers": [officer("officer1"), officer("officer2")],
               "violation": "未按规定对顾客用品用具进行清洗消毒", "violation_date": world.today.isoformat(),
               "legal_basis": "《公共场所卫生管理条例实施细则》第三十六条", "decided_on": world.today.isoformat(),
-              "statement_heard": True, **penalty}
+              "statement_heard": True, "violation_place": "宝山区友谊路1号", "violation_time": "10:30",
+              "party_signed": True, **penalty}
     world.try_submit(ctx["case"], "summary_decision", fields)
 
 
