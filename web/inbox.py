@@ -8,11 +8,14 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import InvalidData
+from engine import Actor, InvalidData
+from processes.directory.models import User
+from processes.directory.services import staff_in_units
 
 from .casework import SEARCH_MAX, TABS, InboxQuery, load_inbox, process_names, task_names
 from .extensions import dbs
 from .models import SavedFilter
+from .oversight import is_head
 from .security import current_actor
 
 bp = Blueprint("inbox", __name__)
@@ -43,7 +46,16 @@ def index() -> str | tuple[str, int]:
     status = 422 if errors else 200
     return render_template("inbox.html", query=query, result=result, errors=errors,
                            processes=process_names(), tasks=task_names(query.process or None),
-                           saved=saved_filters(actor.user_id), sort_labels=sort_labels()), status
+                           saved=saved_filters(actor.user_id), sort_labels=sort_labels(),
+                           bulk_staff=_bulk_staff(actor, query)), status
+
+
+def _bulk_staff(actor: Actor, query: InboxQuery) -> list[User]:
+    """Whom a head may pick for a bulk reassignment (one query, and only for a head's open tabs);
+    each task is still checked on its own when it is reassigned."""
+    if query.tab == "completed" or not is_head(actor):
+        return []
+    return staff_in_units(dbs(), actor.unit_ids)
 
 
 def sort_labels() -> list[tuple[str, str]]:
