@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from engine.calendar import CHINA_TZ
 
-from .forms import SERVICE_METHODS, SOURCES
+from .forms import CONCLUSIONS, SERVICE_METHODS, SOURCES
 from .forms_endings import CLOSING_REASONS
 from .models import CaseDocument, CaseRecord, PenaltyCase
 from .numbering import document_number
@@ -59,6 +59,8 @@ DOC_TYPES: dict[str, DocType] = {
     "transfer_letter_police": DocType("涉嫌犯罪案件移送书", "transfer_letter.html"),
     "transfer_letter_agency": DocType("案件移送函", "transfer_letter.html"),
     "ending_report": DocType("撤销立案/终止调查审批表", "ending_report.html"),
+    "legal_review_opinion": DocType("法制审核意见书", "legal_review_opinion.html"),
+    "collective_discussion_record": DocType("集体讨论记录", "collective_discussion_record.html"),
     "urge_notice": DocType("催告书", "urge_notice.html"),
 }
 EXECUTION_LABELS = {"paid": "已缴清", "partially_paid": "部分缴纳", "unpaid": "未缴纳", "overdue": "逾期未缴纳",
@@ -114,7 +116,7 @@ def render_html(case: PenaltyCase, doc_type: str, data: Mapping[str, Any], perio
         "case": case, "title": spec.title, "number": number, "data": data, "periods": periods, "today": today,
         "officer_names": [o["name"] for o in case.officers or []], "evidence_titles": evidence_titles or [],
         "sources": SOURCES, "service_methods": SERVICE_METHODS, "closing_reasons": CLOSING_REASONS,
-        "execution_labels": EXECUTION_LABELS,
+        "execution_labels": EXECUTION_LABELS, "conclusions": CONCLUSIONS,
         "generated_at": datetime.now(UTC).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
     }
     return _ENV.get_template(spec.template).render(context)

@@ -55,6 +55,15 @@ def seal_valid(world: PenaltyWorld, ctx: dict[str, Any], title: str, unit_name: 
         assert report.certificate_serial == signing.seal_certificate(session, UNIT).serial
 
 
+@then(parsers.parse('"{title}"载明"{text}"'))
+def states(world: PenaltyWorld, ctx: dict[str, Any], title: str, text: str) -> None:
+    from io import BytesIO
+
+    _sha, pdf = _document(world, ctx, title)
+    content = "".join("".join((page.extract_text() or "").split()) for page in PdfReader(BytesIO(pdf)).pages)
+    assert text in content, content
+
+
 @then(parsers.parse('"{title}"没有电子签章'))
 def not_sealed(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
     sha, pdf = _document(world, ctx, title)
