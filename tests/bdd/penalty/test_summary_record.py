@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_bdd import parsers, scenarios, when
+from pytest_bdd import given, parsers, scenarios, when
 
 from tests.penalty.driver import PenaltyWorld, officer
 
-scenarios("summary_record.feature")
+scenarios("summary_record.feature", "summary_enforcement.feature")
 
 
 def _decide(world: PenaltyWorld, ctx: dict[str, Any], **overrides: Any) -> None:
@@ -53,12 +53,14 @@ def continuing(world: PenaltyWorld, ctx: dict[str, Any], day: str, ended: str) -
     _decide(world, ctx, violation_date=day, violation_ended_on=ended)
 
 
+@given(parsers.parse('对公民当场罚款"{amount}"元'))
 @when(parsers.parse('对公民当场罚款"{amount}"元'))
 def fined(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
     _decide(world, ctx, penalty_kinds=["fine"], fine=float(amount))
     assert not world.errors, world.errors
 
 
+@given("负责人备案")
 @when("负责人备案")
 def filed(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     world.submit(ctx["case"], "file_summary", {"approved": True, "opinion": "已备案"})
@@ -73,3 +75,22 @@ def collected(world: PenaltyWorld, ctx: dict[str, Any], amount: str, ground: str
     world.try_submit(ctx["case"], "summary_payment",
                      {"paid_on": decided.isoformat(), "amount": float(amount), "on_spot": True,
                       "on_spot_ground": ground, "receipt_number": receipt, "handed_in_on": day})
+
+
+@when(parsers.parse('当事人到银行缴纳"{amount}"元'))
+def paid_at_bank(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "summary_payment", {"paid_on": world.today.isoformat(), "amount": float(amount)})
+
+
+@when("催告书于今天送达")
+def reminder_served(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "serve_urge_notice",
+                     {"served_on": world.today.isoformat(), "method": "direct", "receiver": "张某"})
+
+
+@when(parsers.parse('于"{day}"申请人民法院强制执行'))
+def apply_to_court(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "apply_enforcement", {"applied_on": day, "court": "上海市宝山区人民法院"})
