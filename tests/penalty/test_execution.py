@@ -127,3 +127,18 @@ def test_report_deadlines_count_working_days() -> None:
     assert reporting.first_report_due(calendar, RULES, date(2025, 9, 30)) == date(2025, 10, 14)
     assert reporting.second_report_due(calendar, RULES, date(2025, 10, 15)) == date(2025, 10, 22)
     assert reporting.card_sha256({"b": 1, "a": "卡"}) == reporting.card_sha256({"a": "卡", "b": 1})
+
+
+def test_remedy_windows_close_by_what_the_party_lodged() -> None:
+    """行政复议法 Art. 20 / 行政诉讼法 Arts. 45, 46 as the court-application timer counts them."""
+    from processes.penalty.execution import earliest_enforcement_application, remedy_windows_close
+
+    served = date(2025, 9, 30)
+    assert remedy_windows_close(RULES, served, []) == date(2026, 3, 30)  # 6 months, longer than 60 days
+    reconsidered = [event("reconsideration", "2025-10-20"), event("appeal_upheld", "2025-11-19")]
+    assert remedy_windows_close(RULES, served, reconsidered) == date(2025, 12, 4)  # 15 days after the decision
+    sued = [*reconsidered, event("litigation", "2025-12-01"), event("appeal_upheld", "2026-05-10")]
+    assert remedy_windows_close(RULES, served, sued) == date(2026, 5, 10)  # the judgment, not the 6 months
+    state = execution_state(RULES, FINE, Decimal(0), DUE, served, reconsidered, date(2025, 11, 20))
+    assert state.enforcement_from == date(2025, 12, 5) and state.enforcement_due == date(2026, 3, 5)
+    assert earliest_enforcement_application(RULES, date(2026, 4, 1)) == date(2026, 4, 12)
