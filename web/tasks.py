@@ -37,6 +37,7 @@ from .i18n import domain_text
 from .oversight import eligible_staff, refusal, unit_paths
 from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
 from .security import current_actor
+from .task_history import task_events
 
 bp = Blueprint("tasks", __name__)
 
@@ -160,7 +161,8 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
         can_claim=task.status == "ready" and perm.can_claim(actor, task),
         can_release=task.status == "ready" and task.assignee is not None
         and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
-        assignable=assignable, can_set_due=task.status == "ready" and perm.can_reassign(actor, task)), status
+        assignable=assignable, can_set_due=task.status == "ready" and perm.can_reassign(actor, task),
+        history=task_events(task)), status
 
 
 @bp.get("/tasks/<task_id>")
