@@ -142,7 +142,8 @@ def task_due(world: PenaltyWorld, ctx: dict[str, Any], title: str, day: str) -> 
     assert task.due_at.astimezone(SH).date().isoformat() == day
 
 
-FLAGS = {"案情疑难复杂": "complex_case", "涉及重大公共利益": "major_public_interest", "重大违法行为": "major_violation"}
+FLAGS = {"案情疑难复杂": "complex_case", "涉及重大公共利益": "major_public_interest", "重大违法行为": "major_violation",
+         "直接关系当事人或者第三人重大权益": "major_rights"}
 
 
 def report_with(world: PenaltyWorld, **changes: Any) -> None:
