@@ -3,7 +3,8 @@
 Which documents are sealed is one set, ``OUTWARD_KINDS``: what the agency sends to a party or
 another authority (decisions, notices, letters) must carry the unit's seal; internal records
 (reports, approval forms, the legal review opinion, the discussion record) do not. A new outward
-document (e.g. 催告书) is sealed by adding its kind here.
+document is sealed by adding its kind here (``tests/penalty/test_seal_kinds.py`` checks the set
+against the documents' titles).
 
 Sealing happens where documents are rendered (``documents.generate``, also inside Celery jobs):
 WeasyPrint lays out the page with the seal image, we read where the image landed, and the
@@ -30,7 +31,7 @@ OUTWARD_KINDS: frozenset[str] = frozenset({
     "no_penalty_decision",     # 不予行政处罚决定书
     "transfer_letter_police",  # 涉嫌犯罪案件移送书
     "transfer_letter_agency",  # 案件移送函
-    "urge_notice",             # 催告书 (when its template exists)
+    "urge_notice",             # 催告书
     "inspection_opinion",      # 卫生监督意见书 (processes/inspections)
 })
 SEAL_ELEMENT_ID = "weijian-seal"
