@@ -30,6 +30,7 @@ from .formfields import (
 )
 from .forms_endings import ENDINGS, ClosingReportForm, ExtensionApprovalForm
 from .forms_enforcement import ENFORCEMENT_FORMS
+from .forms_hearing import HearingRecordFields
 from .forms_service import (
     SERVICE_METHODS,  # noqa: F401 - re-exported: documents.py reads it here
     PriorNoticeServiceForm,
@@ -264,7 +265,7 @@ class HearingScheduleForm(Schema):
     public = flag("公开举行", default=True)
 
 
-class HearingRecordForm(PenaltyFields):
+class HearingRecordForm(PenaltyFields, HearingRecordFields):
     attended = flag("当事人出席")
     held_on = day("听证日期")
     record = text("听证情况", required=False, long=True)
