@@ -135,6 +135,25 @@ def challenge() -> Response:
     return response
 
 
+@bp.get("/weijian-root.cer")
+def root_certificate() -> Response:
+    """The Weijian root certificate (DER): import it in a PDF reader as a trusted root to see the
+    units' seals on decisions as valid (signing/README.md). Public, like any CA certificate."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from flask import abort
+
+    import signing
+
+    from .extensions import dbs
+
+    try:
+        der = signing.ca_certificate(dbs()).public_bytes(Encoding.DER)
+    except signing.CaNotInitializedError:
+        abort(404)
+    return Response(der, mimetype="application/pkix-cert",
+                    headers={"Content-Disposition": 'attachment; filename="weijian-root.cer"'})
+
+
 @bp.app_errorhandler(TooManyRequests)
 def _too_many(error: TooManyRequests) -> Any:
     from flask import request

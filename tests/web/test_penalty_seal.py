@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from cryptography import x509
+from flask import Flask
 from sqlalchemy.orm import Session
 
+import signing
 from engine import Actor
 from processes.penalty import start_case
 from processes.penalty.documents import generate, pdf_rendering
@@ -39,3 +42,13 @@ def test_case_page_lists_the_decision_as_sealed_by_the_unit(session: Session,
     seals = {d["doc_type"]: d["seal"] for d in api["penalty"]["documents"]}
     assert seals["decision"]["status"] == "valid" and seals["decision"]["signer_name"] == "渭滨区卫生监督所"
     assert seals["filing_report"] is None
+
+
+def test_anyone_can_download_the_root_a_pdf_reader_must_trust(session: Session, app: Flask) -> None:
+    client = app.test_client()
+    assert client.get("/public/weijian-root.cer").status_code == 404  # no CA yet
+    setup_penalty(session)
+    session.commit()
+    response = client.get("/public/weijian-root.cer")
+    assert response.status_code == 200 and response.mimetype == "application/pkix-cert"
+    assert x509.load_der_x509_certificate(response.data) == signing.ca_certificate(session)
