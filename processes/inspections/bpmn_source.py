@@ -96,7 +96,10 @@ TASK = {
             "inspections.open_penalty_lead", "penalty_lead", {"inspection_id": "inspection_id"})}),
         ("record_result", "serviceTask", "登记检查结果", "head", 13, 0, {"operator": (
             "inspections.record_result", "result", {"inspection_id": "inspection_id", "as_of": "today().isoformat()"})}),
-        ("i_end", "endEvent", "检查结束", "head", 14, 0, {}),
+        ("disclose", "userTask", "公示检查结果", "head", 14, 0, {
+            "formKey": "inspections.disclose", "due": "result['disclosure_due']",
+            "doc": "核对公示内容（检查对象、事项、日期、结果和处理情况，不含检查人员、内部意见和个人信息）后公示；期限为结果登记之日起20个工作日（国发〔2019〕5号），逾期未公示的向负责人督办。"}),
+        ("i_end", "endEvent", "检查结束", "head", 15, 0, {}),
     ],
     "flows": [
         ("i_start", "declare", "", ""), ("declare", "check_declarations", "", ""),
@@ -113,7 +116,7 @@ TASK = {
         ("reinspect", "i_gw_corrected", "", ""),
         ("i_gw_corrected", "record_result", "已整改", "reinspection['corrected']"),
         ("i_gw_corrected", "open_lead", "未整改", ""), ("open_lead", "record_result", "", ""),
-        ("record_result", "i_end", "", ""),
+        ("record_result", "disclose", "", ""), ("disclose", "i_end", "", ""),
     ],
 }
 

@@ -106,6 +106,9 @@ def load(session: Session) -> list[str]:
         assert review is not None
         service.submit_task(session, review.id, head, {"approved": True})
         _drain(session)
+        if outcome == "compliant":  # the head discloses the recorded result (公示检查结果)
+            _submit(session, row.instance_id, "inspections.disclose", HEAD, {"content_checked": True})
+            _drain(session)
         made.append(f"inspection {row.entity_name}: {outcome}")
     template = plans.create_plan(session, planner, title="渭滨区公共场所季度双随机抽查", kind="quarterly", unit_id=UNIT,
                                  window_start=today, window_end=today + timedelta(days=60),

@@ -8,10 +8,11 @@ handling; 行政处罚法 Art. 48: the decision) and nothing else: no inspector 
 findings or opinions (internal notes), no natural person's name, ID number or address (an
 individual party shows as 张某).
 
-An inspection result is disclosed once it is recorded (``result_on``: the head approved it and
-the process registered it), or once a 责令改正 opinion was issued (the handling is public while
-the correction runs). A penalty decision is disclosed once decided (``decided_on`` and its
-number) and withdrawn when revoked (``execution_status == "revoked"``).
+An inspection result is disclosed once the head completed the process's explicit step 公示检查结果
+(``disclosed_on``; due 20 working days after ``result_on``, the task's overdue notice is the 督办),
+or once a 责令改正 opinion was issued (the handling is public while the correction runs). A
+penalty decision is disclosed once decided (``decided_on`` and its number) and withdrawn when
+revoked (``execution_status == "revoked"``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def published_plans(session: Session, *, limit: int = 100) -> list[dict[str, Any
 
 
 def _disclosed() -> Any:
-    return (Inspection.status != "cancelled") & or_(Inspection.result_on.is_not(None),
+    return (Inspection.status != "cancelled") & or_(Inspection.disclosed_on.is_not(None),
                                                    Inspection.opinion_sha256.is_not(None))
 
 

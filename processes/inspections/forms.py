@@ -98,11 +98,26 @@ class ReinspectForm(FormSchema):
     findings = TextArea("复查情况", required=True, max_length=5000)
 
 
+@register_form("inspections.disclose", title="公示检查结果")
+class DiscloseForm(FormSchema):
+    """The explicit disclosure step: the head checks what the public will read, then publishes it."""
+
+    content_checked = Select("公示内容已核对（不含检查人员、内部意见和个人信息）", YES_NO, required=True)
+    note = TextArea("备注（内部）", required=False, max_length=2000)
+
+    @validates_schema
+    def _checked(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("content_checked") is not True:
+            raise ValidationError({"content_checked": ["请先核对公示内容，确认不含检查人员、内部意见和个人信息"]})
+
+
 FORMS: dict[str, type[Schema]] = {
     "inspections.approve_plan": ApprovePlanForm, "inspections.revise_plan": RevisePlanForm,
     "inspections.witness_seed": WitnessSeedForm, "inspections.declare": DeclareForm,
     "inspections.onsite": OnsiteForm, "inspections.review": ReviewForm, "inspections.reinspect": ReinspectForm,
+    "inspections.disclose": DiscloseForm,
 }
 DATA_KEYS = {"inspections.approve_plan": "approval", "inspections.revise_plan": "revision",
              "inspections.witness_seed": "witness", "inspections.declare": "declaration",
-             "inspections.onsite": "onsite", "inspections.review": "review", "inspections.reinspect": "reinspection"}
+             "inspections.onsite": "onsite", "inspections.review": "review", "inspections.reinspect": "reinspection",
+             "inspections.disclose": "disclosure"}

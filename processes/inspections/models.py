@@ -191,6 +191,9 @@ class Inspection(Base):
     reinspection: Mapped[str | None] = mapped_column(String(20))  # corrected | not_corrected
     result_on: Mapped[date | None] = mapped_column(Date)
     disclosure_due: Mapped[date | None] = mapped_column(Date)
+    # the explicit disclosure step (公示检查结果): the result is public from this day
+    disclosed_on: Mapped[date | None] = mapped_column(Date)
+    disclosed_by: Mapped[str | None] = mapped_column(String(100))
     opinion_sha256: Mapped[str | None] = mapped_column(String(64))
     penalty_case_id: Mapped[str | None] = mapped_column(String(36))
     findings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -180,6 +180,8 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
         server["user_id"] = actor.user_id
     elif key == "inspections.witness_seed":
         server["witnessed_by"] = actor.user_id
+    elif key == "inspections.disclose":
+        server.update(disclosed_by=actor.user_id, disclosed_on=china_today(now).isoformat())
     payload = {**form, **server}
     instance = complete_task(session, task.id, actor, {DATA_KEYS[key]: payload}, now=now)
     row = inspection_of_instance(session, task.instance_id)
@@ -210,6 +212,8 @@ def _project(row: InspectionRow, key: str, payload: dict[str, Any]) -> None:
         row.findings = {**row.findings, "reinspection": payload}
     elif key == "inspections.declare":
         row.status = "declaring"
+    elif key == "inspections.disclose":
+        row.disclosed_on, row.disclosed_by = _as_date(payload["disclosed_on"]), payload["disclosed_by"]
 
 
 def submit_hook(session: Session, actor: Actor, task: HumanTask, data: dict[str, Any]

@@ -51,6 +51,7 @@ def _scenario(world: InspectionWorld) -> None:
     world.fire()
     world.submit(task_instance, "reinspect", {"reinspected_on": "2025-09-22", "corrected": False,
                                               "findings": "未整改"})
+    world.submit(task_instance, "disclose", {"content_checked": True}, actor=HEAD)
 
 
 def test_inspections_run_cold_as_warm(inspections_template: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from processes.inspections import plans
 from processes.inspections.disclosure import CREDIT_GRADES, RESULT_NAMES
-from tests.web.inspections_flow import approved_plan, finish, inspections_of, setup_inspections
+from tests.web.inspections_flow import approved_plan, finish, inspections_of, setup_inspections, submit
 from web.i18n import domain_text, has_domain_translation
 from web.packages.inspections import DRAW_STATUSES, INSPECTION_STATUSES, STATUSES
 
@@ -44,6 +44,8 @@ def english_visitor(app: Flask, session: Session) -> tuple[Any, dict[str, Any]]:
     plan, draw = approved_plan(session)
     rows = inspections_of(session, draw)
     finish(session, rows[0], "compliant")
+    assert rows[0].instance_id
+    submit(session, rows[0].instance_id, "inspections.disclose", "head.a", {"content_checked": True})  # 公示
     finish(session, rows[1], "correction")
     client = app.test_client()
     with client.session_transaction() as state:

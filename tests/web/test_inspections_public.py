@@ -26,6 +26,7 @@ from tests.web.inspections_flow import (
     organisation_decision,
     person_decision,
     setup_inspections,
+    submit,
 )
 
 
@@ -37,6 +38,8 @@ def disclosed(app: Flask, session: Session) -> dict[str, Any]:
     plan, draw = approved_plan(session)
     rows = inspections_of(session, draw)
     finish(session, rows[0], "compliant")
+    assert rows[0].instance_id
+    submit(session, rows[0].instance_id, "inspections.disclose", "head.a", {"content_checked": True})  # 公示
     finish(session, rows[1], "correction")
     draft = draft_plan(session)
     person = person_decision(session)

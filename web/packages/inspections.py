@@ -23,6 +23,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from engine import Actor, PermissionDenied
+from engine.clock import china_today
 from engine.models import HumanTask, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, Unit, User
@@ -224,7 +225,7 @@ def plan(plan_id: str) -> str:
                            amounts=_amounts(row), statuses=STATUSES, kinds=plan_service.KINDS,
                            draw_statuses=DRAW_STATUSES, inspection_statuses=INSPECTION_STATUSES,
                            outcomes=OUTCOME_NAMES, seeds=plan_service.SEED_SOURCES,
-                           may_redraw=actor.is_admin or "head" in actor.roles)
+                           may_redraw=actor.is_admin or "head" in actor.roles, today=china_today())
 
 
 @bp.post("/plans/<plan_id>/submit")
