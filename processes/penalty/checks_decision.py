@@ -25,6 +25,7 @@ from .checks import (
     project_party,
 )
 from .execution import fen
+from .forms_hearing import TERMINATION_REASONS, hearing_outcome
 from .law import Penalty
 from .models import DeadlineNotice
 
@@ -102,16 +103,33 @@ def hearing_schedule(sub: Submission) -> Result:
 
 @handles("penalty.hearing_record")
 def hearing_record(sub: Submission) -> Result:
+    """Held, waived, rescheduled for a good reason (a new date noticed as Art. 64(2) asks) or
+    terminated with its reason, which goes to the case's status reason (``forms_hearing``)."""
     f = sub.form
-    if f["attended"]:
+    outcome = hearing_outcome(f)
+    if outcome == "held":
         penalty = penalty_of(f)
         not_heavier(sub, penalty, "penalty_kinds", "不得因当事人申辩而给予更重的处罚（行政处罚法第四十五条）")
     else:
         penalty = Penalty.of(sub.case.notified_penalty)
+    if outcome == "rescheduled":
+        sent, day = f["new_notice_sent_on"], f["new_hearing_date"]
+        if sent > sub.today:
+            fail("new_notice_sent_on", "通知送达日期不能晚于今天")
+        earliest = law.earliest_hearing_date(sub.calendar, sub.rules, sent)
+        if day < earliest:
+            fail("new_hearing_date", f"应当在举行听证的{sub.rules.periods.hearing_notice_workdays}个工作日前通知当事人"
+                                     f"（第六十四条）：{law.cn(sent)}通知的，听证最早于{law.cn(earliest)}举行")
+    reason = ""
+    if outcome == "terminated":
+        note = (f.get("termination_note") or "").strip()
+        reason = f"终止听证：{TERMINATION_REASONS[f['termination_reason']]}" + (f"（{note}）" if note else "")
 
     def project() -> None:
-        sub.case.hearing_held = bool(f["attended"])
-    return Result({**jsonable(f), "penalty": penalty.as_data()}, project=project)
+        sub.case.hearing_held = outcome == "held"
+        if reason:
+            sub.case.status_reason = reason
+    return Result({**jsonable(f), "outcome": outcome, "penalty": penalty.as_data()}, project=project)
 
 
 @handles("penalty.legal_review")

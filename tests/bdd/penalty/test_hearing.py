@@ -7,6 +7,7 @@ from typing import Any
 from pytest_bdd import parsers, scenarios, then, when
 
 from processes.penalty import documents_of, load_blob
+from processes.penalty.forms_hearing import TERMINATION_REASONS
 from tests.penalty.driver import ACTORS, NAMES, PenaltyWorld
 
 scenarios("hearing.feature")
@@ -80,3 +81,33 @@ def record_says(world: PenaltyWorld, ctx: dict[str, Any], text: str) -> None:
         [doc] = [d for d in documents_of(session, ctx["case"]) if d.doc_type == "hearing_record"]
         html = load_blob(session, doc.sha256).decode()
     assert text in html, html
+
+
+def _chair_submits(world: PenaltyWorld, ctx: dict[str, Any], fields: dict[str, Any]) -> None:
+    world.errors.clear()
+    task = world.task(ctx["case"], "hold_hearing")
+    assert task.assignee is not None
+    world.try_submit(ctx["case"], "hold_hearing", {"held_on": world.today.isoformat(), **fields},
+                     actor=ACTORS[task.assignee])
+
+
+@when(parsers.parse('听证主持人记录当事人因"{reason}"未出席，"{sent}"通知另定于"{day}"举行'))
+def absent_with_reason(world: PenaltyWorld, ctx: dict[str, Any], reason: str, sent: str, day: str) -> None:
+    _chair_submits(world, ctx, {"attended": False, "absence_reason": reason, "new_notice_sent_on": sent,
+                                "new_hearing_date": day})
+
+
+@when("听证主持人终止听证，未记录理由")
+def terminated_without_reason(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    _chair_submits(world, ctx, {"attended": True, "terminated": True})
+
+
+@when(parsers.parse('听证主持人以"{label}"为由终止听证'))
+def terminated_with_reason(world: PenaltyWorld, ctx: dict[str, Any], label: str) -> None:
+    [reason] = [key for key, text in TERMINATION_REASONS.items() if text == label]
+    _chair_submits(world, ctx, {"attended": False, "terminated": True, "termination_reason": reason})
+
+
+@then(parsers.parse('案件记录的理由为"{text}"'))
+def case_reason(world: PenaltyWorld, ctx: dict[str, Any], text: str) -> None:
+    assert world.case(ctx["case"]).status_reason == text
