@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    false,
     func,
     not_,
     or_,
@@ -130,6 +131,9 @@ class InboxFilters:
     entity_name: str | None = None  # a substring of the entity's name, any case
     search: str | None = None  # every word in the case number, the entity's name or the task's title
     sort: str = "due"  # due | created | title | case | entity (see SORTS)
+    # More WHERE conditions over ``human_task`` from the caller (the web layer's follow-up dates:
+    # the engine knows no such table). A page with any is always read by the narrow query.
+    conditions: tuple[ColumnElement[bool], ...] = ()
 
     def searched(self) -> bool:
         return bool(self.entity_name or self.search)
@@ -189,6 +193,7 @@ def _filter_conditions(filters: InboxFilters) -> list[ColumnElement[bool]]:
         conditions.append(HumanTask.due_sort < filters.overdue_at)
     if filters.entity_name:
         conditions.append(HumanTask.entity_name.ilike(_contains(filters.entity_name), escape="\\"))
+    conditions.extend(filters.conditions)
     for word in (filters.search or "").split()[:MAX_SEARCH_WORDS]:
         pattern = _contains(word)
         conditions.append(or_(*(column.ilike(pattern, escape="\\") for column in
@@ -262,7 +267,7 @@ def inbox(session: Session, actor: Actor, filters: InboxFilters | None = None, c
         page, following = _sorted_page(session, conditions, filters, cursor, limit)
         return InboxPage(page, following)
     keyset = _decode_cursor(cursor) if cursor else None
-    if not completed and not filters.searched() and _is_wide(session, actor, filters.scope):
+    if not completed and not filters.searched() and not filters.conditions and _is_wide(session, actor, filters.scope):
         rows = _wide_inbox(session, actor, filters, keyset, descending, limit + 1)
     else:
         extra = _filter_conditions(filters)
@@ -375,24 +380,34 @@ def _wide_statement(scope: str, descending: bool, paged: bool, present: tuple[st
     return select(HumanTask).join(page, HumanTask.id == page.c.id).order_by(*ordered(due, HumanTask.id))
 
 
-def inbox_counts(session: Session, actor: Actor, now: datetime) -> dict[str, int]:
+def inbox_counts(session: Session, actor: Actor, now: datetime,
+                 deferred: ColumnElement[bool] | None = None) -> dict[str, int]:
+    """Tasks per tab. With ``deferred`` (the caller's condition for a task its holder put off),
+    "assigned" leaves those out and "deferred" counts them."""
     base = [HumanTask.status == "ready"]
     counts: dict[str, int] = {}
     if not _is_wide(session, actor, "all"):
         # A narrow scope counts its three ready tabs in one pass over its ready tasks (one round
         # trip instead of three), each tab a FILTER of the same rows.
         mine, claimable = visible_condition(actor, "assigned"), visible_condition(actor, "claimable")
+        put_off = and_(mine, deferred) if deferred is not None else false()
         row = session.execute(select(
             func.count().filter(mine), func.count().filter(claimable),
-            func.count().filter(HumanTask.due_sort < now)).select_from(HumanTask)
+            func.count().filter(HumanTask.due_sort < now), func.count().filter(put_off)).select_from(HumanTask)
             .where(*base, or_(mine, claimable))).one()
-        counts.update(assigned=row[0] or 0, claimable=row[1] or 0, overdue=row[2] or 0)
+        counts.update(assigned=(row[0] or 0) - (row[3] or 0), claimable=row[1] or 0, overdue=row[2] or 0)
+        if deferred is not None:
+            counts["deferred"] = row[3] or 0
         counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(
             HumanTask.completed_by == actor.user_id)) or 0
         return counts
     for scope in ("assigned", "claimable"):
         counts[scope] = session.scalar(select(func.count()).select_from(HumanTask)
                                        .where(*base, visible_condition(actor, scope))) or 0
+    if deferred is not None:
+        counts["deferred"] = session.scalar(select(func.count()).select_from(HumanTask).where(
+            *base, visible_condition(actor, "assigned"), deferred)) or 0
+        counts["assigned"] -= counts["deferred"]
     # A wide scope counts the overdue tasks of "all" as its two disjoint halves (assigned to the
     # actor, unassigned): each half is an index-only range once vacuum has marked the pages,
     # where their OR makes PostgreSQL visit every matching row (~18,000 for a province: 25 ms

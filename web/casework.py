@@ -15,7 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.sql import ColumnElement
 
 from engine import Actor, InboxFilters, InvalidData, NotFound, audit_history, complete_task, inbox, inbox_counts
 from engine import permissions as perm
@@ -30,9 +31,10 @@ from processes.directory.services import display_names
 from processes.registry import can_start_by_hand
 
 from .extensions import dbs
+from .models import TaskFollowUp
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-TABS = ("assigned", "claimable", "overdue", "completed")
+TABS = ("assigned", "deferred", "claimable", "overdue", "completed")
 ORDERS = ("due", "-due", "created", "-created", "title", "-title", "case", "-case", "entity", "-entity")
 SEARCH_MAX = 100  # characters of the inbox's search box and entity filter
 
@@ -139,7 +141,8 @@ class InboxQuery:
 
     def filters(self, now: datetime) -> InboxFilters:
         """The engine's filters; ``entity`` is a credit code when it reads as one, else part of a name."""
-        scope = {"assigned": "assigned", "claimable": "claimable", "overdue": "all", "completed": "completed"}
+        scope = {"assigned": "assigned", "deferred": "assigned", "claimable": "claimable", "overdue": "all",
+                 "completed": "completed"}
         code = is_credit_code(self.entity)
         sort = self.order.lstrip("-")
         return InboxFilters(
@@ -148,7 +151,17 @@ class InboxQuery:
             search=self.q or None, sort=sort, due_after=_local_midnight(self.due_from),
             due_before=_local_midnight(self.due_to + timedelta(days=1)) if self.due_to else None,
             overdue_at=now if self.tab == "overdue" else None,
-            descending=self.order.startswith("-") if self.tab != "completed" or sort != "due" else None)
+            descending=self.order.startswith("-") if self.tab != "completed" or sort != "due" else None,
+            conditions=(~deferred_condition(now),) if self.tab == "assigned" else
+            (deferred_condition(now),) if self.tab == "deferred" else ())
+
+
+def deferred_condition(now: datetime) -> ColumnElement[bool]:
+    """A task its holder put off: they set a follow-up date that is still after today in China
+    (on that day it is back). One EXISTS in the inbox's own query, never a query per row."""
+    today = now.astimezone(LOCAL_TZ).date()
+    return exists().where(TaskFollowUp.task_id == HumanTask.id, TaskFollowUp.user_id == HumanTask.assignee,
+                          TaskFollowUp.follow_up_on > today)
 
 
 def is_credit_code(text: str) -> bool:
@@ -236,7 +249,7 @@ def load_inbox(actor: Actor, query: InboxQuery, cursor: str | None, limit: int) 
                      people.get(t.assignee or t.completed_by or "", t.assignee or t.completed_by or ""),
                      deadline(t.due_at, now, t.due_uncertain) if t.status == "ready" else Deadline(t.due_at))
             for t in page.tasks]
-    return InboxResult(rows, page.next_cursor, inbox_counts(dbs(), actor, now), names)
+    return InboxResult(rows, page.next_cursor, inbox_counts(dbs(), actor, now, deferred_condition(now)), names)
 
 
 # -- completing a task ------------------------------------------------------------------------
@@ -281,6 +294,7 @@ ACTIONS = {
     "timer_fired": "时限到达", "message_received": "收到消息", "message_sent": "发送消息",
     "incident_resolved": "人工处理异常", "incident_retried": "重试后台处理",
     "instance_suspended": "挂起案件", "instance_resumed": "恢复案件", "variable_set": "修改流程变量",
+    "task_follow_up_set": "设置跟进日期", "task_due_changed": "修改期限",
     "case_comment": "发表评论", "instance_migrated": "迁移到流程新版本", "instance_stalled": "流程停滞（待管理员处理）",
 }
 

@@ -1,8 +1,9 @@
-"""Tables only the web layer needs: saved inbox filters and API tokens for outside systems."""
+"""Tables only the web layer needs: saved inbox filters, API tokens for outside systems, case comments
+and follow-up dates on tasks."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -81,3 +82,17 @@ class CaseComment(Base):
     author: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskFollowUp(Base):
+    """A follow-up date its holder set on a task (Camunda's follow-up date): until that day
+    (China time) the task is kept out of the holder's default inbox tab and listed under
+    已推迟. It counts only while the person who set it still holds the task, so a task passed
+    to someone else is never hidden from them. Setting and clearing are audited on the case."""
+
+    __tablename__ = "web_task_follow_up"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100))
+    follow_up_on: Mapped[date]
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)

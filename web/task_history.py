@@ -20,7 +20,8 @@ from processes.directory.services import display_names
 
 from .extensions import dbs
 
-SHOWN = {"task_claimed", "task_unclaimed", "task_assigned", "task_due_changed", "task_completed"}
+SHOWN = {"task_claimed", "task_unclaimed", "task_assigned", "task_due_changed", "task_follow_up_set",
+         "task_completed"}
 
 
 @dataclass
@@ -52,6 +53,9 @@ def task_events(task: HumanTask) -> list[TaskEvent]:
         detail = ""
         if event.action == "task_assigned":
             detail = _("from %(old)s to %(new)s", old=name(event.data.get("from")), new=name(event.data.get("to")))
+        elif event.action == "task_follow_up_set":
+            on = event.data.get("on")
+            detail = _("until %(day)s", day=on) if on else _("removed")
         elif event.action == "task_due_changed":
             detail = _("new due date %(day)s", day=str(event.data.get("to", ""))[:10])
         reason = event.data.get("reason") if isinstance(event.data, dict) else None
@@ -64,4 +68,5 @@ def task_events(task: HumanTask) -> list[TaskEvent]:
 def _label(action: str) -> str:
     return {"task_claimed": _("Task claimed"), "task_unclaimed": _("Task released"),
             "task_assigned": _("Task reassigned"), "task_due_changed": _("Due date changed"),
+            "task_follow_up_set": _("Follow-up date set"),
             "task_completed": _("Task completed")}.get(action, action)

@@ -33,6 +33,7 @@ from processes.directory.services import search_entities, staff_in_units
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .extensions import dbs
+from .follow_up import current_follow_up
 from .i18n import domain_text
 from .oversight import eligible_staff, refusal, unit_paths
 from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
@@ -162,7 +163,8 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
         can_release=task.status == "ready" and task.assignee is not None
         and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
         assignable=assignable, can_set_due=task.status == "ready" and perm.can_reassign(actor, task),
-        history=task_events(task)), status
+        history=task_events(task), follow_up=current_follow_up(task) if task.status == "ready" else None,
+        can_follow_up=task.status == "ready" and task.assignee == actor.user_id), status
 
 
 @bp.get("/tasks/<task_id>")
