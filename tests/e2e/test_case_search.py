@@ -70,7 +70,7 @@ def test_officer_finds_her_overdue_case_and_searches_the_inbox(chromium: Any, li
     page.click("form.inbox-search button[type=submit]")
     tasks = page.locator("table.inbox tbody tr[data-task-id]")
     expect(tasks.first).to_contain_text("登记案源")
-    cases = [t.strip() for t in tasks.locator("td:nth-child(2)").all_inner_texts()]
+    cases = [t.strip() for t in tasks.locator("td:nth-child(3)").all_inner_texts()]  # select, task, case
     assert {"搜-001", "搜-002", "搜-003"} <= set(cases) and "搜-B" not in cases
     page.fill("#inbox-q", "没有这个任务")
     page.click("form.inbox-search button[type=submit]")

@@ -329,7 +329,7 @@ def test_demo_data_has_penalty_cases_at_several_stages_and_is_idempotent(
 
 def test_penalty_case_page_shows_labelled_facts_not_raw_process_data(filed: str, office: Office) -> None:
     page = office("officer.a").get(f"/cases/{filed}").get_data(as_text=True)
-    facts = page.split('class="facts"', 1)[1].split("</dl>", 1)[0]
+    facts = page.split("<h2>主要信息</h2>", 1)[1].split("<h2>", 1)[0]  # the generic key-facts card
     assert "filing_workdays" not in facts and "min_officers" not in facts  # rule snapshot stays out
     assert 'data-field="periods"' not in facts and 'data-field="lead"' not in facts
 
