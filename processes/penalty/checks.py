@@ -93,6 +93,19 @@ def check_team(sub: Submission, officers: list[dict[str, Any]], field_name: str 
         fail(field_name, f"{'、'.join(blocked)}已声明或者被决定回避，不能承办本案（第四十三条）")
 
 
+def refuse_recused(sub: Submission, user_id: str, name: str, role: str, field_name: str) -> None:
+    """A person who declared a conflict or was decided recused in this case acts in no role of it
+    (case officer, hearing chair, legal reviewer, deliberation member; Art. 43)."""
+    if user_id in (sub.case.blocked_officers or []):
+        fail(field_name, f"{name}已声明或者被决定回避，不能担任本案{role}（第四十三条）")
+
+
+def actor_name(sub: Submission) -> str:
+    from processes.directory.services import display_names
+
+    return display_names(sub.session, [sub.actor.user_id]).get(sub.actor.user_id) or sub.actor.user_id
+
+
 def add_investigators(case: PenaltyCase, ids: Iterable[str]) -> None:
     case.investigators = sorted(set(case.investigators or []) | set(ids))
 
@@ -207,15 +220,20 @@ def recusal(sub: Submission) -> Result:
     f = sub.form
     application = sub.case.pending_recusal or {}
     replacement = f.get("replacement")
+    as_officer = application.get("role", "officer") == "officer"
     if f["granted"] and replacement:
         if replacement["user_id"] in (sub.case.blocked_officers or []):
             fail("replacement", f"{replacement['name']}已回避，不能接替")
-        if replacement["user_id"] in {o["user_id"] for o in sub.case.officers or []}:
+        if as_officer and replacement["user_id"] in {o["user_id"] for o in sub.case.officers or []}:
             fail("replacement", f"{replacement['name']}已是本案承办人")
 
     def project() -> None:
         c = sub.case
-        if f["granted"] and replacement:
+        if f["granted"] and replacement and not as_officer:
+            # hearing chair, legal reviewer or deliberation member: barred from every role of the
+            # case; the replacement the head designated is kept with the decision
+            c.blocked_officers = sorted(set(c.blocked_officers or []) | {application["officer_id"]})
+        elif f["granted"] and replacement:
             recused = application.get("officer_id")
             c.blocked_officers = sorted(set(c.blocked_officers or []) | ({recused} if recused else set()))
             c.officers = [o for o in c.officers or [] if o["user_id"] != recused] + [replacement]
@@ -277,6 +295,8 @@ def investigation_report(sub: Submission) -> Result:
         fail("members", "合议人员不能重复")
     if not any(m["role"] == "主持人" for m in members):
         fail("members", "请指定合议主持人")
+    for member in members:
+        refuse_recused(sub, member["user_id"], member["name"], "合议人员", "members")
     penalty = penalty_of(f) if f["outcome"] == "penalty" else Penalty(())
     payload = {**jsonable(f), "penalty": penalty.as_data()}
 
@@ -289,5 +309,6 @@ def investigation_report(sub: Submission) -> Result:
 @handles("penalty.deliberation_opinion")
 def deliberation_opinion(sub: Submission) -> Result:
     f = sub.form
+    refuse_recused(sub, sub.actor.user_id, actor_name(sub), "合议人员", "outcome")
     penalty = penalty_of(f) if f["outcome"] == "penalty" else Penalty(())
     return Result({**jsonable(f), "user_id": sub.actor.user_id, "penalty": penalty.as_data()})

@@ -15,6 +15,7 @@ from . import law, reporting
 from .checks import (
     Result,
     Submission,
+    actor_name,
     add_investigators,
     check_team,
     fail,
@@ -23,6 +24,7 @@ from .checks import (
     not_heavier,
     penalty_of,
     project_party,
+    refuse_recused,
 )
 from .execution import fen
 from .forms_hearing import TERMINATION_REASONS, hearing_outcome
@@ -89,6 +91,7 @@ def statement_review(sub: Submission) -> Result:
 @handles("penalty.hearing_schedule")
 def hearing_schedule(sub: Submission) -> Result:
     f, case = sub.form, sub.case
+    refuse_recused(sub, f["chair_id"], f["chair_name"], "听证主持人", "chair_id")
     if f["chair_id"] in set(case.investigators or []):
         fail("chair_id", f"{f['chair_name']}参与了本案调查，不能主持听证（第六十四条）")
     earliest = law.earliest_hearing_date(sub.calendar, sub.rules, f["notice_sent_on"])
@@ -106,6 +109,7 @@ def hearing_record(sub: Submission) -> Result:
     """Held, waived, rescheduled for a good reason (a new date noticed as Art. 64(2) asks) or
     terminated with its reason, which goes to the case's status reason (``forms_hearing``)."""
     f = sub.form
+    refuse_recused(sub, sub.actor.user_id, actor_name(sub), "听证主持人", "attended")
     outcome = hearing_outcome(f)
     if outcome == "held":
         penalty = penalty_of(f)
@@ -134,6 +138,7 @@ def hearing_record(sub: Submission) -> Result:
 
 @handles("penalty.legal_review")
 def legal_review(sub: Submission) -> Result:
+    refuse_recused(sub, sub.actor.user_id, actor_name(sub), "法制审核人员", "passed")
     if sub.actor.user_id in set(sub.case.investigators or []):
         fail("passed", "本案承办人不能担任法制审核人员")
 

@@ -197,15 +197,26 @@ def _sign_with(session: Session, case: PenaltyCase, task: HumanTask, user_id: st
 
 
 def apply_for_recusal(session: Session, actor: Actor, case_id: str, officer_id: str, reason: str, *,
-                      applicant: str = "当事人", now: datetime | None = None) -> None:
-    """Record a recusal application (the party's, or an officer's own); the head decides it."""
+                      applicant: str = "当事人", role: str = "officer", now: datetime | None = None) -> None:
+    """Record a recusal application (the party's, or an officer's own); the head decides it.
+
+    Besides the case officers (``role`` officer), the hearing chair, the legal reviewer and the
+    deliberation members may be challenged (Art. 43; Art. 64(4) for the chair): a person decided
+    recused is refused in any of these roles in this case (``checks.refuse_recused``)."""
+    from processes.directory.services import display_names
+
     case = get_case(session, case_id)
-    if officer_id not in {o["user_id"] for o in case.officers or []}:
+    if role not in RECUSAL_ROLES:
+        raise ValidationError({"role": ["请选择申请回避人员在本案中的职责"]})
+    if role == "officer" and officer_id not in {o["user_id"] for o in case.officers or []}:
         raise ValidationError({"officer_id": ["该执法人员不是本案承办人"]})
+    name = display_names(session, [officer_id]).get(officer_id)
+    if role != "officer" and not name:
+        raise ValidationError({"officer_id": ["本机关人员名录中没有该人员"]})
     if not reason.strip():
         raise ValidationError({"reason": ["请写明申请回避的理由"]})
     application = {"officer_id": officer_id, "reason": reason.strip(), "applicant": applicant,
-                   "recorded_by": actor.user_id}
+                   "recorded_by": actor.user_id, "role": role, "name": name or officer_id}
     try:
         deliver_message(session, "penalty_recusal_application", {"penalty_case": {"case_id": case.id}},
                         application, actor, now=now)
@@ -213,6 +224,11 @@ def apply_for_recusal(session: Session, actor: Actor, case_id: str, officer_id: 
         raise ValidationError(
             {"officer_id": ["本案当前不能受理回避申请（未立案、已作出决定或者正在处理其他申请）"]}) from None
     case.pending_recusal = application
+
+
+RECUSAL_ROLES = {"officer": "承办人", "hearing_chair": "听证主持人", "legal_reviewer": "法制审核人员",
+                 "deliberation_member": "合议人员"}
+"""Who may be challenged for recusal in a case (行政处罚法第四十三条; 第六十四条第四项 for the chair)."""
 
 
 def request_extension(session: Session, actor: Actor, case_id: str, reason: str, *,

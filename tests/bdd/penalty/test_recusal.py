@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_bdd import parsers, scenarios, then, when
+from sqlalchemy.orm import Session
 
+from processes.directory.models import Unit, User
 from processes.penalty import apply_for_recusal
-from tests.penalty.driver import ACTORS, OFFICER1, PenaltyWorld, officer
+from tests.penalty.driver import ACTORS, NAMES, OFFICER1, UNIT, UNIT_NAME, PenaltyWorld, officer
 
 scenarios("recusal.feature")
 
@@ -19,6 +21,7 @@ def declares_conflict(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) ->
 
 
 @when(parsers.parse('承办人"{user_id}"声明与当事人没有利害关系'))
+@when(parsers.parse('接替人员"{user_id}"声明与当事人没有利害关系'))
 def declares_none(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
     name = "declare_conflicts" if world.ready(ctx["case"], "declare_conflicts") else "declare_replacement"
     world.submit(ctx["case"], name, {"no_conflict": True}, actor=ACTORS[user_id], assignee=user_id)
@@ -56,3 +59,43 @@ def refuse(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 @when(parsers.parse('制作询问笔录，执法人员为"{user_ids}"'))
 def interview(world: PenaltyWorld, ctx: dict[str, Any], user_ids: str) -> None:
     world.try_submit(ctx["case"], "investigate", {"kind": "interview", "officers": user_ids.split(",")})
+
+
+def _staff_directory(session: Session) -> None:
+    """The unit's staff in the directory, so refusals name people as the directory does."""
+    if session.get(Unit, UNIT) is None:
+        session.add(Unit(id=UNIT, name=UNIT_NAME, short_name="宝山", level="county", region_code="310113",
+                         path=f"/{UNIT}/"))
+        session.flush()
+    for user_id, actor in ACTORS.items():
+        if session.get(User, user_id) is None:
+            session.add(User(id=user_id, display_name=NAMES[user_id], password_hash="-", unit_id=UNIT,
+                             roles=list(actor.roles)))
+    session.flush()
+
+
+ROLES = {"听证主持人": "hearing_chair", "法制审核人员": "legal_reviewer", "合议人员": "deliberation_member"}
+
+
+@when(parsers.parse('当事人申请{role}"{user_id}"回避'))
+def apply_in_role(world: PenaltyWorld, ctx: dict[str, Any], role: str, user_id: str) -> None:
+    with world.factory() as session:
+        _staff_directory(session)
+        apply_for_recusal(session, OFFICER1, ctx["case"], user_id, "与当事人有利害关系", role=ROLES[role],
+                          now=world.now)
+        session.commit()
+
+
+@when(parsers.parse('安排听证主持人"{chair}"'))
+def schedule_with(world: PenaltyWorld, ctx: dict[str, Any], chair: str) -> None:
+    world.errors.clear()
+    day = world.today.isoformat()
+    world.try_submit(ctx["case"], "schedule_hearing", {
+        "chair_id": chair, "chair_name": NAMES[chair], "clerk_name": "书记员孙某",
+        "hearing_date": "2025-09-30", "notice_sent_on": day, "location": "本委第一听证室"})
+
+
+@when(parsers.parse('"{user_id}"办理法制审核'))
+def reviews(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "legal_review", actor=ACTORS[user_id])
