@@ -28,9 +28,9 @@ def run_migrations_offline() -> None:
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Autogenerate skips what a model declares for other dialects only (``info["dialects"]``)."""
-    dialects = getattr(obj, "info", {}).get("dialects")
-    return not dialects or context.get_context().dialect.name in dialects
+    """Autogenerate skips what a model declares for other dialects only, and the expression
+    indexes it cannot compare (``migrations.model_registry.compared``)."""
+    return model_registry.compared(obj, name, type_, context.get_context().dialect.name)
 
 
 def run_migrations_online() -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine import Actor
 from engine import permissions as perm
 from engine.instance_search import STATUSES, InstanceFilters, capped_count, conditions
-from engine.models import HumanTask, ProcessInstance
+from engine.models import CASE_SEARCH_TEXT, HumanTask, ProcessInstance
 from processes.case_search import contains_pattern, matches
 from processes.directory.models import Unit
 from processes.directory.services import display_names, subtree_ids
@@ -34,6 +34,7 @@ MAX_WORDS = 8
 MAX_PAGE = 400
 COUNT_CAP = 1_000  # counted up to this many, then "more than": an exact count costs more than the page
 EXPORT_MAX = 5_000
+TRIGRAM_MIN = 3  # pg_trgm finds ``%word%`` from its index only when the word holds a whole trigram
 
 pi = ProcessInstance
 # The earliest due date of each case's ready tasks (the "due" column), joined when sorting by it:
@@ -44,6 +45,7 @@ SORTS: dict[str, Any] = {"started": pi.started_at, "updated": pi.updated_at, "ca
                          "entity": pi.entity_name, "process": pi.process_key, "status": pi.status,
                          "unit": pi.unit_id, "due": NEXT_DUE.c.due_at}
 DEFAULT_SORT = "-started"
+NEVER_EMPTY = frozenset({"started", "updated", "process", "status"})  # NOT NULL columns
 
 
 @dataclass
@@ -138,15 +140,22 @@ def where(session: Session, actor: Actor, query: CaseQuery, now: datetime) -> li
 
 
 def text_condition(word: str) -> ColumnElement[bool]:
-    """One word of the search box: in the case number, the entity's name or credit code, or the
-    package's own record (each package's ``case_text`` hook)."""
+    """One word of the search box: in the case number, the entity's name or credit code
+    (``CASE_SEARCH_TEXT``), or the package's own record (each package's ``case_text`` hook).
+
+    Two shapes, the same matches (``tests/web/test_case_search_shapes.py`` compares them): a word of
+    ``TRIGRAM_MIN`` characters or more is one IN over a UNION whose first member PostgreSQL
+    answers from the trigram index; a shorter word has no trigram to look up, so it stays an OR
+    the database checks row by row while walking the list's order (a common short word fills
+    the page after a few hundred rows)."""
     pattern = contains_pattern(word)
-    alternatives = [matches(pi.business_key, pattern), matches(pi.entity_name, pattern),
-                    matches(pi.entity_id, pattern)]
+    own = matches(CASE_SEARCH_TEXT, pattern)
     hooks = [_ids(p.case_text(pattern)) for p in packages() if p.case_text is not None]
-    if hooks:  # one IN over the union of the (few) matching records, as instance_search's incidents
-        alternatives.append(pi.id.in_(union(*hooks)))
-    return or_(*alternatives)
+    if not hooks:
+        return own
+    if len(word) >= TRIGRAM_MIN:
+        return pi.id.in_(union(select(pi.id).where(own), *hooks))
+    return or_(own, pi.id.in_(union(*hooks)))  # the (few) matching records, as instance_search's incidents
 
 
 def officer_condition(user_id: str) -> ColumnElement[bool]:
@@ -163,11 +172,13 @@ def _ids(statement: Any) -> Any:
 
 
 def ordering(sort: str) -> tuple[Any, ...]:
-    """ORDER BY of a sort key (``-`` first: descending); empty values last either way, ties by id."""
+    """ORDER BY of a sort key (``-`` first: descending); empty values last either way, ties by id.
+    A column that is never empty gets no "empty last" term, so the default order (newest
+    first) is a walk of ``ix_process_instance_started`` that stops when the page is full."""
     column = SORTS[sort.lstrip("-")]
     descending = sort.startswith("-")
-    return (column.is_(None), column.desc() if descending else column.asc(),
-            pi.id.desc() if descending else pi.id.asc())
+    order = (column.desc() if descending else column.asc(), pi.id.desc() if descending else pi.id.asc())
+    return order if sort.lstrip("-") in NEVER_EMPTY else (column.is_(None), *order)
 
 
 def ordered(query: CaseQuery, conditions_: list[ColumnElement[bool]]) -> Any:

@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from migrations.model_registry import all_metadata
+from migrations.model_registry import all_metadata, compared
 
 
 def _differences(url: str) -> list[Any]:
@@ -26,8 +26,7 @@ def _differences(url: str) -> list[Any]:
 
             def include_object(obj: object, name: str | None, type_: str, reflected: bool,
                                compare_to: object) -> bool:
-                dialects = getattr(obj, "info", {}).get("dialects")
-                return not dialects or dialect in dialects
+                return compared(obj, name, type_, dialect)
 
             context = MigrationContext.configure(conn, opts={"include_object": include_object})
             return list(compare_metadata(context, all_metadata()))  # type: ignore[arg-type]
