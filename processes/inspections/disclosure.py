@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from processes.directory.models import ENTITY_CATEGORIES, Entity, Unit
 
-from . import sampling
+from . import public_changes, sampling
 from .forms import OUTCOME_NAMES
 from .models import Draw, EntityProfile, Inspection, InspectionItem, Plan
 from .plans import KINDS
@@ -99,15 +99,20 @@ def disclosed_results(session: Session, *, credit_code: str | None = None, query
     plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.plan_id for r in rows})))}
     item_ids = {i for p in plans.values() for i in (p.item_ids or [])}
     items = list(session.scalars(select(InspectionItem).where(InspectionItem.id.in_(item_ids))))
+    changes = public_changes.changes_by_item(session, [r.id for r in rows])
     out = []
     for row in rows:
         plan = plans.get(row.plan_id)
         names = [i.name for i in items if plan and i.id in (plan.item_ids or []) and i.category == row.category]
+        marks = changes.get(row.id, [])
+        withdrawn = any(m["withdrawn"] for m in marks)  # the mark stays public, the result does not
         out.append({"entity_name": row.entity_name, "credit_code": row.credit_code,
                     "category": ENTITY_CATEGORIES.get(row.category, row.category), "item_names": names,
-                    "checked_on": row.checked_on, "result": RESULT_NAMES.get(row.outcome or "", row.outcome or ""),
-                    "outcome": row.outcome, "handling": _handling(row), "plan_code": plan.code if plan else "",
-                    "plan_title": plan.title if plan else ""})
+                    "checked_on": row.checked_on,
+                    "result": "" if withdrawn else RESULT_NAMES.get(row.outcome or "", row.outcome or ""),
+                    "outcome": "" if withdrawn else row.outcome, "handling": "" if withdrawn else _handling(row),
+                    "plan_code": plan.code if plan else "", "plan_title": plan.title if plan else "",
+                    "withdrawn": withdrawn, "changes": marks})
     return out
 
 
@@ -134,6 +139,18 @@ def disclosed_decisions(session: Session, *, credit_code: str | None = None, lim
                     "legal_basis": case.legal_basis or "",
                     "penalty": (case.decided_penalty or {}).get("text", ""), "authority": case.unit_name})
     return out
+
+
+def decision_periods() -> list[dict[str, Any]]:
+    """The disclosure periods of penalty decisions as the public page states them, read from
+    ``rules.toml`` with their label ([law]/[unconfirmed]) and source, so the page and the rule agree."""
+    from .rules import load_rules
+
+    rules = load_rules()
+    return [{"key": "decision_workdays", "days": rules.decision_workdays,
+             "source": rules.disclosure_sources.get("decision_workdays", "")},
+            {"key": "decision_withdraw_workdays", "days": rules.decision_withdraw_workdays,
+             "source": rules.disclosure_sources.get("decision_withdraw_workdays", "")}]
 
 
 @dataclass

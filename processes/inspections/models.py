@@ -249,3 +249,24 @@ class ScheduleRun(Base):
     plan_id: Mapped[str | None] = mapped_column(String(36))
     draw_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class PublicChange(Base):
+    """A correction (更正) or withdrawal (撤回) of a disclosed item of the public site, logged.
+
+    The public reads when, why and what changed (``changes``: field label, before, after); who did it
+    (``actor``) stays internal. Rows are never edited: a later change is another row."""
+
+    __tablename__ = "insp_public_change"
+    __table_args__ = (Index("ix_insp_public_change_item", "item_kind", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_kind: Mapped[str] = mapped_column(String(30))  # inspection_result
+    item_id: Mapped[str] = mapped_column(String(36))
+    credit_code: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # corrected | withdrawn
+    changed_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    changes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -60,6 +60,9 @@ class Rules:
     correction_max_days: int
     grace_hours: int
     risk_levels: dict[str, str] = field(default_factory=dict)  # entity event kind -> ledger level
+    decision_workdays: int = 7
+    decision_withdraw_workdays: int = 3
+    disclosure_sources: dict[str, str] = field(default_factory=dict)  # rule key -> "[label] source" (public)
 
     def as_params(self) -> dict[str, Any]:
         """The plan's copy (JSON: the ratio as a string, so no float enters a hash)."""
@@ -96,7 +99,11 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
         correction_default_days=_positive(raw["correction"]["default_days"], "correction.default_days"),
         correction_max_days=_positive(raw["correction"]["max_days"], "correction.max_days"),
         grace_hours=_positive(raw["schedule"]["grace_hours"], "grace_hours", 0),
-        risk_levels=_risk_levels(raw.get("risk", {})))
+        risk_levels=_risk_levels(raw.get("risk", {})),
+        decision_workdays=_positive(raw["disclosure"].get("decision_workdays", 7), "decision_workdays"),
+        decision_withdraw_workdays=_positive(raw["disclosure"].get("decision_withdraw_workdays", 3),
+                                             "decision_withdraw_workdays"),
+        disclosure_sources={str(k): str(v) for k, v in raw.get("disclosure_sources", {}).items()})
     if rules.min_specialists > rules.min_inspectors:
         raise ValueError("rules.toml: matching.min_specialists cannot exceed matching.min_inspectors")
     return rules

@@ -53,6 +53,10 @@ def fits(page: Page) -> None:
 def test_the_entity_page_opened_from_its_qr_code_shows_its_result_on_a_phone(
         chromium: Any, live_server: LiveServer, inspected: dict[str, str]) -> None:
     page = chromium.new_context(locale="zh-CN", **PHONE).new_page()
+    for path in ("changes", "decisions"):  # the correction/withdrawal log and the periods' sources wrap too
+        page.goto(f"{live_server.url}/public/inspections/{path}")
+        expect(page.locator("h1")).to_be_visible()
+        fits(page)
     page.goto(f"{live_server.url}/public/inspections/results")
     fits(page)
     page.get_by_role("link", name=inspected["name"]).first.click()

@@ -142,6 +142,7 @@ def test_no_staff_name_internal_note_or_personal_data_on_any_public_page(app: Fl
     client = app.test_client()
     draw, rows = disclosed["draw"], disclosed["rows"]
     urls = ["/public/", "/public/inspections/plans", "/public/inspections/results", "/public/inspections/decisions",
+            "/public/inspections/changes",
             f"/public/inspections/draws/{draw.id}/verify", f"/public/inspections/draws/{draw.id}/snapshot.json",
             *(f"/public/inspections/entities/{r.credit_code}" for r in rows)]
     forbidden = [name for _login, name, *_rest in STAFF] + [login for login, *_rest in STAFF] + [

@@ -29,7 +29,7 @@ from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, Unit, User
 from processes.directory.services import DirectoryError
 from processes.inspections import plans as plan_service
-from processes.inspections import scheduling, service
+from processes.inspections import public_changes, scheduling, service
 from processes.inspections.draw import verify_draw
 from processes.inspections.forms import OUTCOME_NAMES
 from processes.inspections.models import Draw, Inspection, InspectionItem, Plan, Replacement
@@ -220,12 +220,14 @@ def plan(plan_id: str) -> str:
                                                                  row.witness_id or ""]
     items = list(dbs().scalars(select(InspectionItem).where(InspectionItem.id.in_(row.item_ids or []))))
     unit = dbs().get(Unit, row.unit_id)
+    changes = public_changes.changes_by_item(dbs(), [i.id for i in inspections])
     return render_template("inspections/plan.html", plan=row, draws=draws, inspections=inspections,
                            replacements=replacements, names=_names(people), items=items, unit=unit,
                            amounts=_amounts(row), statuses=STATUSES, kinds=plan_service.KINDS,
                            draw_statuses=DRAW_STATUSES, inspection_statuses=INSPECTION_STATUSES,
                            outcomes=OUTCOME_NAMES, seeds=plan_service.SEED_SOURCES,
-                           may_redraw=actor.is_admin or "head" in actor.roles, today=china_today())
+                           may_redraw=actor.is_admin or "head" in actor.roles, today=china_today(),
+                           changes=changes)
 
 
 @bp.post("/plans/<plan_id>/submit")
@@ -287,6 +289,36 @@ def redraw(draw_id: str) -> Response:
         dispatch_after_commit(dbs())
         flash(_("Drawn again. The earlier draw is kept, marked as superseded, with your reason."), "success")
     return redirect(url_for("inspections.plan", plan_id=old.plan_id))
+
+
+@bp.post("/results/<inspection_id>/public-change")
+def public_change(inspection_id: str) -> Response:
+    """A head corrects the published inspection date of a disclosed result, or withdraws it."""
+    actor = current_actor()
+    row = dbs().get(Inspection, inspection_id)
+    if row is None:
+        abort(404)
+    _visible_plan(actor, row.plan_id)
+    action, reason = request.form.get("action", ""), request.form.get("reason", "")
+    try:
+        if action == "withdraw":
+            public_changes.withdraw_result(dbs(), actor, row.id, reason=reason)
+        elif action == "correct":
+            try:
+                checked_on = date.fromisoformat(request.form.get("checked_on", ""))
+            except ValueError:
+                raise DirectoryError("请填写正确的检查日期（年-月-日）", "checked_on") from None
+            public_changes.correct_result(dbs(), actor, row.id, checked_on=checked_on, reason=reason)
+        else:
+            abort(400)
+    except DirectoryError as exc:
+        dbs().rollback()
+        flash(exc.message, "error")
+    else:
+        dbs().commit()
+        flash(_("Withdrawn from the public site; the withdrawal and its reason are public.") if action == "withdraw"
+              else _("Corrected on the public site; the correction and its reason are public."), "success")
+    return redirect(url_for("inspections.plan", plan_id=row.plan_id))
 
 
 @bp.get("/draws/<draw_id>/verify")

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from engine.clock import china_today
 from processes.directory.codes import normalize_credit_code
-from processes.inspections import disclosure
+from processes.inspections import disclosure, public_changes
 from web.extensions import dbs
 from web.public import PublicLink, client_address, limit, register_public_link
 
@@ -37,6 +37,8 @@ register_public_link(PublicLink("public_inspections.results", _l("Inspection res
                                 _l("Results of random inspections: entity, items, date, result and handling.")))
 register_public_link(PublicLink("public_inspections.decisions", _l("Administrative penalty decisions"),
                                 _l("Penalty decisions made public; personal data of individuals removed.")))
+register_public_link(PublicLink("public_inspections.changes", _l("Corrections and withdrawals"),
+                                _l("Every correction or withdrawal of a published item: when, why and what changed.")))
 
 
 @bp.before_request
@@ -76,6 +78,14 @@ def decisions() -> Response:
     page = _page()
     rows = disclosure.disclosed_decisions(dbs(), limit=PAGE + 1, offset=(page - 1) * PAGE)
     return _cached(make_response(render_template("public/penalty_decisions.html", rows=rows[:PAGE], page=page,
+                                                 more=len(rows) > PAGE, periods=disclosure.decision_periods())))
+
+
+@bp.get("/changes")
+def changes() -> Response:
+    page = _page()
+    rows = public_changes.public_log(dbs(), limit=PAGE + 1, offset=(page - 1) * PAGE)
+    return _cached(make_response(render_template("public/public_changes.html", rows=rows[:PAGE], page=page,
                                                  more=len(rows) > PAGE)))
 
 
