@@ -10,11 +10,11 @@ what was recorded, not against a date typed again into the application form.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from .checks import Result, Submission, fail, handles, jsonable
-from .checks_execution import events_of, execution_state_of
+from .checks_execution import events_of, execution, execution_state_of
 from .execution import earliest_enforcement_application
 from .law import cn
 from .models import ExecutionEvent
@@ -38,6 +38,7 @@ def enforcement_reminder(sub: Submission) -> Result:
         fail("served_on", f"催告书送达日期不能早于处罚决定书送达日期{cn(case.effective_served_on)}")
     apply_from = earliest_enforcement_application(sub.rules, served_on)
     payload: dict[str, Any] = {**jsonable(f), "apply_from": apply_from.isoformat(),
+                               "period_ends": (apply_from - timedelta(days=1)).isoformat(),
                                "apply_at": f"{apply_from.isoformat()}T00:00:00+08:00",
                                "reminder_days": sub.rules.periods.enforcement_reminder_days}
     event = ExecutionEvent(case_id=case.id, kind=REMINDER_SERVED, occurred_on=served_on,
@@ -46,6 +47,15 @@ def enforcement_reminder(sub: Submission) -> Result:
     def project() -> None:
         sub.session.add(event)
     return Result(payload, project=project)
+
+
+@handles("penalty.urge_payment")
+def urge_payment(sub: Submission) -> Result:
+    """A payment while the 催告书's period runs, checked and recorded like any payment (nothing above
+    what is owed that day, the surcharge so far). The diagram then recomputes the execution state: a
+    settled case goes to closing instead of the court (Art. 54 asks the court only if the party
+    "仍未履行"); a partial payment keeps the 催告 waiting."""
+    return execution(sub)
 
 
 @handles("penalty.enforcement")

@@ -10,9 +10,11 @@ checks that need the case (the recorded service date, the earliest application d
 
 from __future__ import annotations
 
-from marshmallow import Schema
+from typing import Any
 
-from .formfields import choice, day, text
+from marshmallow import Schema, ValidationError, validates_schema
+
+from .formfields import amount, choice, day, text
 from .forms_service import SERVICE_METHODS
 
 
@@ -25,6 +27,20 @@ class EnforcementReminderForm(Schema):
     statement = text("当事人陈述、申辩", required=False, long=True)
 
 
+class UrgePaymentForm(Schema):
+    """A payment while the 催告书's period runs (Art. 54: the court is asked only if the party "仍未履行"
+    when it ends); a payment that settles what is owed ends the enforcement path, the case closes."""
+
+    paid_on = day("缴款日期")
+    amount = amount("缴款金额", required=True)
+    note = text("说明", required=False, long=True)
+
+    @validates_schema
+    def _positive(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data.get("amount"):
+            raise ValidationError({"amount": ["请填写缴款金额"]})
+
+
 class EnforcementForm(Schema):
     applied_on = day("申请强制执行日期")
     court = text("受理法院", max_length=200)
@@ -33,6 +49,7 @@ class EnforcementForm(Schema):
 
 ENFORCEMENT_FORMS: dict[str, tuple[type[Schema], str, str]] = {
     "penalty.enforcement_reminder": (EnforcementReminderForm, "enforcement_reminder", "送达催告书"),
+    "penalty.urge_payment": (UrgePaymentForm, "urge_payment", "催告期间履行登记"),
     "penalty.enforcement": (EnforcementForm, "enforcement", "申请强制执行"),
 }
 """form key -> (schema, task-data key, title), merged into ``forms.FORMS`` like the endings."""

@@ -222,3 +222,26 @@ def outstanding_is(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> Non
     case = world.case(ctx["case"])
     owed = case.fine_fen + case.confiscation_fen + case.surcharge_fen - case.paid_fen
     assert f"{owed / 100:.2f}" == amount
+
+
+# -- payment during the 催告 period (enforcement_reminder.feature, summary_enforcement.feature) ----
+
+def _pay_during_urge(world: PenaltyWorld, ctx: dict[str, Any], amount: float) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "urge_payment", {"paid_on": world.today.isoformat(), "amount": amount})
+
+
+@when(parsers.parse('当事人在催告期间缴纳"{amount}"元'))
+def pays_during_urge(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    _pay_during_urge(world, ctx, float(amount))
+
+
+@when("当事人在催告期间缴清罚没款和加处罚款")
+def settles_during_urge(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    from processes.penalty.checks_execution import execution_state_of
+
+    with world.factory() as session:
+        state = execution_state_of(session, world.case(ctx["case"]), world.today)
+    assert state is not None and state.outstanding > 0
+    ctx["paid_in_urge"] = state.outstanding
+    _pay_during_urge(world, ctx, float(state.outstanding))

@@ -1,0 +1,84 @@
+"""The penalty diagrams draw each step inside the lane of the role that performs it.
+
+The lane a node is listed in (``flowNodeRef``) decides who gets the task (the lane name is the
+role); the drawing is what staff read on the case page and in the modeler. A task drawn in the
+legal reviewer's band but assigned to the officers misleads both. The ordinary procedure still has
+older shapes drawn outside their lane (``DRAWN_OUTSIDE``, debt from earlier work): the list may only
+shrink, and the 催告/enforcement chain must be inside the officer lane.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+FOLDER = Path(__file__).resolve().parents[2] / "processes" / "penalty"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+
+ENFORCEMENT_CHAIN = ("record_execution", "execution_periods_over", "doc_urge_notice", "serve_urge_notice",
+                     "merge_urge", "urge_payment", "urge_period_over", "urge_state", "gw_urge_paid",
+                     "apply_enforcement")
+DRAWN_OUTSIDE = {
+    "penalty_ordinary.bpmn": {
+        "split_preservation", "end_preservation_notice", "signal_no_penalty", "hearing_rescheduled",
+        "hearing_terminated", "gw_replacement_ok", "keep_statement", "gw_statements", "propose_no_penalty",
+        "draft_no_penalty", "doc_no_penalty", "serve_no_penalty", "gw_correction", "check_correction",
+        "gw_ending_kind", "draft_transfer", "doc_transfer_letter", "record_transfer_receipt", "end_transferred",
+        "doc_ending_report", "end_withdrawn", "end_by_ending", "ended_replace_officers",
+        "ended_approve_preservation", "ended_legal_review", "ended_collective_discussion",
+        "ended_approve_decision", "ended_draft_no_penalty", "doc_legal_review_opinion", "end_filing_notice",
+        "end_rejected", "doc_collective_discussion_record", "watch_wait", "extension_requested",
+        "recusal_applied", "decision_made", "gw_extension", "apply_extension", "sync_extension",
+        "decide_recusal", "gw_recusal", "ending_requested", "approve_ending", "gw_ending_approved",
+        "signal_case_ending"},
+}
+
+Box = tuple[float, float, float, float]
+
+
+def _boxes(root: etree._Element) -> dict[str, Box]:
+    out: dict[str, Box] = {}
+    for shape in root.iter(f"{{{BPMNDI}}}BPMNShape"):
+        b = shape.find(f"{{{DC}}}Bounds")
+        assert b is not None
+        x, y = float(b.get("x", "0")), float(b.get("y", "0"))
+        out[shape.get("bpmnElement", "")] = (x, y, x + float(b.get("width", "0")), y + float(b.get("height", "0")))
+    return out
+
+
+def _placement(path: Path) -> tuple[dict[str, str], set[str]]:
+    """Node -> lane name, and the nodes whose shape is not inside their lane's band."""
+    root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    boxes = _boxes(root)
+    lane_of: dict[str, str] = {}
+    outside: set[str] = set()
+    for lane in root.iter(f"{{{BPMN}}}lane"):
+        lx0, ly0, lx1, ly1 = boxes[lane.get("id", "")]
+        for ref in lane.findall(f"{{{BPMN}}}flowNodeRef"):
+            node = (ref.text or "").strip()
+            lane_of[node] = lane.get("name", "")
+            x0, y0, x1, y1 = boxes[node]
+            if not (lx0 <= x0 and x1 <= lx1 and ly0 <= y0 and y1 <= ly1):
+                outside.add(node)
+    return lane_of, outside
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FOLDER.glob("*.bpmn")))
+def test_no_new_shape_outside_its_lane(name: str) -> None:
+    _lanes, outside = _placement(FOLDER / name)
+    known = DRAWN_OUTSIDE.get(name, set())
+    assert outside <= known, f"drawn outside their lane: {sorted(outside - known)}"
+    assert not known - outside, f"now inside their lane, drop from DRAWN_OUTSIDE: {sorted(known - outside)}"
+
+
+@pytest.mark.parametrize("name", ["penalty_ordinary.bpmn", "penalty_summary.bpmn"])
+def test_enforcement_chain_is_drawn_in_the_officer_lane(name: str) -> None:
+    lane_of, outside = _placement(FOLDER / name)
+    chain = [n for n in ENFORCEMENT_CHAIN if n in lane_of]
+    assert {"serve_urge_notice", "urge_payment", "urge_period_over", "apply_enforcement"} <= set(chain)
+    assert {n: lane_of[n] for n in chain} == dict.fromkeys(chain, "officer")
+    assert not outside & set(chain), sorted(outside & set(chain))
