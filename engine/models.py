@@ -105,6 +105,10 @@ Index("ix_process_instance_business_key_lower", func.lower(ProcessInstance.busin
       ProcessInstance.started_at, ProcessInstance.id, postgresql_ops={"business_key_lower": "text_pattern_ops"},
       info={"dialects": ("postgresql",)}).ddl_if(dialect="postgresql")
 
+# What a user may see is "their units' cases or those they started" (engine.permissions): with
+# this index the OR is three index lookups instead of a read of every case.
+Index("ix_process_instance_started_by", ProcessInstance.started_by)
+
 # What the staff case list's search box looks in (web.case_query): case number, entity name and
 # credit code as one text, words never spanning two of them (a word has no space). PostgreSQL
 # indexes the same expression with pg_trgm (engine_0006_case_search_trgm), so a word of three

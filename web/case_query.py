@@ -124,8 +124,10 @@ class CasePage:
     pages: int
 
 
-def where(session: Session, actor: Actor, query: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
-    """Every condition of the list: what the actor may see, then the search and the filters."""
+def where(session: Session, actor: Actor, query: CaseQuery, now: datetime, *,
+          dense: bool = False) -> list[ColumnElement[bool]]:
+    """Every condition of the list: what the actor may see, then the search and the filters.
+    ``dense``: the words are known to match many of the visible cases (``text_condition``)."""
     found = [perm.visible_instances(actor)]
     found += conditions(session, InstanceFilters(process_key=query.process or None, status=query.status or None,
                                                  activity=query.stage or None,
@@ -134,12 +136,14 @@ def where(session: Session, actor: Actor, query: CaseQuery, now: datetime) -> li
         found.append(pi.unit_id.in_(sorted(subtree_ids(session, query.unit))))
     if query.officer:
         found.append(officer_condition(query.officer))
+    scope = tuple(found)
     for word in query.q.split()[:MAX_WORDS]:
-        found.append(text_condition(word))
+        found.append(text_condition(word, scope, dense=dense))
     return found
 
 
-def text_condition(word: str) -> ColumnElement[bool]:
+def text_condition(word: str, scope: tuple[ColumnElement[bool], ...] = (), *,
+                   dense: bool = False) -> ColumnElement[bool]:
     """One word of the search box: in the case number, the entity's name or credit code
     (``CASE_SEARCH_TEXT``), or the package's own record (each package's ``case_text`` hook).
 
@@ -147,14 +151,23 @@ def text_condition(word: str) -> ColumnElement[bool]:
     ``TRIGRAM_MIN`` characters or more is one IN over a UNION whose first member PostgreSQL
     answers from the trigram index; a shorter word has no trigram to look up, so it stays an OR
     the database checks row by row while walking the list's order (a common short word fills
-    the page after a few hundred rows)."""
+    the page after a few hundred rows).
+
+    ``scope`` (what the actor may see and the other filters, also applied by the caller) is
+    repeated inside the UNION's first member: a common word (a city's name in 10,000 of 200,000
+    cases) is then narrowed to the visible cases before the union is built and joined back, so a
+    county head's search reads a few hundred rows, not every case holding the word.
+
+    ``dense`` (the count found ``COUNT_CAP`` matches or more): the page is then found faster by
+    walking the list's order and testing each case (a match every few rows) than by collecting
+    every match and sorting them, so the OR shape is used whatever the word's length."""
     pattern = contains_pattern(word)
     own = matches(CASE_SEARCH_TEXT, pattern)
     hooks = [_ids(p.case_text(pattern)) for p in packages() if p.case_text is not None]
     if not hooks:
         return own
-    if len(word) >= TRIGRAM_MIN:
-        return pi.id.in_(union(select(pi.id).where(own), *hooks))
+    if len(word) >= TRIGRAM_MIN and not dense:
+        return pi.id.in_(union(select(pi.id).where(own, *scope), *hooks))
     return or_(own, pi.id.in_(union(*hooks)))  # the (few) matching records, as instance_search's incidents
 
 
@@ -194,6 +207,8 @@ def search(session: Session, actor: Actor, query: CaseQuery, now: datetime, per_
     total, capped = capped_count(session, conditions_, COUNT_CAP)
     pages = max(1, -(-total // per_page))
     page = min(query.page, pages)
+    if capped and query.q.strip():
+        conditions_ = where(session, actor, query, now, dense=True)
     instances = list(session.scalars(ordered(query, conditions_).offset((page - 1) * per_page).limit(per_page)))
     return CasePage(decorate(session, instances, now), total, capped, page, pages)
 

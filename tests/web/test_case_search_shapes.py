@@ -1,7 +1,8 @@
 """The case list's search box has a fast shape (one text indexed by pg_trgm, an IN over a UNION
 for words of three characters or more) and finds exactly what the plain shape finds (three
 ILIKEs OR'ed with the packages' records), on SQLite and on PostgreSQL; on PostgreSQL the long
-word's shape can be answered from ``ix_process_instance_search_trgm``."""
+word's shape can be answered from ``ix_process_instance_search_trgm``. The shape used for a
+dense page (walking the order) and the one narrowed to the caller's scope find the same too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import ColumnElement, or_, select, text, union
+from sqlalchemy import ColumnElement, and_, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from engine.dbconnect import make_engine
@@ -64,9 +65,14 @@ def found(session: Session, condition: ColumnElement[bool]) -> set[str]:
 
 def compare(session: Session) -> None:
     discover()
+    scope = (pi.started_at >= datetime(2026, 1, 6, tzinfo=UTC),)  # as a visibility or filter condition
     for word in WORDS:
         for piece in word.split():
-            assert found(session, text_condition(piece)) == found(session, plain(piece)), piece
+            expected = found(session, plain(piece))
+            assert found(session, text_condition(piece)) == expected, piece
+            assert found(session, text_condition(piece, dense=True)) == expected, piece
+            in_scope = found(session, and_(plain(piece), *scope))
+            assert found(session, and_(text_condition(piece, scope), *scope)) == in_scope, piece
     assert found(session, text_condition("康宁")) == {"渭卫罚〔2026〕7号", "渭卫罚〔2026〕17号"}
     assert found(session, text_condition("所9")) == set(), "a word never spans two columns"
     assert found(session, text_condition("100%")) == {"L-100%"} and found(session, text_condition("_分部")) == {None}
