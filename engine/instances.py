@@ -169,6 +169,9 @@ def complete_task(session: Session, task_id: str, actor: Actor, data: Mapping[st
     if instance.status == "suspended":
         raise InstanceSuspended("this case is suspended by an administrator; its tasks wait until it is resumed",
                                 task_id=human.id)
+    if human.delegation == "pending":
+        raise PermissionDenied("this task was delegated: its delegate hands it back to the owner, who completes it",
+                               task_id=human.id)
     if not permissions.can_complete(actor, human):
         raise PermissionDenied("this task is not assigned to you or claimable by your roles in your units",
                                task_id=human.id)

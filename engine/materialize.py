@@ -29,6 +29,7 @@ from sqlalchemy import delete, select
 
 from .errors import InvalidTimer, WorkflowFailed
 from .models import HumanTask, MessageSubscription, OutboxJob, TimerRow
+from .routing import RouteRequest, route
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task
@@ -109,14 +110,37 @@ def _new_human_task(cmd: Command, loaded: Loaded, task: Task) -> dict[str, Any]:
         uncertain = any(not calendar.knows_year(y) for y in years)
     instructions = (getattr(spec, "extensions", None) or {}).get("instructionsForEndUser") or spec.documentation
     lane = effective_lane(task)
-    return {
+    values = {
         "id": str(task.id), "instance_id": row.id, "process_key": row.process_key, "task_name": spec.bpmn_id,
         "title": spec.bpmn_name or spec.bpmn_id, "lane": lane, "candidate_role": props.get("candidateRole") or lane,
         "unit_id": row.unit_id, "assignee": str(assignee) if assignee else None, "form_key": props.get("formKey"),
         "instructions": instructions, "business_key": row.business_key, "entity_id": row.entity_id,
         "entity_name": row.entity_name, "status": "ready", "created_at": cmd.now, "due_at": due_at,
         "due_sort": due_at or FAR_FUTURE, "due_uncertain": uncertain, "suspended": row.status == "suspended",
-        "completed_by": None, "completed_at": None}
+        "completed_by": None, "completed_at": None, "owner": None, "delegation": None}
+    if values["assignee"]:
+        _route_new(cmd, loaded, values, str(props.get("reassignable", "true")).strip().lower() != "false")
+    return values
+
+
+def _route_new(cmd: Command, loaded: Loaded, values: dict[str, Any], reassignable: bool) -> None:
+    """A substitute stands in for an absent assignee (``engine.routing``): the row goes to them,
+    owned by the absent one, and the case's chain says so."""
+    request = RouteRequest(values["id"], values["instance_id"], values["task_name"], values["title"],
+                           values["candidate_role"], values["unit_id"], values["assignee"], reassignable,
+                           values["process_key"])
+    answer = route(cmd.session, request, cmd.now)
+    if answer is None:
+        return
+    if answer.refused:
+        cmd.record(loaded, "task_substitute_refused", {"assignee": request.assignee, "substitute": answer.assignee,
+                                                       "why": answer.refused, **answer.data},
+                   values["id"], values["task_name"])
+        return
+    values["assignee"], values["owner"] = answer.assignee, answer.owner
+    cmd.record(loaded, "task_substituted", {"from": request.assignee, "to": answer.assignee,
+                                            "on_behalf_of": answer.owner, **answer.data},
+               values["id"], values["task_name"])
 
 
 @dataclass

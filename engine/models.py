@@ -130,6 +130,7 @@ class HumanTask(Base):
         Index("ix_human_task_assignee_due", "status", "assignee", "due_sort", "id"),
         Index("ix_human_task_claimable_due", "status", "unit_id", "candidate_role", "due_sort", "id"),
         Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+        Index("ix_human_task_owner", "owner", "delegation"),
         # PostgreSQL only (migrations engine_0002, engine_0003): a wide inbox scope reads everyone's claimable
         # tasks in page order first, then, if that falls short, walks each (unit, role) pair.
         # The migration also creates multi-column statistics on (status, assignee) so the planner
@@ -175,6 +176,13 @@ class HumanTask(Base):
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     completed_by: Mapped[str | None] = mapped_column(String(100))
     completed_at: Mapped[datetime | None]
+    # Camunda's owner and delegation state (engine_0007). ``owner`` is whom the holder works it
+    # for: the absent officer a substitute stands in for (delegation None, shown "代 X 办理"), or
+    # the holder who delegated it (delegation "pending" while the delegate works on it, then
+    # "resolved" once it is back with the owner). Kept on the row so the inbox shows it without
+    # another query.
+    owner: Mapped[str | None] = mapped_column(String(100))
+    delegation: Mapped[str | None] = mapped_column(String(20))
 
 
 class TimerRow(Base):

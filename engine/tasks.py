@@ -41,6 +41,7 @@ from .errors import ConflictError, InstanceSuspended, InvalidData, PermissionDen
 from .instances import get_ready_task
 from .materialize import task_properties
 from .models import HumanTask
+from .routing import RouteRequest, route
 from .runtime import Command, Loaded, find_task, load, save
 
 
@@ -100,9 +101,22 @@ def _change_assignee(session: Session, task: HumanTask, actor: Actor, assignee: 
         raise PermissionDenied(f"task {task.title} is {task.assignee}'s own (a personal declaration, opinion or "
                                "signature) and cannot be passed to anyone else")
     previous = task.assignee
-    task.assignee = assignee
+    data: dict[str, Any] = {"from": previous, "to": assignee, "reason": reason}
+    owner, delegation = None, None  # a task changing hands ends any substitution or delegation
+    if action == "task_assigned" and assignee is not None:
+        answer = route(session, RouteRequest(task.id, task.instance_id, task.task_name, task.title,
+                                             task.candidate_role, task.unit_id, assignee,
+                                             process_key=task.process_key), cmd.now)
+        if answer is not None and answer.refused:
+            cmd.record(loaded, "task_substitute_refused", {"assignee": assignee, "substitute": answer.assignee,
+                                                           "why": answer.refused, **answer.data},
+                       task.id, task.task_name)
+        elif answer is not None:
+            assignee, owner = answer.assignee, answer.owner
+            data.update(to=assignee, on_behalf_of=owner)
+    task.assignee, task.owner, task.delegation = assignee, owner, delegation
     loaded.row.updated_at = cmd.now
-    cmd.record(loaded, action, {"from": previous, "to": assignee, "reason": reason}, task.id, task.task_name)
+    cmd.record(loaded, action, data, task.id, task.task_name)
     save(cmd)
 
 
@@ -173,6 +187,8 @@ def visible_condition(actor: Actor, scope: str) -> ColumnElement[bool]:
         return claimable
     if scope == "all":
         return or_(mine, claimable)
+    if scope == "delegated":  # tasks the actor delegated and awaits back (engine.delegation)
+        return and_(HumanTask.owner == actor.user_id, HumanTask.delegation == "pending")
     raise InvalidData(f"unknown inbox scope {scope!r}")
 
 
@@ -390,12 +406,15 @@ def inbox_counts(session: Session, actor: Actor, now: datetime,
         # A narrow scope counts its three ready tabs in one pass over its ready tasks (one round
         # trip instead of three), each tab a FILTER of the same rows.
         mine, claimable = visible_condition(actor, "assigned"), visible_condition(actor, "claimable")
+        delegated = visible_condition(actor, "delegated")
         put_off = and_(mine, deferred) if deferred is not None else false()
         row = session.execute(select(
             func.count().filter(mine), func.count().filter(claimable),
-            func.count().filter(HumanTask.due_sort < now), func.count().filter(put_off)).select_from(HumanTask)
-            .where(*base, or_(mine, claimable))).one()
-        counts.update(assigned=(row[0] or 0) - (row[3] or 0), claimable=row[1] or 0, overdue=row[2] or 0)
+            func.count().filter(and_(or_(mine, claimable), HumanTask.due_sort < now)), func.count().filter(put_off),
+            func.count().filter(delegated)).select_from(HumanTask)
+            .where(*base, or_(mine, claimable, delegated))).one()
+        counts.update(assigned=(row[0] or 0) - (row[3] or 0), claimable=row[1] or 0, overdue=row[2] or 0,
+                      delegated=row[4] or 0)
         if deferred is not None:
             counts["deferred"] = row[3] or 0
         counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(
@@ -416,6 +435,8 @@ def inbox_counts(session: Session, actor: Actor, now: datetime,
         *base, visible_condition(actor, half), HumanTask.due_sort < now)) or 0 for half in ("assigned", "claimable"))
     counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.completed_by == actor.user_id)) or 0
+    counts["delegated"] = session.scalar(select(func.count()).select_from(HumanTask).where(
+        *base, visible_condition(actor, "delegated"))) or 0
     return counts
 
 

@@ -94,6 +94,9 @@ class EntityEvent:
 
 
 EntityEventHook = Callable[["Session", EntityEvent], None]
+# Why ``user_id`` may not hold a task of ``instance_id`` (a zh-CN sentence: decided recused in
+# that case), or None. Asked when a task is reassigned, handed or routed to a substitute.
+HolderRefusalHook = Callable[["Session", str, str], "str | None"]
 
 NOT_PACKAGES = frozenset({"directory", "registry"})  # subpackages/modules of processes/ that are no family
 
@@ -171,6 +174,8 @@ class ProcessPackage:
     # (a complaint found a violation, a penalty was decided): the inspections package opens a
     # risk-ledger entry. See ``EntityEvent`` and ``entity_event``.
     on_entity_event: EntityEventHook | None = None
+    # Who may not hold the package's tasks in a given case (``HolderRefusalHook``).
+    holder_refusal: HolderRefusalHook | None = None
     description: str = ""
 
     def owns_form(self, form_key: str | None) -> bool:
@@ -362,5 +367,6 @@ def discover() -> list[ProcessPackage]:
         package = getattr(imported, "PACKAGE", None)
         if isinstance(package, ProcessPackage):
             register(package)
+    importlib.import_module("processes.directory.substitution")  # registers the engine's substitute router
     _DISCOVERED = True
     return packages()

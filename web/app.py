@@ -55,11 +55,13 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     from .auth import bp as auth_bp
     from .case_list import bp as case_list_bp
     from .cases import bp as cases_bp
+    from .delegation import bp as delegation_bp
     from .follow_up import bp as follow_up_bp
     from .inbox import bp as inbox_bp
     from .inbox_bulk import bp as inbox_bulk_bp
     from .oversight import bp as oversight_bp
     from .packages import init_packages
+    from .substitution import bp as substitution_bp
     from .tasks import bp as tasks_bp
     from .views import bp as home_bp
 
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     comments.init_comments(app)
     notifications.init_notifications(app)
     for blueprint in (home_bp, auth_bp, inbox_bp, inbox_bulk_bp, oversight_bp, tasks_bp, follow_up_bp,
+                      delegation_bp, substitution_bp,
                       case_list_bp, cases_bp, admin_bp, admin_calendar_bp, admin_processes_bp, admin_migrations_bp,
                       admin_instances_bp):
         app.register_blueprint(blueprint)

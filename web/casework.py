@@ -34,7 +34,7 @@ from .extensions import dbs
 from .models import TaskFollowUp
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-TABS = ("assigned", "deferred", "claimable", "overdue", "completed")
+TABS = ("assigned", "deferred", "delegated", "claimable", "overdue", "completed")
 ORDERS = ("due", "-due", "created", "-created", "title", "-title", "case", "-case", "entity", "-entity")
 SEARCH_MAX = 100  # characters of the inbox's search box and entity filter
 
@@ -141,8 +141,8 @@ class InboxQuery:
 
     def filters(self, now: datetime) -> InboxFilters:
         """The engine's filters; ``entity`` is a credit code when it reads as one, else part of a name."""
-        scope = {"assigned": "assigned", "deferred": "assigned", "claimable": "claimable", "overdue": "all",
-                 "completed": "completed"}
+        scope = {"assigned": "assigned", "deferred": "assigned", "delegated": "delegated", "claimable": "claimable",
+                 "overdue": "all", "completed": "completed"}
         code = is_credit_code(self.entity)
         sort = self.order.lstrip("-")
         return InboxFilters(
@@ -212,6 +212,7 @@ class InboxRow:
     process_name: str
     assignee_name: str
     deadline: Deadline
+    owner_name: str = ""
 
 
 @dataclass
@@ -244,10 +245,13 @@ def load_inbox(actor: Actor, query: InboxQuery, cursor: str | None, limit: int) 
     now = utcnow()
     page = inbox(dbs(), actor, query.filters(now), cursor=cursor or None, limit=limit)
     names = process_names()
-    people = display_names(dbs(), [t.assignee or t.completed_by for t in page.tasks])
+    # Owners (the absent officer a substitute stands in for, the delegating holder) are on the row:
+    # their names come in the same one look-up as the holders'.
+    people = display_names(dbs(), [t.assignee or t.completed_by for t in page.tasks] + [t.owner for t in page.tasks])
     rows = [InboxRow(t, names.get(t.process_key, t.process_key),
                      people.get(t.assignee or t.completed_by or "", t.assignee or t.completed_by or ""),
-                     deadline(t.due_at, now, t.due_uncertain) if t.status == "ready" else Deadline(t.due_at))
+                     deadline(t.due_at, now, t.due_uncertain) if t.status == "ready" else Deadline(t.due_at),
+                     people.get(t.owner or "", t.owner or ""))
             for t in page.tasks]
     return InboxResult(rows, page.next_cursor, inbox_counts(dbs(), actor, now, deferred_condition(now)), names)
 
@@ -363,7 +367,7 @@ def case_view(actor: Actor, instance: ProcessInstance, *, with_unit: bool = True
                                                             HumanTask.status == "ready")
                                     .order_by(HumanTask.due_sort)))
     events = audit_history(dbs(), instance.id)
-    people = display_names(dbs(), [t.assignee for t in tasks] + [e.actor for e in events]
+    people = display_names(dbs(), [t.assignee for t in tasks] + [t.owner for t in tasks] + [e.actor for e in events]
                            + [instance.started_by])
     documents = list(dbs().scalars(select(CaseDocument).where(CaseDocument.instance_id == instance.id)
                                         .order_by(CaseDocument.created_at, CaseDocument.id)))

@@ -96,3 +96,16 @@ class TaskFollowUp(Base):
     user_id: Mapped[str] = mapped_column(String(100))
     follow_up_on: Mapped[date]
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaskDelegationDraft(Base):
+    """What a delegate entered in a delegated task's form (saved or handed back), so the owner
+    sees it prefilled when the task is back with them. One row per task; the delegation itself
+    (who, when, the note) is on the task row and the case's audit chain."""
+
+    __tablename__ = "web_task_delegation_draft"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(100))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,6 +29,7 @@ from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ROLES, Unit, User
 from processes.directory.notifications import announce_assigned
 from processes.directory.services import display_names, staff_in_units
+from processes.directory.substitution import absences_of
 
 from .casework import Deadline, deadline, process_names
 from .extensions import dbs
@@ -51,6 +52,12 @@ class OversightRow:
     process_name: str
     holder_name: str
     deadline: Deadline
+    owner_name: str = ""
+    away: bool = False  # the holder is absent now: their substitute may not hold this task
+
+    @property
+    def assignee_name(self) -> str:
+        return self.holder_name
 
 
 @dataclass
@@ -146,7 +153,7 @@ def reassign_many(actor: Actor, task_ids: list[str], assignee: str, reason: str)
         outcomes.append(Outcome(task, problem))
     done = [o.task for o in outcomes if o.error is None]
     if done:
-        announce_assigned(session, [(t, assignee) for t in done], now)
+        announce_assigned(session, [(t, t.assignee or assignee) for t in done], now)  # a substitute, maybe
     return outcomes
 
 
@@ -160,9 +167,11 @@ def index() -> str:
     now = utcnow()
     tasks, more = open_tasks(actor, query, now)
     names = process_names()
-    people = display_names(dbs(), [t.assignee for t in tasks])
+    people = display_names(dbs(), [t.assignee for t in tasks] + [t.owner for t in tasks])
+    away = absences_of(dbs(), {t.assignee for t in tasks if t.assignee}, now)
     rows = [OversightRow(t, names.get(t.process_key, t.process_key), people.get(t.assignee or "", t.assignee or ""),
-                         deadline(t.due_at, now, t.due_uncertain)) for t in tasks]
+                         deadline(t.due_at, now, t.due_uncertain), people.get(t.owner or "", t.owner or ""),
+                         bool(t.assignee in away and t.delegation is None)) for t in tasks]
     staff = staff_in_units(dbs(), actor.unit_ids)
     return render_template("oversight.html", rows=rows, more=more, query=query, processes=names, staff=staff,
                            unassigned=UNASSIGNED, shown=SHOWN)

@@ -21,7 +21,8 @@ from processes.directory.services import display_names
 from .extensions import dbs
 
 SHOWN = {"task_claimed", "task_unclaimed", "task_assigned", "task_due_changed", "task_follow_up_set",
-         "task_completed"}
+         "task_completed", "task_substituted", "task_substitute_refused", "task_delegated", "task_resolved"}
+MOVES = {"task_assigned", "task_substituted", "task_delegated", "task_resolved"}  # from someone to someone
 
 
 @dataclass
@@ -41,8 +42,9 @@ def task_events(task: HumanTask) -> list[TaskEvent]:
                               .order_by(AuditEvent.seq)))
     people: set[str | None] = {e.actor for e in rows}
     for event in rows:
-        if event.action == "task_assigned":
-            people |= {event.data.get("from"), event.data.get("to")}
+        if event.action in MOVES or event.action == "task_substitute_refused":
+            people |= {event.data.get("from"), event.data.get("to"), event.data.get("on_behalf_of"),
+                       event.data.get("assignee"), event.data.get("substitute")}
     names = display_names(dbs(), people)
 
     def name(user: str | None) -> str:
@@ -51,8 +53,16 @@ def task_events(task: HumanTask) -> list[TaskEvent]:
     events = [TaskEvent("task_created", _("Task created"), "", task.created_at)]
     for event in rows:
         detail = ""
-        if event.action == "task_assigned":
+        if event.action in MOVES:
             detail = _("from %(old)s to %(new)s", old=name(event.data.get("from")), new=name(event.data.get("to")))
+            if event.data.get("on_behalf_of"):
+                detail = f"{detail}（{_('on behalf of %(name)s', name=name(event.data.get('on_behalf_of')))}）"
+            if event.data.get("note"):
+                detail = f"{detail}；{_('note')}：{event.data['note']}"
+        elif event.action == "task_substitute_refused":
+            detail = _("%(substitute)s may not stand in for %(absent)s: %(why)s",
+                       substitute=name(event.data.get("substitute")), absent=name(event.data.get("assignee")),
+                       why=event.data.get("why", ""))
         elif event.action == "task_follow_up_set":
             on = event.data.get("on")
             detail = _("until %(day)s", day=on) if on else _("removed")
@@ -69,4 +79,7 @@ def _label(action: str) -> str:
     return {"task_claimed": _("Task claimed"), "task_unclaimed": _("Task released"),
             "task_assigned": _("Task reassigned"), "task_due_changed": _("Due date changed"),
             "task_follow_up_set": _("Follow-up date set"),
+            "task_substituted": _("Routed to the substitute"),
+            "task_substitute_refused": _("Kept: the substitute may not hold it"),
+            "task_delegated": _("Task delegated"), "task_resolved": _("Handed back by the delegate"),
             "task_completed": _("Task completed")}.get(action, action)

@@ -32,6 +32,7 @@ from processes.directory.notifications import announce_assigned
 from processes.directory.services import search_entities, staff_in_units
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
+from .delegation import can_delegate, delegate_candidates, draft_values
 from .extensions import dbs
 from .follow_up import current_follow_up
 from .i18n import domain_text
@@ -83,7 +84,7 @@ def read_people(spec: FieldSpec) -> tuple[list[dict[str, Any]], list[str]]:
         if not user_id:
             continue
         user = dbs().get(User, user_id)
-        if user is None or not refs.staff_visible(user_id, None):
+        if user is None or not refs.staff_visible(user_id, spec.attrs.get("role")):
             errors.append(_("Row %(n)d: choose a person of your units from the list.", n=index + 1))
             continue
         if any(p["user_id"] == user_id for p in people):
@@ -158,7 +159,9 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
         "task.html", task=task, form=form, specs=specs, values=public_values(task.form_key, values), errors=errors,
         panel=task_panel(actor, instance, task),
         options=picker_options(specs) if task.status == "ready" else {}, view=view,
-        can_complete=task.status == "ready" and perm.can_complete(actor, task),
+        can_complete=task.status == "ready" and perm.can_complete(actor, task) and task.delegation != "pending",
+        delegated_to_me=task.status == "ready" and task.delegation == "pending" and task.assignee == actor.user_id,
+        delegates=delegate_candidates(actor, task) if can_delegate(actor, task) else [],
         can_claim=task.status == "ready" and perm.can_claim(actor, task),
         can_release=task.status == "ready" and task.assignee is not None
         and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
@@ -171,7 +174,8 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
 @login_required
 def show(task_id: str) -> tuple[str, int]:
     task = visible_task(current_actor(), task_id)
-    return _render(task, get_form(task.form_key), {}, {})
+    values = draft_values(task) if task.status == "ready" and task.owner else {}  # a delegate's entries
+    return _render(task, get_form(task.form_key), values, {})
 
 
 @bp.post("/tasks/<task_id>")
@@ -235,7 +239,7 @@ def _command(task_id: str, action: str) -> Response:
             if problem and perm.can_reassign(actor, task):  # otherwise the engine refuses it (403)
                 raise InvalidData(problem)
             assign(dbs(), task.id, actor, assignee, reason)
-            announce_assigned(dbs(), [(task, assignee)], utcnow())
+            announce_assigned(dbs(), [(task, task.assignee or assignee)], utcnow())  # a substitute, maybe
             message = _("The task was reassigned.")
         elif action == "due":
             set_due(dbs(), task.id, actor, _end_of_day(request.form.get("due", "")), _reason_for_due())

@@ -200,3 +200,25 @@ class NotificationPreference(Base):
     email_digest: Mapped[bool] = mapped_column(Boolean, default=True)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: every kind
     last_digest_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Substitution(Base):
+    """An absence (休假、出差) with the colleague who stands in (代理/顶岗), days in China time.
+
+    From ``starts_on`` to ``ends_on`` inclusive, unless ended early (``ended_at``): tasks that
+    become the absent person's go to the substitute (``processes.directory.substitution``).
+    """
+
+    __tablename__ = "dir_substitution"
+    __table_args__ = (Index("ix_dir_substitution_user", "user_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("dir_user.id"))
+    substitute_id: Mapped[str] = mapped_column(ForeignKey("dir_user.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(100))

@@ -56,6 +56,7 @@ PACKAGE = ProcessPackage(
                 "penalty_deliberation": "案件合议"},
     case_text=_case_search.case_text,
     case_officers=_case_search.case_officers,
+    holder_refusal=_hooks.holder_refusal,
     description="行政处罚（一般程序、简易程序）",
 )
 

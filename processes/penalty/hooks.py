@@ -79,3 +79,16 @@ def demo_notes() -> list[str]:
     from .demo import describe
 
     return describe()
+
+
+def holder_refusal(session: Session, instance_id: str, user_id: str) -> str | None:
+    """A person who declared a conflict or was decided recused acts in no role of the case
+    (Art. 43): no task of it may be reassigned, handed or routed to them as a substitute."""
+    from sqlalchemy import select
+
+    from .models import PenaltyCase
+
+    blocked = session.scalar(select(PenaltyCase.blocked_officers).where(PenaltyCase.instance_id == instance_id))
+    if user_id in (blocked or []):
+        return "该人员已声明或者被决定回避本案，不能办理本案任务（《行政处罚法》第四十三条）。"
+    return None

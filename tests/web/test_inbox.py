@@ -59,7 +59,8 @@ def all_pages(browser: Any, url: str) -> list[str]:
 def test_tabs_counts_and_keyset_paging(as_user: Any, session: Session, cases: dict[str, Any]) -> None:
     officer = as_user("officer.a2")
     html = officer.get("/inbox?tab=claimable").get_data(as_text=True)
-    assert counts(html) == {"assigned": 0, "deferred": 0, "claimable": 11, "overdue": 7, "completed": 0}
+    assert counts(html) == {"assigned": 0, "deferred": 0, "delegated": 0, "claimable": 11, "overdue": 7,
+                            "completed": 0}
     assert len(rows(html)) == 5  # page size 5 in tests
     ids = all_pages(officer, "/inbox?tab=claimable")
     assert len(ids) == len(set(ids)) == 11

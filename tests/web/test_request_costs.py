@@ -49,7 +49,7 @@ def counts_per_tab(session: Session, actor: Actor, now: Any) -> dict[str, int]:
     ready = HumanTask.status == "ready"
     counts = {scope: session.scalar(select(func.count()).select_from(HumanTask)
                                     .where(ready, visible_condition(actor, scope))) or 0
-              for scope in ("assigned", "claimable")}
+              for scope in ("assigned", "claimable", "delegated")}
     counts["overdue"] = session.scalar(select(func.count()).select_from(HumanTask).where(
         ready, visible_condition(actor, "all"), HumanTask.due_sort < now)) or 0
     counts["completed"] = session.scalar(select(func.count()).select_from(HumanTask).where(

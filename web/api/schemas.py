@@ -31,7 +31,8 @@ class MeSchema(Schema):
 
 class InboxArgs(StrictSchema):
     tab = fields.String(load_default="assigned",
-                        validate=validate.OneOf(["assigned", "deferred", "claimable", "overdue", "completed"]))
+                        validate=validate.OneOf(["assigned", "deferred", "delegated", "claimable", "overdue",
+                                                 "completed"]))
     process = fields.String(validate=validate.Length(max=200))
     task = fields.String(validate=validate.Length(max=200))
     entity = fields.String(validate=validate.Length(max=18))
