@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python -m bench.load --json
 	$(BIN)/python -m bench.complaints --json
 	$(BIN)/python -m bench.pages --json
+	$(BIN)/python -m bench.inspections_public --json
 
 lock: $(BIN)/python
 	$(BIN)/python -m pip install -q "uv>=0.4,<1"

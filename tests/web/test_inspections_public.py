@@ -104,9 +104,15 @@ def test_the_entity_page_carries_a_qr_code_of_its_own_address(app: Flask, disclo
     assert response.status_code == 200 and row.entity_name in page and "合格" in page
     assert disclosed["company"] in page  # its disclosed decision
     url = f"http://localhost/public/inspections/entities/{row.credit_code}"
+    image = f'src="/public/inspections/entities/{row.credit_code}/qr.svg"'
+    assert image in page  # the QR code is an image of its own, loaded lazily
+    qr = client.get(f"/public/inspections/entities/{row.credit_code.lower()}/qr.svg")
+    assert qr.status_code == 200 and qr.content_type.startswith("image/svg+xml")
+    assert "max-age=86400" in qr.headers["Cache-Control"]
     with app.test_request_context():
-        assert str(qr_svg(url)) in page  # the QR code encodes the page's absolute address
-    assert "<svg" in page and any(f"{grade}级" in page for grade in "ABCD")
+        assert qr.get_data(as_text=True) == str(qr_svg(url))  # it encodes the page's absolute address
+    assert client.get("/public/inspections/entities/NOSUCHENTITY/qr.svg").status_code == 404
+    assert any(f"{grade}级" in page for grade in "ABCD")
     assert client.get("/public/inspections/entities/NOSUCHENTITY").status_code == 404
     no_results = client.get(f"/public/inspections/entities/{SHOPS[-1]}")
     assert no_results.status_code == 200

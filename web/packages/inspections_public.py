@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from engine.clock import china_today
 from processes.directory.codes import normalize_credit_code
+from processes.directory.models import Entity
 from processes.inspections import disclosure, public_changes
 from web.extensions import dbs
 from web.public import PublicLink, client_address, limit, register_public_link
@@ -113,8 +114,21 @@ def qr_svg(data: str, scale: int = 5) -> Markup:
 def entity(credit_code: str) -> Response:
     record = _record(credit_code)
     url = entity_url(record.credit_code)
-    return _cached(make_response(render_template("public/inspection_entity.html", record=record, qr=qr_svg(url),
-                                                 url=url)))
+    return _cached(make_response(render_template("public/inspection_entity.html", record=record, url=url)))
+
+
+@bp.get("/entities/<credit_code>/qr.svg")
+def entity_qr(credit_code: str) -> Response:
+    """The page's QR code as an image of its own: drawing it (segno choosing the best of eight
+    masks) costs more than the rest of the page, a phone that scanned the door has no use for it
+    at once (it loads lazily), and it never changes, so browsers and proxies keep it a day."""
+    entity = dbs().get(Entity, normalize_credit_code(credit_code)[:40])
+    if entity is None:
+        abort(404)
+    svg = str(qr_svg(entity_url(entity.credit_code)))
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    return _cached(response, 86_400)
 
 
 @bp.get("/entities/<credit_code>/poster.pdf")
