@@ -24,6 +24,7 @@ from processes.registry import StartRequest, start_process
 
 from . import directory
 from .api.schemas import EntityUpdateSchema
+from .case_history import case_stages, element_names
 from .casework import case_view, entity_cases, startable_processes, upload_store, visible_entity, visible_instance
 from .diagram import process_xml
 from .extensions import dbs
@@ -40,10 +41,12 @@ def show(instance_id: str) -> str:
     actor = current_actor()
     instance = visible_instance(actor, instance_id)
     view = case_view(actor, instance)
+    current = [t.task_name for t, _name, _d in view.tasks]
     return render_template("case.html", view=view, panel=case_panel(actor, instance),
-                           related=related_panels(actor, instance),
-                           current=[t.task_name for t, _name, _d in view.tasks],
-                           completed=view.instance.completed_elements or [])
+                           related=related_panels(actor, instance), current=current,
+                           completed=view.instance.completed_elements or [],
+                           stages=case_stages(instance, view.definition, view.events, current),
+                           names=element_names(view.definition))
 
 
 @bp.get("/cases/<instance_id>/diagram.bpmn")

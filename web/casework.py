@@ -291,17 +291,6 @@ def complete_with_form(actor: Actor, task: HumanTask, form: RegisteredForm | Non
 
 # -- case view --------------------------------------------------------------------------------
 
-ACTIONS = {
-    "instance_started": "启动案件", "task_completed": "完成任务", "task_claimed": "领取任务",
-    "task_unclaimed": "释放任务", "task_assigned": "指派任务", "instance_completed": "案件办结",
-    "instance_cancelled": "撤销案件", "service_task_queued": "提交后台处理", "service_task_completed": "后台处理完成",
-    "timer_fired": "时限到达", "message_received": "收到消息", "message_sent": "发送消息",
-    "incident_resolved": "人工处理异常", "incident_retried": "重试后台处理",
-    "instance_suspended": "挂起案件", "instance_resumed": "恢复案件", "variable_set": "修改流程变量",
-    "task_follow_up_set": "设置跟进日期", "task_due_changed": "修改期限",
-    "case_comment": "发表评论", "instance_migrated": "迁移到流程新版本", "instance_stalled": "流程停滞（待管理员处理）",
-}
-
 
 @dataclass
 class Fact:

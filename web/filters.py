@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from processes.directory.models import ENTITY_CATEGORIES, LEVELS, ROLES
 
-from .casework import ACTIONS
+from .audit_labels import action_text
 from .config import LANGUAGES
 from .i18n import domain_text
 
@@ -48,7 +48,7 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(pretty)
     app.add_template_filter(domain_text, "dt")  # Chinese domain text in the UI language (web.i18n)
     app.add_template_filter(lambda r: domain_text(ROLES.get(r, r)), "role_label")
-    app.add_template_filter(lambda a: domain_text(ACTIONS.get(a, a)), "action_label")
+    app.add_template_filter(lambda a: domain_text(action_text(a)), "action_label")
     app.add_template_filter(lambda c: domain_text(ENTITY_CATEGORIES.get(c, c)), "category_label")
     app.add_template_filter(lambda lv: domain_text(LEVELS.get(lv, lv)), "level_label")
 
