@@ -26,6 +26,7 @@ from .checks import (
     project_party,
     refuse_recused,
 )
+from .checks_discussion import check_participants
 from .execution import fen
 from .forms_hearing import TERMINATION_REASONS, hearing_outcome
 from .law import Penalty
@@ -149,12 +150,22 @@ def legal_review(sub: Submission) -> Result:
     return Result(jsonable(sub.form), project=project)
 
 
-@handles("penalty.collective_discussion", "penalty.decision_approval")
+@handles("penalty.decision_approval")
 def head_decision(sub: Submission) -> Result:
     if sub.form["conclusion"] == "penalty" and sub.case.notice_served_on is None:
         fail("conclusion",
              "未经事先告知，不能作出处罚决定（第四十四条）；拟给予处罚的，请选择补充调查，重新合议并告知当事人")
     return Result(jsonable(sub.form))
+
+
+@handles("penalty.collective_discussion")
+def collective_discussion(sub: Submission) -> Result:
+    """The head's decision, taken by the heads together: the participants are the directory's heads
+    (``checks_discussion``); each then confirms the record on a task of their own."""
+    participants = check_participants(sub)
+    result = head_decision(sub)
+    result.payload["participants"] = participants
+    return result
 
 
 # -- decision, service, execution, closing ------------------------------------------------------

@@ -133,7 +133,9 @@ def _form(session: Session, task: HumanTask, entity: Entity, violation: str) -> 
         "review_statement": lambda: {"adopted": False, "reasons": "当事人所述理由不成立。", **penalty},
         "legal_review": lambda: {"passed": True, "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"},
         "collective_discussion": lambda: {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。",
-                                          "discussed_on": day, "participants": ["赵磊", "周强"]},
+                                          "discussed_on": day,
+                                          "participants": [{"user_id": "zhao.lei", "name": "赵磊"}]},
+        "confirm_discussion": lambda: {"confirmed": True},
         "approve_decision": lambda: {"conclusion": "penalty", "opinion": "同意"},
         "draft_decision": lambda: {
             "decided_on": day, "facts": f"当事人{violation}。", "legal_basis": "相关卫生法律法规",

@@ -67,11 +67,12 @@ def choices(label: str, options: Mapping[str, str], *, min_items: int = 0) -> fi
                        error_messages=_MESSAGES, metadata=_meta(label, choices=dict(options), widget="checkboxes"))
 
 
-def people(label: str, schema: type[Schema], *, min_items: int = 0) -> fields.List:
+def people(label: str, schema: type[Schema], *, min_items: int = 0, role: str | None = None) -> fields.List:
+    """People picked from the directory (``role``: only staff with that role are offered and accepted)."""
     extra: dict[str, Any] = {"required": True} if min_items > 0 else {"load_default": list}
     return fields.List(fields.Nested(schema), **extra,
                        validate=validate.Length(min=min_items, error=f"至少{min_items}人"),
-                       error_messages=_MESSAGES, metadata=_meta(label, widget="people"))
+                       error_messages=_MESSAGES, metadata=_meta(label, widget="people", role=role))
 
 
 def user_ids(label: str, *, min_items: int = 0) -> fields.List:
@@ -127,6 +128,13 @@ class Officer(Schema):
     user_id = text("用户", max_length=100)
     name = text("姓名", max_length=50)
     certificate_no = text("执法证号", max_length=50)
+
+
+class Participant(Schema):
+    """A head taking part in the collective discussion (Art. 57), picked from the directory."""
+
+    user_id = text("用户", max_length=100)
+    name = text("姓名", max_length=50)
 
 
 class Member(Schema):

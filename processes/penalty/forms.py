@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .formfields import (
     REQUIRED,
     Member,
     Officer,
+    Participant,
     amount,
     choice,
     choices,
@@ -28,6 +29,7 @@ from .formfields import (
     text,
     user_ids,
 )
+from .forms_discussion import DISCUSSION_FORMS
 from .forms_endings import ENDINGS, ClosingReportForm, ExtensionApprovalForm
 from .forms_enforcement import ENFORCEMENT_FORMS
 from .forms_hearing import HearingRecordFields
@@ -293,8 +295,7 @@ class HeadDecisionForm(Schema):
 
 class CollectiveDiscussionForm(HeadDecisionForm):
     discussed_on = day("讨论日期")
-    participants = fields.List(fields.String(validate=validate.Length(min=1, max=50)), load_default=list,
-                               metadata={"label": "参加讨论的负责人", "widget": "staffnames", "role": "head"})
+    participants = people("参加讨论的负责人（每人确认讨论记录）", Participant, min_items=1, role="head")
     minutes = text("讨论记录", long=True)
 
 
@@ -455,8 +456,8 @@ FORM_TITLES: dict[str, str] = {
 assert set(FORM_TITLES) == set(FORMS)
 
 
-for _key, (_form, _data_key, _title) in ENFORCEMENT_FORMS.items():  # 催告 and the court application
-    FORMS[_key], DATA_KEYS[_key], FORM_TITLES[_key] = _form, _data_key, _title
+for _key, (_form, _data_key, _title) in {**ENFORCEMENT_FORMS, **DISCUSSION_FORMS}.items():
+    FORMS[_key], DATA_KEYS[_key], FORM_TITLES[_key] = _form, _data_key, _title  # 催告, court, discussion
 for _key, (_schema, _data_key, _title) in ENDINGS.items():  # the endings' forms (None: the service form)
     FORMS[_key], DATA_KEYS[_key], FORM_TITLES[_key] = _schema or ServiceForm, _data_key, _title
 

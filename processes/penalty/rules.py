@@ -37,6 +37,7 @@ class Limitation:
 class Staffing:
     min_officers: int
     min_deliberation_members: int
+    min_collective_participants: int
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,8 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
     staffing = Staffing(**_ints(raw.get("staffing", {}), Staffing, "staffing"))
     if staffing.min_officers < 2:
         raise ValueError("[staffing] min_officers below 2 breaks 行政处罚法 Art. 42")
+    if staffing.min_collective_participants < 2:
+        raise ValueError("[staffing] min_collective_participants below 2 is no collective discussion (Art. 57(2))")
     surcharge = raw.get("surcharge", {})
     summary = raw.get("summary", {})
     numbering = raw.get("numbering", {})

@@ -37,10 +37,12 @@ OFFICER2 = Actor.of("officer2", ["officer"], [UNIT])
 OFFICER3 = Actor.of("officer3", ["officer"], [UNIT])
 OFFICER4 = Actor.of("officer4", ["officer"], [UNIT])
 HEAD = Actor.of("head1", ["head"], [UNIT])
+HEAD2 = Actor.of("head2", ["head"], [UNIT])
+HEAD3 = Actor.of("head3", ["head"], [UNIT])
 REVIEWER = Actor.of("reviewer1", ["legal_reviewer"], [UNIT])
 NAMES = {"officer1": "张伟", "officer2": "李娜", "officer3": "王强", "officer4": "赵敏", "head1": "刘局长",
-         "reviewer1": "陈审核"}
-ACTORS = {a.user_id: a for a in (OFFICER1, OFFICER2, OFFICER3, OFFICER4, HEAD, REVIEWER)}
+         "head2": "周副局长", "head3": "吴副局长", "reviewer1": "陈审核"}
+ACTORS = {a.user_id: a for a in (OFFICER1, OFFICER2, OFFICER3, OFFICER4, HEAD, HEAD2, HEAD3, REVIEWER)}
 SIGNERS = ("head1", "officer1", "officer3", "officer4")
 CREDIT_CODE = "91310113MA1GKX5Y3P"
 
@@ -63,16 +65,28 @@ def at(day: date | str, hour: int = 10, minute: int = 0, second: int = 0) -> dat
     return datetime.combine(parsed, time(hour, minute, second), SH).astimezone(UTC)
 
 
+def head(user_id: str) -> dict[str, str]:
+    """A head as the collective discussion's participant picker gives it."""
+    return {"user_id": user_id, "name": NAMES[user_id]}
+
+
 def prepare_template(path: Path) -> dict[str, signing.ServerKeySigner]:
     """Deploy the penalty bundle, the CA, the members' certificates and the unit's seal (under
-    ``WEIJIAN_SEAL_PASSPHRASE``, set by tests/conftest.py) into the database at ``path``."""
+    ``WEIJIAN_SEAL_PASSPHRASE``, set by tests/conftest.py) into the database at ``path``; the unit and
+    its staff in the directory (the collective discussion's participants are checked there)."""
     from engine import deploy_directory
     from engine.actor import SYSTEM
     from engine.dbconnect import make_engine
+    from processes.directory.models import User
+    from processes.directory.services import create_unit
 
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine) as session:
         deploy_directory(session, Path(__file__).resolve().parents[2] / "processes" / "penalty", SYSTEM)
+        create_unit(session, UNIT, UNIT_NAME, "province", "310000", short_name="宝山")  # a root unit
+        for actor in ACTORS.values():
+            session.add(User(id=actor.user_id, display_name=NAMES[actor.user_id], password_hash="-", unit_id=UNIT,
+                             roles=sorted(actor.roles), active=True, failed_logins=0))
         signing.init_ca(session, ca_passphrase=CA_PASSPHRASE, now=PKI_TIME)
         issued = {u: signing.issue_certificate(session, u, NAMES[u], passphrase(u), ca_passphrase=CA_PASSPHRASE,
                                                now=PKI_TIME, validity=timedelta(days=900)) for u in SIGNERS}
@@ -312,7 +326,8 @@ DEFAULTS: dict[str, Callable[[PenaltyWorld, str, HumanTask], dict[str, Any]]] = 
     "legal_review": lambda w, n, t: {"passed": True, "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"},
     "collective_discussion": lambda w, n, t: {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。",
                                               "discussed_on": w.today.isoformat(),
-                                              "participants": ["刘局长", "周副局长", "吴副局长"]},
+                                              "participants": [head("head1"), head("head2"), head("head3")]},
+    "confirm_discussion": lambda w, n, t: {"confirmed": True},
     "approve_decision": lambda w, n, t: {"conclusion": "penalty", "opinion": "同意"},
     "draft_decision": _decision,
     "serve_decision": lambda w, n, t: {"method": "direct", "served_on": w.today.isoformat(), "receiver": "陈明"},

@@ -19,6 +19,8 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC = "http://www.omg.org/spec/DD/20100524/DC"
 
+DISCUSSION = ("merge_discussion", "collective_discussion", "set_participants", "confirm_discussion",
+              "ended_confirm_discussion", "gw_discussion_confirmed")
 ENFORCEMENT_CHAIN = ("record_execution", "execution_periods_over", "doc_urge_notice", "serve_urge_notice",
                      "merge_urge", "urge_payment", "urge_period_over", "urge_state", "gw_urge_paid",
                      "apply_enforcement")
@@ -28,9 +30,8 @@ DRAWN_OUTSIDE = {
         "hearing_terminated", "gw_replacement_ok", "keep_statement", "gw_statements", "propose_no_penalty",
         "draft_no_penalty", "doc_no_penalty", "serve_no_penalty", "gw_correction", "check_correction",
         "gw_ending_kind", "draft_transfer", "doc_transfer_letter", "record_transfer_receipt", "end_transferred",
-        "doc_ending_report", "end_withdrawn", "end_by_ending", "ended_replace_officers",
-        "ended_approve_preservation", "ended_legal_review", "ended_collective_discussion",
-        "ended_approve_decision", "ended_draft_no_penalty", "doc_legal_review_opinion", "end_filing_notice",
+        "doc_ending_report", "end_withdrawn", "end_by_ending", "ended_draft_no_penalty",
+        "doc_legal_review_opinion", "end_filing_notice",
         "end_rejected", "doc_collective_discussion_record", "watch_wait", "extension_requested",
         "recusal_applied", "decision_made", "gw_extension", "apply_extension", "sync_extension",
         "decide_recusal", "gw_recusal", "ending_requested", "approve_ending", "gw_ending_approved",
@@ -82,3 +83,19 @@ def test_enforcement_chain_is_drawn_in_the_officer_lane(name: str) -> None:
     assert {"serve_urge_notice", "urge_payment", "urge_period_over", "apply_enforcement"} <= set(chain)
     assert {n: lane_of[n] for n in chain} == dict.fromkeys(chain, "officer")
     assert not outside & set(chain), sorted(outside & set(chain))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FOLDER.glob("*.bpmn")))
+def test_boundary_events_are_in_their_hosts_lane(name: str) -> None:
+    root = etree.parse(str(FOLDER / name), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    lane_of, _outside = _placement(FOLDER / name)
+    wrong = {b.get("id"): (lane_of.get(b.get("id", "")), lane_of.get(b.get("attachedToRef", "")))
+             for b in root.iter(f"{{{BPMN}}}boundaryEvent")
+             if lane_of.get(b.get("id", "")) != lane_of.get(b.get("attachedToRef", ""))}
+    assert not wrong, wrong
+
+
+def test_collective_discussion_and_confirmations_are_drawn_in_the_head_lane() -> None:
+    lane_of, outside = _placement(FOLDER / "penalty_ordinary.bpmn")
+    assert {n: lane_of[n] for n in DISCUSSION} == dict.fromkeys(DISCUSSION, "head")
+    assert not outside & set(DISCUSSION), sorted(outside & set(DISCUSSION))

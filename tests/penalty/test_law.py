@@ -90,7 +90,11 @@ def test_deliberation_outcome_follows_the_majority() -> None:
 
 def test_rules_file_is_validated() -> None:
     with pytest.raises(ValueError, match="min_officers below 2"):
-        parse_rules({**_raw(), "staffing": {"min_officers": 1, "min_deliberation_members": 3}})
+        parse_rules({**_raw(), "staffing": {"min_officers": 1, "min_deliberation_members": 3,
+                                             "min_collective_participants": 2}})
+    with pytest.raises(ValueError, match="min_collective_participants below 2"):
+        parse_rules({**_raw(), "staffing": {"min_officers": 2, "min_deliberation_members": 3,
+                                             "min_collective_participants": 1}})
     with pytest.raises(ValueError, match=r"\[periods\] is missing"):
         parse_rules({**_raw(), "periods": {}})
     assert RULES.process_data()["periods"]["statement_workdays"] == 5

@@ -118,7 +118,9 @@ def form_data(session: Session, task: HumanTask, today: date | None = None) -> d
         return {"passed": "true", "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"}
     if name == "collective_discussion":
         return {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。", "discussed_on": day,
-                "participants": ["赵磊"]}
+                "participants__user": ["head.a"]}
+    if name == "confirm_discussion":
+        return {"confirmed": "true"}
     if name == "approve_decision":
         return {"conclusion": "penalty", "opinion": "同意"}
     if name == "draft_decision":
