@@ -13,6 +13,7 @@ Services take a caller-owned ``Session`` and never commit. See ``signing/README.
 from __future__ import annotations
 
 from .cli import make_pki_cli
+from .draw_records import DrawnEntity, DrawRecordData, DrawSigner, build_draw_record_xml, create_draw_record
 from .errors import (
     CaAlreadyInitializedError,
     CaNotInitializedError,
@@ -86,6 +87,9 @@ __all__ = [
     "CaNotInitializedError",
     "CaPassphraseError",
     "DeliberationData",
+    "DrawRecordData",
+    "DrawSigner",
+    "DrawnEntity",
     "Evidence",
     "Member",
     "MissingGlyphsError",
@@ -110,9 +114,11 @@ __all__ = [
     "UnitSeal",
     "UnknownRecordError",
     "WeakPassphraseError",
+    "build_draw_record_xml",
     "build_record",
     "build_record_xml",
     "ca_certificate",
+    "create_draw_record",
     "create_record",
     "current_certificates",
     "get_record",

@@ -21,6 +21,7 @@ from typing import Any, cast
 from lxml import etree
 
 from .errors import RecordInvalidError
+from .kinds import DELIBERATION, KINDS, RecordKind, kind_of_tag
 from .xmlsafe import UnsafeXmlError, load_schema, parse_xml
 
 NS = "urn:weijian:deliberation:1"
@@ -31,13 +32,15 @@ DEFAULT_MIN_MEMBERS = 3
 _local = threading.local()
 
 
-def _schema() -> etree.XMLSchema:
-    """The compiled record XSD, one per thread (lxml validators keep per-call state)."""
-    schema = getattr(_local, "schema", None)
+def _schema(kind: RecordKind = DELIBERATION) -> etree.XMLSchema:
+    """The compiled XSD of a record kind, one per thread (lxml validators keep per-call state)."""
+    schemas = getattr(_local, "schemas", None)
+    if schemas is None:
+        schemas = _local.schemas = {}
+    schema = schemas.get(kind.name)
     if schema is None:
-        schema = load_schema(str(SCHEMA_PATH))
-        _local.schema = schema
-    return schema
+        schema = schemas[kind.name] = load_schema(str(kind.schema_path))
+    return cast(etree.XMLSchema, schema)
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,22 @@ class ParsedRecord:
     data: DeliberationData
 
 
-def record_uri(record_id: str) -> str:
+def record_uri(record_id: str, kind: str = DELIBERATION.name) -> str:
     """The name the signatures use to reference a record (as a file in an archive package).
 
     A relative name, as in an ASiC container: the record and its signatures can be exported
     side by side and checked by any XMLDSig implementation (the xmlsec1 test does this).
+    ``deliberation-<id>.xml`` or ``draw-<id>.xml``.
     """
-    return f"deliberation-{record_id}.xml"
+    return f"{KINDS[kind].uri_prefix}-{record_id}.xml"
+
+
+def record_kind(root: etree._Element) -> RecordKind:
+    """The kind a parsed record names by its root element (``RecordInvalidError`` if none)."""
+    kind = kind_of_tag(root.tag) if isinstance(root.tag, str) else None
+    if kind is None:
+        raise RecordInvalidError("schema", f"not a record Weijian signs: root element {root.tag!r}")
+    return kind
 
 
 def _clean(text: str) -> str:
@@ -162,10 +174,11 @@ def load_record(record_xml: bytes) -> etree._Element:
         root = parse_xml(record_xml)
     except UnsafeXmlError as exc:
         raise RecordInvalidError("dtd" if exc.kind == "dtd" else "syntax", str(exc)) from exc
-    schema = _schema()
+    kind = record_kind(root)
+    schema = _schema(kind)
     if not schema.validate(root):
         error = cast(Any, schema.error_log).last_error  # lxml-stubs lack last_error
-        raise RecordInvalidError("schema", f"record does not match deliberation-1.xsd: "
+        raise RecordInvalidError("schema", f"record does not match {kind.schema_path.name}: "
                                            f"line {error.line}: {error.message}")
     if canonicalize(root) != record_xml:
         raise RecordInvalidError("not_canonical", "record bytes are not in canonical (C14N) form")
@@ -175,6 +188,8 @@ def load_record(record_xml: bytes) -> etree._Element:
 def parse_record(record_xml: bytes) -> ParsedRecord:
     """Read a stored record back into ``DeliberationData`` (checked as in ``load_record``)."""
     root = load_record(record_xml)
+    if record_kind(root) is not DELIBERATION:
+        raise RecordInvalidError("schema", "not a deliberation record")
 
     def text(parent: etree._Element, path: str) -> str:
         found = parent.find(path, {"d": NS})

@@ -17,7 +17,9 @@ from typing import Any, cast
 from lxml import etree
 from lxml.html import builder as h
 
-from .records import parse_record, sha256_hex
+from .draw_records import draw_html_body
+from .kinds import DRAW
+from .records import load_record, parse_record, record_kind, sha256_hex
 from .report import RecordVerification
 
 BEIJING = timezone(timedelta(hours=8), "CST")
@@ -54,8 +56,25 @@ def _field_table(rows: list[tuple[str, str]]) -> Any:
 
 def render_html_tree(record_xml: bytes, verification: RecordVerification | None = None) -> Any:
     """The record as an lxml HTML tree (for callers that embed it in a page)."""
-    parsed = parse_record(record_xml)
-    data = parsed.data
+    root = load_record(record_xml)
+    if record_kind(root) is DRAW:
+        title, body = draw_html_body(root)
+        record_id = root.get("recordId", "")
+    else:
+        title, body = _deliberation_body(record_xml)
+        record_id = parse_record(record_xml).record_id
+    if verification is not None:
+        body.extend(_verification_section(verification))
+    body.append(h.FOOTER(f"记录编号 {record_id} · 规范化 XML SHA-256 {sha256_hex(record_xml)}"))
+    return h.HTML(
+        h.HEAD(h.META(charset="utf-8"), h.TITLE(title), h.STYLE(_css())),
+        h.BODY(*body),
+        lang="zh-CN",
+    )
+
+
+def _deliberation_body(record_xml: bytes) -> tuple[str, list[Any]]:
+    data = parse_record(record_xml).data
     entity = data.entity_name + (f"（统一社会信用代码：{data.entity_credit_code}）"
                                  if data.entity_credit_code else "")
     body: list[Any] = [
@@ -74,27 +93,24 @@ def render_html_tree(record_xml: bytes, verification: RecordVerification | None 
                 *[h.TR(h.TD(m.name), h.TD(m.role), h.TD(m.opinion, h.CLASS("text"))) for m in data.members]),
         h.H2("六、合议结论"), h.P(data.conclusion, h.CLASS("text")),
     ]
-    if verification is not None:
-        body.append(h.H2("电子签名验证"))
-        rows = [h.TR(h.TH("签名人"), h.TH("角色"), h.TH("签名时间（北京时间）"), h.TH("证书序列号"),
-                     h.TH("结果"))]
-        for report in verification.signatures:
-            verdict = "有效" if report.valid else f"无效：{report.reason.label_zh if report.reason else ''}"
-            rows.append(h.TR(
-                h.TD(report.signer_name or report.signer_user_id or "—"), h.TD(report.role or "—"),
-                h.TD(_beijing(report.signing_time)),
-                h.TD(report.certificate_serial or "—", h.CLASS("hash")),
-                h.TD(verdict, h.CLASS("valid" if report.valid else "invalid")),
-            ))
-        body.append(h.TABLE(*rows))
-        if verification.unsigned_members:
-            body.append(h.P("尚未签名：" + "、".join(verification.unsigned_members)))
-    body.append(h.FOOTER(f"记录编号 {parsed.record_id} · 规范化 XML SHA-256 {sha256_hex(record_xml)}"))
-    return h.HTML(
-        h.HEAD(h.META(charset="utf-8"), h.TITLE(f"合议记录 {data.case_number}"), h.STYLE(_css())),
-        h.BODY(*body),
-        lang="zh-CN",
-    )
+    return f"合议记录 {data.case_number}", body
+
+
+def _verification_section(verification: RecordVerification) -> list[Any]:
+    rows = [h.TR(h.TH("签名人"), h.TH("角色"), h.TH("签名时间（北京时间）"), h.TH("证书序列号"),
+                 h.TH("结果"))]
+    for report in verification.signatures:
+        verdict = "有效" if report.valid else f"无效：{report.reason.label_zh if report.reason else ''}"
+        rows.append(h.TR(
+            h.TD(report.signer_name or report.signer_user_id or "—"), h.TD(report.role or "—"),
+            h.TD(_beijing(report.signing_time)),
+            h.TD(report.certificate_serial or "—", h.CLASS("hash")),
+            h.TD(verdict, h.CLASS("valid" if report.valid else "invalid")),
+        ))
+    section: list[Any] = [h.H2("电子签名验证"), h.TABLE(*rows)]
+    if verification.unsigned_members:
+        section.append(h.P("尚未签名：" + "、".join(verification.unsigned_members)))
+    return section
 
 
 def _beijing(moment: datetime | None) -> str:

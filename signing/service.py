@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .errors import UnknownRecordError
+from .kinds import kind_of_tag
 from .models import DeliberationRecord, RecordMember, StoredSignature, utcnow
 from .pki import TrustAnchor, serial_hex, trust_anchor
 from .records import DEFAULT_MIN_MEMBERS, DeliberationData, build_record_xml, record_uri, sha256_hex
 from .report import Reason, RecordVerification, SignatureReport, Status
 from .signer import Signer, SigningRequest
 from .verify import CheckedRecord, check_record, verify_signature
+from .xmlsafe import UnsafeXmlError, parse_xml
 
 
 def create_record(session: Session, data: DeliberationData, *, min_members: int = DEFAULT_MIN_MEMBERS,
@@ -54,6 +56,17 @@ def records_for_case(session: Session, case_ref: str) -> list[DeliberationRecord
                                 .order_by(DeliberationRecord.created_at)))
 
 
+def stored_kind(record: DeliberationRecord) -> str:
+    """The kind a stored record names by its root element (deliberation when it cannot be read:
+    verification then reports the damage)."""
+    try:
+        root = parse_xml(record.record_xml)
+    except UnsafeXmlError:
+        return "deliberation"
+    kind = kind_of_tag(root.tag) if isinstance(root.tag, str) else None
+    return kind.name if kind else "deliberation"
+
+
 def members(session: Session, record_id: str) -> list[RecordMember]:
     return list(session.scalars(select(RecordMember).where(RecordMember.record_id == record_id)
                                 .order_by(RecordMember.position)))
@@ -75,8 +88,9 @@ def sign_record(session: Session, record_id: str, user_id: str, signer: Signer, 
         return SignatureReport(Status.INVALID, Reason.NOT_A_MEMBER,
                                f"{user_id!r} is not a member of this deliberation",
                                signer_user_id=user_id, certificate_serial=serial_hex(cert.serial_number))
-    signature_xml = signer.sign(SigningRequest(record_xml=record.record_xml, record_uri=record_uri(record_id),
-                                               role=member.role, signing_time=moment))
+    kind = stored_kind(record)
+    signature_xml = signer.sign(SigningRequest(record_xml=record.record_xml, record_uri=record_uri(record_id, kind),
+                                               role=member.role, signing_time=moment, kind=kind))
     return submit_signature(session, record_id, user_id, signature_xml, now=moment)
 
 
@@ -155,7 +169,7 @@ def signature_documents(session: Session, record_id: str) -> dict[str, bytes]:
     Any XMLDSig verifier (xmlsec1, DSS) can check the files in a folder laid out like this.
     """
     record = get_record(session, record_id)
-    files = {record_uri(record_id): record.record_xml}
+    files = {record_uri(record_id, stored_kind(record)): record.record_xml}
     for row in session.scalars(select(StoredSignature).where(StoredSignature.record_id == record_id)
                                .order_by(StoredSignature.id)):
         files[f"signature-{row.id}.xml"] = row.signature_xml

@@ -31,6 +31,7 @@ class SigningRequest:
     record_uri: str
     role: str
     signing_time: datetime
+    kind: str = "deliberation"  # signing.kinds: which signature policy the signature names
 
 
 @runtime_checkable
@@ -69,7 +70,7 @@ class ServerKeySigner:
     def sign(self, request: SigningRequest) -> bytes:
         return build_signature(request.record_xml, request.record_uri, key=self._key,
                                certificate=self._certificate, role=request.role,
-                               signing_time=request.signing_time)
+                               signing_time=request.signing_time, kind=request.kind)
 
     def __repr__(self) -> str:
         return f"<ServerKeySigner serial={self._certificate.serial_number:x}>"

@@ -30,10 +30,10 @@ from signxml.xades import XAdESVerifyResult
 
 from .errors import RecordInvalidError
 from .pki import TrustAnchor, serial_hex
-from .records import NS, load_record, record_uri
+from .records import load_record, record_kind, record_uri
 from .report import Reason, SignatureReport, Status
 from .xades import (
-    AGENCY_POLICY,
+    POLICIES,
     SIGNED_PROPERTIES_TYPE,
     AgencyVerifier,
     verify_config,
@@ -58,6 +58,12 @@ class CheckedRecord:
     root: etree._Element
     members: dict[str, tuple[str, str]]
     """user id → (name, role)"""
+    kind: str = "deliberation"
+    """signing.kinds: the record's kind, read from its own namespace"""
+
+    @property
+    def uri(self) -> str:
+        return record_uri(self.record_id, self.kind)
 
 
 class _Invalid(Exception):  # internal control flow, never escapes this module
@@ -77,12 +83,14 @@ def check_record(record_xml: bytes, record_id: str) -> CheckedRecord | Signature
     if root.get("recordId") != record_id:
         return SignatureReport(Status.INVALID, Reason.RECORD_INVALID,
                                f"record file names record {root.get('recordId')!r}, not {record_id!r}")
+    kind = record_kind(root)
+    ns = {"d": kind.ns}
     members: dict[str, tuple[str, str]] = {}
-    for member in root.iterfind("d:Members/d:Member", {"d": NS}):
-        name = member.findtext("d:Name", default="", namespaces={"d": NS})
-        role = member.findtext("d:Role", default="", namespaces={"d": NS})
+    for member in root.iterfind(kind.signers_path, ns):
+        name = member.findtext("d:Name", default="", namespaces=ns)
+        role = member.findtext("d:Role", default="", namespaces=ns)
         members[member.get("userId", "")] = (name, role)
-    return CheckedRecord(record_id=record_id, root=root, members=members)
+    return CheckedRecord(record_id=record_id, root=root, members=members, kind=kind.name)
 
 
 def verify_signature(signature_xml: bytes, record: CheckedRecord | SignatureReport, *, trust: TrustAnchor,
@@ -121,10 +129,10 @@ def _str_or_none(value: object) -> str | None:
 def _verify(signature_xml: bytes, record: CheckedRecord, *, trust: TrustAnchor, received_at: datetime,
             expected_user_id: str | None, facts: dict[str, object]) -> None:
     root = _parse_signature(signature_xml)
-    refs = _check_structure(root, record.record_id)
+    refs = _check_structure(root, record)
     cert = _certificate(root, trust, facts)
     verified = _crypto(signature_xml, cert, record, refs)
-    signing_time = _signed_properties(verified, facts)
+    signing_time = _signed_properties(verified, facts, record.kind)
     _check_time(cert, signing_time, received_at, trust)
     _check_member(cert, record, expected_user_id, facts)
 
@@ -151,7 +159,7 @@ class _References:
     key_info: int
 
 
-def _check_structure(root: etree._Element, record_id: str) -> _References:
+def _check_structure(root: etree._Element, record: CheckedRecord) -> _References:
     """Exactly the three references we make, each pointing where it must (anti-wrapping)."""
     references = xades_findall(root, "ds:SignedInfo/ds:Reference")
     if len(references) != 3:
@@ -162,8 +170,8 @@ def _check_structure(root: etree._Element, record_id: str) -> _References:
         raise _Invalid(Reason.SIGNATURE_STRUCTURE, "expected one record reference and one SignedProperties "
                                                    "reference")
     uri = references[external[0]].get("URI", "")
-    if uri != record_uri(record_id):
-        raise _Invalid(Reason.WRONG_RECORD, f"the signature covers {uri!r}, not {record_uri(record_id)!r}")
+    if uri != record.uri:
+        raise _Invalid(Reason.WRONG_RECORD, f"the signature covers {uri!r}, not {record.uri!r}")
     key_index = ({0, 1, 2} - {external[0], typed[0]}).pop()
 
     all_props = list(root.iter("{http://uri.etsi.org/01903/v1.3.2#}SignedProperties"))
@@ -232,7 +240,7 @@ def _name_attr(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> str | None
 
 def _crypto(signature_xml: bytes, cert: x509.Certificate, record: CheckedRecord,
             refs: _References) -> XAdESVerifyResult:
-    expected_uri = record_uri(record.record_id)
+    expected_uri = record.uri
 
     def resolve(uri: str) -> etree._Element:
         if uri != expected_uri:
@@ -242,7 +250,7 @@ def _crypto(signature_xml: bytes, cert: x509.Certificate, record: CheckedRecord,
     try:
         results = AgencyVerifier().verify(
             signature_xml, x509_cert=cert, uri_resolver=resolve,
-            expect_signature_policy=AGENCY_POLICY,
+            expect_signature_policy=POLICIES[record.kind],
             expect_config=verify_config(cert.not_valid_before_utc),  # validity is checked in _check_time
         )
     except InvalidDigest as exc:
@@ -278,15 +286,16 @@ def _digest_failure(message: str, refs: _References) -> _Invalid:
     return _Invalid(Reason.SIGNATURE_STRUCTURE, message)
 
 
-def _signed_properties(verified: XAdESVerifyResult, facts: dict[str, object]) -> datetime:
+def _signed_properties(verified: XAdESVerifyResult, facts: dict[str, object], kind: str) -> datetime:
     """Read SigningTime, role and policy from the SignedProperties signxml verified."""
     props = verified.signed_properties
     if xades_find(props, "xades:SigningCertificateV2") is None:
         raise _Invalid(Reason.SIGNING_CERTIFICATE_MISMATCH, "SigningCertificateV2 is missing")
     policy_id = xades_find(props, "xades:SignaturePolicyIdentifier/xades:SignaturePolicyId/"
                                   "xades:SigPolicyId/xades:Identifier")
-    if policy_id is None or policy_id.text != AGENCY_POLICY.Identifier:
-        raise _Invalid(Reason.POLICY_MISMATCH, f"signature policy must be {AGENCY_POLICY.Identifier}")
+    policy = POLICIES[kind]
+    if policy_id is None or policy_id.text != policy.Identifier:
+        raise _Invalid(Reason.POLICY_MISMATCH, f"signature policy must be {policy.Identifier}")
     roles = xades_findall(props, "xades:SignerRole/xades:ClaimedRoles/xades:ClaimedRole")
     facts["role"] = roles[0].text if len(roles) == 1 else None
     time_node = xades_find(props, "xades:SigningTime")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import datetime
-from pathlib import Path
 from typing import Any, cast
 
 from cryptography import x509
@@ -34,11 +33,12 @@ from signxml.xades import (
     XAdESVerifier,
 )
 
+from .kinds import DELIBERATION, KINDS, RecordKind
 from .xmlsafe import hardened_parser, parse_xml
 
-POLICY_PATH = Path(__file__).resolve().parent / "policy" / "deliberation-signature-policy-v1.txt"
-POLICY_IDENTIFIER = "urn:weijian:signature-policy:deliberation:v1"
-POLICY_DESCRIPTION = "卫生监督机构合议记录电子签名策略 第1版"
+POLICY_PATH = DELIBERATION.policy_path
+POLICY_IDENTIFIER = DELIBERATION.policy_identifier
+POLICY_DESCRIPTION = DELIBERATION.policy_description
 C14N = CanonicalizationMethod.CANONICAL_XML_1_0
 """Inclusive C14N 1.0: the XMLDSig default for same-document references without transforms,
 so xmlsec1 and other implementations compute the SignedProperties digest the same way."""
@@ -51,17 +51,22 @@ ACCEPTED_SIGNATURE_METHODS = frozenset({
 """What a future USB key may use too (RSA tokens are common); never SHA-1."""
 ACCEPTED_DIGESTS = frozenset({DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512})
 SIGNED_PROPERTIES_TYPE = "http://uri.etsi.org/01903#SignedProperties"
-DATA_OBJECT_FORMAT = XAdESDataObjectFormat(Description="卫生行政处罚案件合议记录", MimeType="application/xml")
 
 
-def _policy() -> XAdESSignaturePolicy:
-    digest = hashlib.sha256(POLICY_PATH.read_bytes()).digest()
-    return XAdESSignaturePolicy(Identifier=POLICY_IDENTIFIER, Description=POLICY_DESCRIPTION,
+def _policy(kind: RecordKind) -> XAdESSignaturePolicy:
+    digest = hashlib.sha256(kind.policy_path.read_bytes()).digest()
+    return XAdESSignaturePolicy(Identifier=kind.policy_identifier, Description=kind.policy_description,
                                 DigestMethod=DIGEST, DigestValue=base64.b64encode(digest).decode())
 
 
-AGENCY_POLICY = _policy()
-"""The signature-policy identifier every signature must carry, hashed from the shipped text."""
+POLICIES = {name: _policy(kind) for name, kind in KINDS.items()}
+"""Each record kind's signature policy, hashed from the shipped text: a draw signature can never
+pass for a deliberation signature or the other way round."""
+AGENCY_POLICY = POLICIES[DELIBERATION.name]
+"""The signature-policy identifier every deliberation signature must carry."""
+DATA_OBJECT_FORMATS = {name: XAdESDataObjectFormat(Description=kind.data_description, MimeType="application/xml")
+                       for name, kind in KINDS.items()}
+DATA_OBJECT_FORMAT = DATA_OBJECT_FORMATS[DELIBERATION.name]
 
 
 def _own_parser(processor: object) -> etree.XMLParser:
@@ -76,9 +81,9 @@ def _own_parser(processor: object) -> etree.XMLParser:
 class _AgencySigner(XAdESSigner):
     """XAdESSigner with a caller-given SigningTime and the hardened parser."""
 
-    def __init__(self, signing_time: datetime, role: str) -> None:
-        super().__init__(signature_policy=AGENCY_POLICY, claimed_roles=[role],
-                         data_object_format=DATA_OBJECT_FORMAT, method=methods.detached,
+    def __init__(self, signing_time: datetime, role: str, kind: str = DELIBERATION.name) -> None:
+        super().__init__(signature_policy=POLICIES[kind], claimed_roles=[role],
+                         data_object_format=DATA_OBJECT_FORMATS[kind], method=methods.detached,
                          signature_algorithm=SIGNATURE_METHOD, digest_algorithm=DIGEST, c14n_algorithm=C14N)
         self._signing_time = signing_time
 
@@ -101,14 +106,15 @@ class AgencyVerifier(XAdESVerifier):
 
 
 def build_signature(record_xml: bytes, uri: str, *, key: ec.EllipticCurvePrivateKey,
-                    certificate: x509.Certificate, role: str, signing_time: datetime) -> bytes:
+                    certificate: x509.Certificate, role: str, signing_time: datetime,
+                    kind: str = DELIBERATION.name) -> bytes:
     """Sign canonical record bytes; return the detached XAdES-BES ``ds:Signature`` document.
 
     The record digest is taken over the C14N of the parsed record, which equals the stored
     bytes because records are stored canonical (``records.load_record`` insists on it).
     """
     record_root = parse_xml(record_xml)
-    signer = _AgencySigner(signing_time=signing_time, role=role)
+    signer = _AgencySigner(signing_time=signing_time, role=role, kind=kind)
     signature = signer.sign(record_root, key=key, cert=[certificate],
                             reference_uri=[SignatureReference(URI=uri)], always_add_key_value=False)
     return cast(bytes, etree.tostring(signature, encoding="UTF-8", xml_declaration=True))

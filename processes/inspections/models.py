@@ -13,7 +13,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, utcnow
@@ -167,6 +180,39 @@ class Draw(Base):
     committed_at: Mapped[datetime] = mapped_column(default=utcnow)
     witness_id: Mapped[str | None] = mapped_column(String(100))
     drawn_at: Mapped[datetime | None]
+
+
+class DrawImmutableError(ValueError):
+    """A finished draw was about to be changed: only a reasoned re-draw may replace it."""
+
+    message = "已完成的抽取结果不能修改，如有错误，请说明理由后重新抽取（原抽取及其签名记录保留）"
+
+    def __init__(self, columns: list[str]) -> None:
+        super().__init__(f"{self.message}（{', '.join(columns)}）")
+        self.columns = columns
+
+
+DRAW_MUTABLE_AFTER_DRAWING = frozenset({"status"})
+"""All a finished draw may still change: drawn → superseded when a re-draw replaces it."""
+
+
+@event.listens_for(Draw, "before_update")
+def _draw_is_never_edited(_mapper: Any, _connection: Any, target: Draw) -> None:
+    """Refuse at flush any change to a drawn (or superseded) draw other than its status.
+
+    Why at the mapper and not only in the pages: the signed draw record states this row's
+    content, so no code path (web, API, shell, a future feature) may rewrite it silently.
+    """
+    state = inspect(target)
+    status = state.attrs.status.history
+    before = status.deleted[0] if status.deleted else target.status
+    if before == "committed":
+        return
+    changed = [a.key for a in state.attrs if a.key not in DRAW_MUTABLE_AFTER_DRAWING and a.history.has_changes()]
+    if status.added and (before, target.status) != ("drawn", "superseded"):
+        changed.append("status")
+    if changed:
+        raise DrawImmutableError(sorted(changed))
 
 
 class Inspection(Base):

@@ -39,6 +39,8 @@ from web.security import current_actor, require_roles
 from . import NavLink, Panel, WebPackage
 from .inspections_admin import bp as admin_bp
 from .inspections_public import bp as public_bp
+from .inspections_sign import bp as sign_bp
+from .inspections_sign import draw_signatures
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 ROLES = frozenset({"officer", "head"})
@@ -218,6 +220,8 @@ def plan(plan_id: str) -> str:
     people = [u for i in inspections for u in i.inspectors] + [r.replaced for r in replacements] + \
         [r.replacement for r in replacements if r.replacement] + [row.created_by, row.approved_by or "",
                                                                  row.witness_id or ""]
+    signatures = draw_signatures(draws)
+    people += [u for s in signatures.values() for u in s.pending]
     items = list(dbs().scalars(select(InspectionItem).where(InspectionItem.id.in_(row.item_ids or []))))
     unit = dbs().get(Unit, row.unit_id)
     changes = public_changes.changes_by_item(dbs(), [i.id for i in inspections])
@@ -227,7 +231,7 @@ def plan(plan_id: str) -> str:
                            draw_statuses=DRAW_STATUSES, inspection_statuses=INSPECTION_STATUSES,
                            outcomes=OUTCOME_NAMES, seeds=plan_service.SEED_SOURCES,
                            may_redraw=actor.is_admin or "head" in actor.roles, today=china_today(),
-                           changes=changes)
+                           changes=changes, signatures=signatures, me=actor.user_id)
 
 
 @bp.post("/plans/<plan_id>/submit")
@@ -334,7 +338,7 @@ def verify(draw_id: str) -> str:
 
 WEB_PACKAGE = WebPackage(
     name="inspections",
-    blueprints=(bp, admin_bp, public_bp),
+    blueprints=(bp, admin_bp, public_bp, sign_bp),
     task_panel=task_panel,
     case_panel=case_panel,
     nav=(NavLink("inspections.plans", _l("Random inspections"), element_id="nav-inspection-plans", roles=ROLES),

@@ -1,0 +1,132 @@
+"""The signed draw record on the plan page: the planner and the approving head (the witness when no
+witness entered the seed) each sign with their own key and passphrase; the page shows each
+signature's status, signer, time and certificate serial, with the verification report as HTML and
+PDF; a changed drawn entity in the stored record, or a changed signature, shows INVALID; nothing
+edits a finished draw, and a re-draw keeps the old record verifiable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import signing
+from processes.inspections import draw_record, service
+from processes.inspections.models import Draw, DrawImmutableError, Plan
+from signing.models import DeliberationRecord, StoredSignature
+from tests.web.conftest import actor
+from tests.web.inspections_flow import approved_plan, setup_inspections
+from tests.web.penalty_flow import CA_PASSPHRASE, passphrase
+
+SIGNERS = {"officer.a": "张伟", "head.a": "赵磊"}
+
+
+@pytest.fixture
+def drawn(app: Flask, session: Session) -> tuple[Plan, Draw]:
+    setup_inspections(session)
+    now = datetime.now(UTC) - timedelta(days=1)
+    signing.init_ca(session, ca_passphrase=CA_PASSPHRASE, now=now)
+    for login, name in SIGNERS.items():
+        signing.issue_certificate(session, login, name, passphrase(login), ca_passphrase=CA_PASSPHRASE, now=now,
+                                  validity=timedelta(days=800))
+    session.commit()
+    return approved_plan(session)
+
+
+def _sign(as_user: Any, login: str, draw: Draw, secret: str | None = None) -> str:
+    response = as_user(login).post(f"/inspections/draws/{draw.id}/sign",
+                                   data={"passphrase": secret if secret is not None else passphrase(login)},
+                                   follow_redirects=True)
+    return response.get_data(as_text=True)
+
+
+def _record(session: Session, draw: Draw) -> DeliberationRecord:
+    session.expire_all()
+    record = draw_record.record_of(session, draw.id)
+    assert record is not None
+    return record
+
+
+def test_planner_and_head_sign_and_the_page_shows_both_signatures_valid(
+        session: Session, as_user: Any, drawn: tuple[Plan, Draw]) -> None:
+    plan, draw = drawn
+    page = as_user("officer.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert "sign-draw-form" in page and "张伟" in page and "赵磊" in page  # both still to sign
+    assert "签名口令不正确" in _sign(as_user, "officer.a", draw, "wrong passphrase")
+    assert draw_record.record_of(session, draw.id) is None  # nothing signed, no record made
+    assert "已签名：抽取记录的电子签名验证有效" in _sign(as_user, "officer.a", draw)
+    assert "你已经签过名" in _sign(as_user, "officer.a", draw)
+    assert "不是这次抽取记录的签名人" in _sign(as_user, "officer.a2", draw, "x")
+    _sign(as_user, "head.a", draw)
+    record = _record(session, draw)
+    verification = signing.verify_record(session, record.id)
+    assert verification.complete and {r.signer_user_id for r in verification.signatures} == set(SIGNERS)
+    roles = {r.signer_user_id: r.role for r in verification.signatures}
+    assert roles == {"officer.a": draw_record.PLANNER_ROLE, "head.a": draw_record.HEAD_WITNESS_ROLE}
+    page = as_user("officer.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert page.count("VALID") == 2 and "INVALID" not in page and "sign-draw-form" not in page
+    serials = set(session.scalars(select(StoredSignature.certificate_serial)))
+    assert all(s in page for s in serials)
+    xml = record.record_xml.decode()
+    assert draw.seed in xml and draw.seed_hash in xml and draw.snapshot_hash in xml  # type: ignore[operator]
+    assert all(e["credit_code"] in xml for e in draw.result["entities"])  # type: ignore[index]
+    report = as_user("head.a").get(f"/inspections/draws/{draw.id}/record")
+    assert report.status_code == 200 and "随机抽取记录" in report.get_data(as_text=True)
+    assert report.get_data(as_text=True).count("有效") >= 2
+    pdf = as_user("head.a").get(f"/inspections/draws/{draw.id}/record.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert as_user("head.a").get(f"/inspections/draws/{draw.id}/record.xml").data == record.record_xml
+
+
+def test_a_changed_drawn_entity_or_signature_in_storage_shows_invalid(
+        session: Session, as_user: Any, drawn: tuple[Plan, Draw]) -> None:
+    plan, draw = drawn
+    _sign(as_user, "officer.a", draw)
+    _sign(as_user, "head.a", draw)
+    record = _record(session, draw)
+    first = draw.result["entities"][0]["credit_code"]  # type: ignore[index]
+    other = draw.result["entities"][1]["credit_code"]  # type: ignore[index]
+    record.record_xml = record.record_xml.replace(first.encode(), other.encode(), 1)  # swap a drawn entity
+    session.commit()
+    verification = signing.verify_record(session, record.id)
+    assert not verification.complete
+    assert {r.reason for r in verification.signatures} == {signing.Reason.RECORD_CHANGED}
+    page = as_user("officer.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert page.count("INVALID") == 2
+    record.record_xml = record.record_xml.replace(other.encode(), first.encode(), 1)
+    row = session.scalars(select(StoredSignature).where(StoredSignature.record_id == record.id)).first()
+    assert row is not None
+    row.signature_xml = row.signature_xml.replace(b"<ds:SignatureValue>", b"<ds:SignatureValue>AA", 1)
+    session.commit()
+    reports = signing.verify_record(session, record.id).signatures
+    assert sorted(r.valid for r in reports) == [False, True]
+
+
+def test_no_edit_of_a_finished_draw_and_a_redraw_keeps_the_old_record_verifiable(
+        session: Session, as_user: Any, drawn: tuple[Plan, Draw]) -> None:
+    plan, draw = drawn
+    _sign(as_user, "officer.a", draw)
+    _sign(as_user, "head.a", draw)
+    old_record = _record(session, draw)
+    row = session.get(Draw, draw.id)
+    assert row is not None
+    row.result = {**(row.result or {}), "entities": []}  # a "manual edit" of the result
+    with pytest.raises(DrawImmutableError, match="已完成的抽取结果不能修改"):
+        session.flush()
+    session.rollback()
+    assert as_user("head.a").post(f"/inspections/draws/{draw.id}/edit", data={}).status_code in (404, 405)
+    new = service.redraw(session, actor(session, "head.a"), draw.id, "名录库有一户已注销，重新抽取")
+    session.commit()
+    assert new.supersedes_id == draw.id
+    assert signing.verify_record(session, old_record.id).complete  # the old record still verifies
+    _sign(as_user, "officer.a", new)
+    new_record = _record(session, new)
+    assert new_record.id != old_record.id
+    xml = new_record.record_xml.decode()
+    assert draw.id in xml and "名录库有一户已注销，重新抽取" in xml
+    page = as_user("officer.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert page.count("VALID") == 3 and "INVALID" not in page
