@@ -30,6 +30,7 @@ from processes.directory.models import ROLES, Unit, User
 from processes.directory.notifications import announce_assigned
 from processes.directory.services import display_names, staff_in_units
 from processes.directory.substitution import absences_of
+from processes.registry import package_for_process
 
 from .casework import Deadline, deadline, process_names
 from .extensions import dbs
@@ -110,6 +111,14 @@ def refusal(actor: Actor, task: HumanTask, user: User | None, task_unit_path: st
                  role=domain_text(ROLES.get(task.candidate_role, task.candidate_role)))
     if task.unit_id is not None and f"/{user.unit_id}/" not in (task_unit_path or f"/{task.unit_id}/"):
         return _("%(name)s is not in the unit this task belongs to.", name=user.display_name)
+    return case_refusal(task, user)
+
+
+def case_refusal(task: HumanTask, user: User) -> str | None:
+    """The case's own reason, from its package (e.g. recused in this penalty case, Art. 43)."""
+    package = package_for_process(task.process_key)
+    if package is not None and package.holder_refusal is not None:
+        return package.holder_refusal(dbs(), task.instance_id, user.id)
     return None
 
 

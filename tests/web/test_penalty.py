@@ -360,3 +360,21 @@ def test_officers_are_picked_and_their_certificates_come_from_the_directory(
     case = penalty_db.scalar(select(PenaltyCase).where(PenaltyCase.instance_id == instance_id))
     assert case is not None
     assert [(o["name"], o["certificate_no"]) for o in case.officers] == [("张伟", "C-A-1"), ("李娜", "C-A-2")]
+
+
+def test_a_head_cannot_reassign_a_task_to_a_person_recused_in_the_case(filed: str, penalty_db: Session,
+                                                                        office: Office) -> None:
+    """行政处罚法第四十三条: once recused, a person holds no task of the case, by a head's reassignment
+    on the oversight page too; someone else may take it."""
+    case = case_of(penalty_db, filed)
+    case.blocked_officers = ["officer.a2"]
+    penalty_db.commit()
+    task = ready_tasks(penalty_db, filed)[0]
+    head = office("head.a")
+    refused = head.post("/oversight/reassign", {"task_id": [task.id], "assignee": "officer.a2", "reason": "改派"})
+    assert "回避本案" in head.get(refused.location).get_data(as_text=True)
+    penalty_db.expire_all()
+    assert penalty_db.get(HumanTask, task.id).assignee != "officer.a2"  # type: ignore[union-attr]
+    head.post("/oversight/reassign", {"task_id": [task.id], "assignee": "head.a", "reason": "改派"})
+    penalty_db.expire_all()
+    assert penalty_db.get(HumanTask, task.id).assignee == "head.a"  # type: ignore[union-attr]
