@@ -22,6 +22,7 @@ from .archive import archives_for_entity
 from .casecard import CARD_SELECTIONS, case_card, case_cards, to_csv, to_xlsx
 from .checks_execution import execution_state_of, pending_arrangement
 from .documents import documents_of, pdf_rendering
+from .filing import approve_filing_extension
 from .forms import DATA_KEYS, FORMS
 from .reporting import REPORTS, STATES, record_reports, reports_due
 from .rules import Rules, load_rules
@@ -62,7 +63,7 @@ PACKAGE = ProcessPackage(
 
 __all__ = [
     "CARD_SELECTIONS", "DATA_KEYS", "FORMS", "PACKAGE", "PROCESS_KEYS", "REPORTS", "STATES", "Rules",
-    "apply_for_recusal",
+    "apply_for_recusal", "approve_filing_extension",
     "archives_for_entity", "case_card", "case_cards", "case_of_instance", "documents_of", "execution_state_of",
     "get_case", "load_blob", "load_rules", "pdf_rendering", "pending_arrangement", "record_reports", "reports_due",
     "request_ending", "request_extension", "sign_deliberation", "start_case", "store_blob", "submit_task", "to_csv",

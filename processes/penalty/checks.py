@@ -22,7 +22,7 @@ from engine.calendar import WorkCalendar
 
 from . import law
 from .law import Penalty
-from .models import Blob, CaseRecord, PenaltyCase
+from .models import Blob, CaseRecord, DeadlineNotice, PenaltyCase
 from .rules import Rules
 
 
@@ -164,31 +164,27 @@ def approval(sub: Submission) -> Result:
 
 @handles("penalty.filing_approval")
 def filing_approval(sub: Submission) -> Result:
-    """After the filing period (from discovery) the head's decision needs the extension the head
-    approved before the period ended; after the extended period, the reason it is late."""
-    f, case, periods = sub.form, sub.case, sub.rules.periods
+    """Within the filing period (from discovery, plus the extension the head approved before it
+    ended, recorded then: ``filing.approve_filing_extension``) the head decides freely. After it, a
+    decision to file is still possible (a lead never gets stuck) but needs the reason for the delay,
+    which the task data keeps (``filing_overdue``) and a notice reports to the heads."""
+    f, case = sub.form, sub.case
     due = case.filing_due
     payload = jsonable(f)
-    if due is None or sub.today <= due:
+    if case.filing_extension:
+        payload["filing_extension"] = case.filing_extension
+    if due is None or sub.today <= due or not f.get("approved"):
         return Result(payload)
-    approved_on = f.get("extension_approved_on")
-    if approved_on is None or not (f.get("extension_reason") or "").strip():
-        fail("extension_approved_on",
-             f"立案期限已于{law.cn(due)}届满（发现之日起{periods.filing_workdays}个工作日内）；"
-             "确需延长的，须经本机关负责人在期限届满前批准，请填写批准延长的日期和理由")
-    assert approved_on is not None
-    if approved_on > due:
-        fail("extension_approved_on", f"延长立案期限须在期限届满（{law.cn(due)}）前批准")
-    if approved_on > sub.today:
-        fail("extension_approved_on", "批准日期不能晚于今天")
-    extended = law.filing_extended_due(sub.calendar, sub.rules, due)
-    if sub.today > extended and not (f.get("overdue_reason") or "").strip():
-        fail("overdue_reason", f"延长后的立案期限已于{law.cn(extended)}届满，请说明超过期限的原因")
-    payload["filing_extension"] = {"approved_on": approved_on.isoformat(), "approved_by": sub.actor.user_id,
-                                   "reason": f["extension_reason"], "extended_to": extended.isoformat()}
+    reason = (f.get("overdue_reason") or "").strip()
+    if not reason:
+        fail("overdue_reason", f"立案期限已于{law.cn(due)}届满；延长须经本机关负责人在期限届满前批准，现已不能延长。"
+                               "决定立案的，请写明超过立案期限的原因，将记录在案并报告负责人")
+    payload["filing_overdue"] = {"due": due.isoformat(), "reason": reason, "decided_by": sub.actor.user_id}
 
     def project() -> None:
-        case.filing_due = extended
+        sub.session.add(DeadlineNotice(case_id=case.id, kind="filed_overdue", role="head", due=due,
+                                       message=f"本案超过立案期限（{law.cn(due)}）于{law.cn(sub.today)}决定立案，"
+                                               f"超过期限的原因：{reason}"))
     return Result(payload, project=project)
 
 

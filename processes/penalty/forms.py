@@ -150,11 +150,9 @@ class ApprovalForm(Schema):
 
 
 class FilingApprovalForm(ApprovalForm):
-    """立案审批; after the filing period the head records the extension they approved before it ended
-    (checked against the case's ``filing_due`` in ``checks``)."""
+    """立案审批; after the filing period (and any extension the head approved in time on the case page,
+    ``filing.approve_filing_extension``) a decision to file gives the reason it is late (``checks``)."""
 
-    extension_approved_on = day("负责人批准延长立案期限的日期", required=False)
-    extension_reason = text("延长立案期限的理由", required=False, long=True)
     overdue_reason = text("超过立案期限的原因", required=False, long=True)
 
 

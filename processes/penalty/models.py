@@ -62,6 +62,7 @@ class PenaltyCase(Base):
     accepted_on: Mapped[date | None] = mapped_column(Date)
     discovered_on: Mapped[date | None] = mapped_column(Date)  # the filing period counts from here
     filing_due: Mapped[date | None] = mapped_column(Date)  # last day to decide on filing (extension included)
+    filing_extension: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the head's, recorded when approved
     filed_on: Mapped[date | None] = mapped_column(Date)
     decision_due: Mapped[date | None] = mapped_column(Date)
     extensions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -122,6 +122,9 @@ def deadline_notice(params: dict[str, Any], ctx: OperatorContext) -> dict[str, A
     kind = str(params["kind"])
     role, text = NOTICES[kind]
     due = date.fromisoformat(str(params["due"])[:10]) if params.get("due") else None
+    case = ctx.session.get(PenaltyCase, params["case_id"])
+    if kind == "filing_overdue" and case is not None and case.filing_extension:  # extended in time: not late
+        return {"notice_id": None, "kind": kind, "role": role, "skipped": "filing_extended"}
     row = DeadlineNotice(case_id=params["case_id"], kind=kind, role=role,
                          message=text.format(due=documents.cn_date(due)), due=due)
     ctx.session.add(row)

@@ -44,7 +44,9 @@ MESSAGE_MODULES = ("forms/fields.py", "forms/registry.py", "forms/lead.py", "pro
                    "processes/penalty/checks_enforcement.py", "processes/penalty/forms_summary.py",
                    "processes/penalty/checks_summary.py", "processes/penalty/forms_hearing.py",
                    "processes/penalty/instalments.py", "processes/penalty/service.py",
-                   "processes/penalty/reporting.py", "engine/calendar_admin.py", "web/calendar_input.py")
+                   "processes/penalty/reporting.py", "processes/penalty/checks_discussion.py",
+                   "processes/penalty/forms_discussion.py", "processes/penalty/filing.py",
+                   "engine/calendar_admin.py", "web/calendar_input.py")
 
 
 # -- completeness ------------------------------------------------------------------------------

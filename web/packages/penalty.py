@@ -470,9 +470,11 @@ def casecards() -> str | Response | tuple[str, int]:
 
 START_ROLES = frozenset({"officer", "head"})
 
+from .penalty_filing import bp as filing_bp  # noqa: E402 - it uses this module's helpers defined above
+
 WEB_PACKAGE = WebPackage(
     name="penalty",
-    blueprints=(bp, reports_bp, admin_bp),
+    blueprints=(bp, reports_bp, admin_bp, filing_bp),
     api_blueprints=(api_bp, api_admin_bp),
     task_panel=task_panel,
     case_panel=case_panel,

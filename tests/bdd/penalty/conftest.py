@@ -245,3 +245,22 @@ def settles_during_urge(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     assert state is not None and state.outstanding > 0
     ctx["paid_in_urge"] = state.outstanding
     _pay_during_urge(world, ctx, float(state.outstanding))
+
+
+def _notices(world: PenaltyWorld, ctx: dict[str, Any]) -> list[str]:
+    from sqlalchemy import select
+
+    from processes.penalty.models import DeadlineNotice
+
+    with world.factory() as session:
+        return list(session.scalars(select(DeadlineNotice.kind).where(DeadlineNotice.case_id == ctx["case"])))
+
+
+@then(parsers.parse('已发出提醒"{kind}"'))
+def notice_sent(world: PenaltyWorld, ctx: dict[str, Any], kind: str) -> None:
+    assert kind in _notices(world, ctx), _notices(world, ctx)
+
+
+@then(parsers.parse('没有发出提醒"{kind}"'))
+def no_notice(world: PenaltyWorld, ctx: dict[str, Any], kind: str) -> None:
+    assert kind not in _notices(world, ctx), _notices(world, ctx)

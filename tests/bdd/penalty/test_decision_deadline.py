@@ -6,10 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 from pytest_bdd import parsers, scenarios, then, when
-from sqlalchemy import select
 
 from processes.penalty import request_extension
-from processes.penalty.models import DeadlineNotice
 from tests.bdd.penalty.conftest import task_id
 from tests.bdd.penalty.test_endings import approve as approve_ending
 from tests.bdd.penalty.test_endings import request as request_ending_step
@@ -22,13 +20,6 @@ scenarios("decision_deadline.feature")
 def decision_due(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
     due = world.case(ctx["case"]).decision_due
     assert due is not None and due.isoformat() == day
-
-
-@then(parsers.parse('已发出提醒"{kind}"'))
-def notice_sent(world: PenaltyWorld, ctx: dict[str, Any], kind: str) -> None:
-    with world.factory() as session:
-        kinds = session.scalars(select(DeadlineNotice.kind).where(DeadlineNotice.case_id == ctx["case"])).all()
-    assert kind in kinds, kinds
 
 
 @when(parsers.parse('承办人申请延长办案期限，理由为"{reason}"'))

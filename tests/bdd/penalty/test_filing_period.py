@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import ValidationError
 from pytest_bdd import parsers, scenarios, then, when
 
-from tests.penalty.driver import PenaltyWorld
+from engine import Actor
+from tests.penalty.driver import HEAD, OFFICER1, PenaltyWorld
 
 scenarios("filing_period.feature")
 
@@ -25,11 +27,52 @@ def approve(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     world.try_submit(ctx["case"], "approve_filing", {"approved": True, "opinion": "同意立案"})
 
 
-@when(parsers.parse('负责人同意立案，"{day}"批准延长立案期限，理由"{reason}"'))
-def approve_extended(world: PenaltyWorld, ctx: dict[str, Any], day: str, reason: str) -> None:
+@when(parsers.parse('负责人同意立案，并填写"{day}"批准延长立案期限'))
+def approve_backdated(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    """The form has no such field any more: a date typed afterwards is no proof of a timely approval."""
     world.errors.clear()
     world.try_submit(ctx["case"], "approve_filing", {"approved": True, "opinion": "同意立案",
-                                                     "extension_approved_on": day, "extension_reason": reason})
+                                                     "extension_approved_on": day, "extension_reason": "补填"})
+
+
+@when(parsers.parse('负责人同意立案，超过期限的原因为"{reason}"'))
+def approve_late(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "approve_filing", {"approved": True, "opinion": "同意立案",
+                                                     "overdue_reason": reason})
+
+
+def _extend(world: PenaltyWorld, ctx: dict[str, Any], actor: Actor, reason: str) -> None:
+    from processes.penalty import approve_filing_extension
+
+    world.errors.clear()
+    try:
+        with world.factory() as session:
+            approve_filing_extension(session, actor, ctx["case"], reason, now=world.now)
+            session.commit()
+    except ValidationError as exc:
+        world.errors.append(exc)
+
+
+@when(parsers.parse('负责人批准延长立案期限，理由"{reason}"'))
+def head_extends(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    _extend(world, ctx, HEAD, reason)
+
+
+@when(parsers.parse('承办人批准延长立案期限，理由"{reason}"'))
+def officer_extends(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    _extend(world, ctx, OFFICER1, reason)
+
+
+@then(parsers.parse('延长立案期限记录为"{day}"由"{who}"批准'))
+def extension_recorded(world: PenaltyWorld, ctx: dict[str, Any], day: str, who: str) -> None:
+    record = world.case(ctx["case"]).filing_extension or {}
+    assert record.get("approved_on") == day and record.get("approved_by") == who, record
+
+
+@then("系统拒绝")
+def refused_any(world: PenaltyWorld) -> None:
+    assert world.errors, "expected the system to refuse, but it accepted"
 
 
 @then(parsers.parse('立案期限是"{day}"'))
