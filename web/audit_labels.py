@@ -38,7 +38,7 @@ ACTIONS: dict[str, str] = {
     # administrative penalty
     "penalty_rule_changed": "修改行政处罚规则", "penalty_rule_reset": "恢复行政处罚规则默认值",
     "penalty_dmn_changed": "修改行政处罚决策表", "penalty_dmn_reset": "恢复行政处罚决策表默认值",
-    "signing_unlock_failed": "签名口令错误",
+    "signing_unlock_failed": "签名口令错误", "penalty_filing_extended": "负责人批准延长立案期限",
     # complaints
     "complaint_rule_changed": "修改投诉举报规则", "complaint_rule_reset": "恢复投诉举报规则默认值",
     "complaint_identity_viewed": "查看举报人身份信息", "complaint_identity_refused": "拒绝查看举报人身份信息",
