@@ -1,4 +1,4 @@
-"""The two inspection BPMN files, written from this description (``python -m
+"""The three inspection BPMN files, written from this description (``python -m
 processes.inspections.bpmn_source`` rewrites them).
 
 Why generated: each element, flow, lane and its simple left-to-right diagram are one line here,
@@ -120,6 +120,19 @@ TASK = {
     ],
 }
 
+SIGN = {
+    "id": "inspection_draw_signing", "name": "签署抽取记录", "lanes": ["officer"],
+    "nodes": [
+        ("s_start", "startEvent", "抽取完成", "officer", 0, 0, {}),
+        ("sign_draw", "userTask", "签署抽取记录", "officer", 1, 0, {
+            "formKey": "inspections.sign_draw", "assignee": "signer['user_id']", "reassignable": "false",
+            "due": "sign_due", "multi": ("signers", "signatures", "signer", "signature"),
+            "doc": "抽取人和见证人各自用本人的签名证书和签名口令签署抽取记录（计划、算法及参数、种子承诺和公开的种子、快照哈希、抽中的检查对象和检查人员），国办发〔2015〕58号要求抽查全过程留痕。检查任务不等待签名即已派发；逾期未签名的，提醒签名人并在计划页和督办页标注。"}),
+        ("s_end", "endEvent", "抽取记录已签署", "officer", 2, 0, {}),
+    ],
+    "flows": [("s_start", "sign_draw", "", ""), ("sign_draw", "s_end", "", "")],
+}
+
 SIZES = {"startEvent": (36, 36), "endEvent": (36, 36), "intermediateCatchEvent": (36, 36),
          "exclusiveGateway": (50, 50)}
 LANE_H, COL_W, X0 = 300, 170, 190
@@ -219,7 +232,7 @@ def render(proc: dict[str, Any]) -> str:
 
 def write() -> list[Path]:
     paths = []
-    for proc in (PLAN, TASK):
+    for proc in (PLAN, TASK, SIGN):
         path = FOLDER / f"{proc['id']}.bpmn"
         path.write_text(render(proc), encoding="utf-8")
         paths.append(path)

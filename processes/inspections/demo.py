@@ -1,6 +1,7 @@
 """Demo data for ``weijian demo load``: an item, a roster, twelve bathhouses and hotels of 渭滨区,
 a plan approved by the head through its process, its finished draw (re-verifiable with
-``weijian draw verify``), two inspections carried to a result (合格; 责令改正 with its opinion),
+``weijian draw verify``; its record signed by the planner, the head's signing task waiting),
+two inspections carried to a result (合格; 责令改正 with its opinion),
 and a quarterly schedule.
 
 Driven through the same services the pages use; service tasks run as the eager relay would.
@@ -21,7 +22,7 @@ from processes.directory.codes import make_credit_code
 from processes.directory.models import Entity, User
 from processes.directory.services import actor_for, create_entity
 
-from . import directories, plans, scheduling, service
+from . import directories, draw_signing, plans, scheduling, service
 from .models import Draw, Inspection, Plan
 
 CODE = "DEMO-2026-GG"
@@ -58,6 +59,19 @@ def _submit(session: Session, instance_id: str, form_key: str, user_id: str, dat
     _drain(session)
 
 
+def _sign_as_planner(session: Session, planner: Actor, draw: Draw) -> list[str]:
+    """The planner signs the draw record on their task; the head's 签署抽取记录 stays in their inbox,
+    so a new user sees both a signature and a waiting task (needs the penalty demo's certificates)."""
+    import signing
+    from processes.penalty.demo import DEMO_SIGNING_PASSPHRASE
+
+    if not signing.current_certificates(session, planner.user_id):
+        return []
+    draw_signing.sign(session, planner, draw.id, DEMO_SIGNING_PASSPHRASE)
+    session.flush()
+    return [f"draw record signed by {planner.user_id}; {HEAD} has the task 签署抽取记录"]
+
+
 def load(session: Session) -> list[str]:
     if session.scalar(select(Plan.id).where(Plan.code == CODE)) is not None:
         return []
@@ -90,6 +104,7 @@ def load(session: Session) -> list[str]:
     draw = session.scalar(select(Draw).where(Draw.plan_id == plan.id))
     assert draw is not None
     made += [f"plan {plan.code} (published)", f"draw {draw.id} (weijian draw verify {draw.id})"]
+    made += _sign_as_planner(session, planner, draw)
     rows = list(session.scalars(select(Inspection).where(Inspection.draw_id == draw.id)
                                 .order_by(Inspection.credit_code)))
     for row, outcome in zip(rows, ("compliant", "correction"), strict=False):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from forms.fields import DateField, FileUpload, Select, Text, TextArea
 from forms.registry import FormSchema, register_form
@@ -111,13 +111,21 @@ class DiscloseForm(FormSchema):
             raise ValidationError({"content_checked": ["请先核对公示内容，确认不含检查人员、内部意见和个人信息"]})
 
 
+@register_form("inspections.sign_draw", title="签署抽取记录")
+class SignDrawForm(FormSchema):
+    """The signer's own passphrase unlocks their key for this one request; it is never stored."""
+
+    passphrase = fields.String(required=True, load_only=True, error_messages={"required": "请输入签名口令"},
+                               metadata={"label": "签名口令", "widget": "password"})
+
+
 FORMS: dict[str, type[Schema]] = {
     "inspections.approve_plan": ApprovePlanForm, "inspections.revise_plan": RevisePlanForm,
     "inspections.witness_seed": WitnessSeedForm, "inspections.declare": DeclareForm,
     "inspections.onsite": OnsiteForm, "inspections.review": ReviewForm, "inspections.reinspect": ReinspectForm,
-    "inspections.disclose": DiscloseForm,
+    "inspections.disclose": DiscloseForm, "inspections.sign_draw": SignDrawForm,
 }
 DATA_KEYS = {"inspections.approve_plan": "approval", "inspections.revise_plan": "revision",
              "inspections.witness_seed": "witness", "inspections.declare": "declaration",
              "inspections.onsite": "onsite", "inspections.review": "review", "inspections.reinspect": "reinspection",
-             "inspections.disclose": "disclosure"}
+             "inspections.disclose": "disclosure", "inspections.sign_draw": "signature"}

@@ -215,6 +215,22 @@ def _draw_is_never_edited(_mapper: Any, _connection: Any, target: Draw) -> None:
         raise DrawImmutableError(sorted(changed))
 
 
+class DrawSigning(Base):
+    """The signing step of one finished draw: the ``inspection_draw_signing`` instance whose
+    multi-instance task 签署抽取记录 each signer completes, and the day it is due.
+
+    Why a row of its own: a draw row never changes once drawn (``_draw_is_never_edited``), and the
+    plan page needs the due day and the instance of every draw without loading process state.
+    """
+
+    __tablename__ = "insp_draw_signing"
+
+    draw_id: Mapped[str] = mapped_column(ForeignKey("insp_draw.id"), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(36), unique=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Inspection(Base):
     """One drawn entity's inspection: its pair, its process instance, its outcome and links."""
 

@@ -63,6 +63,7 @@ class Rules:
     decision_workdays: int = 7
     decision_withdraw_workdays: int = 3
     disclosure_sources: dict[str, str] = field(default_factory=dict)  # rule key -> "[label] source" (public)
+    sign_workdays: int = 2  # [signing] record_workdays: each signer's 签署抽取记录 task is due then
 
     def as_params(self) -> dict[str, Any]:
         """The plan's copy (JSON: the ratio as a string, so no float enters a hash)."""
@@ -103,7 +104,8 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
         decision_workdays=_positive(raw["disclosure"].get("decision_workdays", 7), "decision_workdays"),
         decision_withdraw_workdays=_positive(raw["disclosure"].get("decision_withdraw_workdays", 3),
                                              "decision_withdraw_workdays"),
-        disclosure_sources={str(k): str(v) for k, v in raw.get("disclosure_sources", {}).items()})
+        disclosure_sources={str(k): str(v) for k, v in raw.get("disclosure_sources", {}).items()},
+        sign_workdays=_positive(raw.get("signing", {}).get("record_workdays", 2), "signing.record_workdays"))
     if rules.min_specialists > rules.min_inspectors:
         raise ValueError("rules.toml: matching.min_specialists cannot exceed matching.min_inspectors")
     return rules

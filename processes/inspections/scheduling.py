@@ -112,6 +112,7 @@ def _period_plan(session: Session, actor: Actor, schedule: Schedule, period: str
                        seed_source="generated", code=f"{template.code}-{period}")
     plan.params = {**template.params, "scope_units": plan.params["scope_units"]}
     plan.item_ids, plan.schedule_id = list(template.item_ids), schedule.id
+    plan.created_by = template.created_by  # the planner answers for (and signs) every period's draw
     plan.status, plan.approved_by, plan.published_at = "published", template.approved_by, due_at
     return plan
 

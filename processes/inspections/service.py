@@ -25,6 +25,7 @@ from engine.models import HumanTask, ProcessInstance
 from processes.directory.models import Entity, User
 
 from . import draw as draws
+from . import draw_signing
 from .forms import DATA_KEYS, FORMS
 from .models import Draw, InspectionItem, Plan
 from .models import Inspection as InspectionRow
@@ -51,7 +52,9 @@ def _items(session: Session, plan: Plan, category: str) -> list[dict[str, Any]]:
 
 def start_inspections(session: Session, draw: Draw, *, now: datetime | None = None) -> list[InspectionRow]:
     """One inspection per drawn entity, its task assigned directly to the drawn pair; an entity
-    nobody could be matched to is registered ``unstaffed`` for the planner (no process)."""
+    nobody could be matched to is registered ``unstaffed`` for the planner (no process). Every
+    finished draw passes here (plan process, scheduler, re-draw), so this also starts the draw
+    record's signing step (``draw_signing.start_signing``)."""
     plan = session.get(Plan, draw.plan_id)
     assert plan is not None
     assert draw.result is not None
@@ -77,6 +80,7 @@ def start_inspections(session: Session, draw: Draw, *, now: datetime | None = No
                              unit_id=plan.unit_id, entity_id=code, entity_name=row.entity_name, now=now)
             row.instance_id = instance.id
         rows.append(row)
+    draw_signing.start_signing(session, draw, now=now)  # the signers' 签署抽取记录 tasks; inspections do not wait
     return rows
 
 
@@ -106,6 +110,7 @@ def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: da
     plan = session.get(Plan, old.plan_id)
     assert plan is not None
     old.status = "superseded"
+    draw_signing.cancel_signing(session, actor, old, f"重新抽取：{reason.strip()}", now=now)
     for row in session.scalars(select(InspectionRow).where(InspectionRow.draw_id == old.id)):
         if row.instance_id and row.status not in ("done", "cancelled"):
             instance = session.get(ProcessInstance, row.instance_id)
@@ -167,6 +172,8 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
     """Validate an inspection form, complete the task, update the register."""
     task = _ready_task(session, task_id)
     key = task.form_key or ""
+    if key == draw_signing.SIGN_FORM:  # the passphrase never reaches task data
+        return draw_signing.submit(session, task, actor, dict(fields), now=now)
     schema = FORMS.get(key)
     if schema is None:
         raise NotFound(f"task {task.title} has no inspection form ({key!r})")

@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.models import HumanTask
 from processes.demo_data import load_demo
+from processes.inspections import draw_signing
 from processes.inspections.imports import ImportRefused, export_table, import_rows
 from processes.inspections.models import Draw, EntityProfile, Inspection, Inspector
 from tests.inspections.driver import PLANNER, InspectionWorld, code
@@ -30,6 +32,11 @@ def test_demo_has_a_published_plan_a_finished_draw_and_results(session_factory: 
         done = session.scalar(select(func.count()).select_from(Inspection).where(Inspection.status.in_(
             ["done", "correcting"])))
         assert done == 2
+        # the draw record: the planner signed on their task, the head's task 签署抽取记录 waits
+        signed = draw_signing.status(session, draw)
+        assert signed.pending == ["zhao.lei"] and not signed.overdue
+        waiting = session.scalars(select(HumanTask).where(HumanTask.form_key == draw_signing.SIGN_FORM)).all()
+        assert sorted((t.assignee, t.status) for t in waiting) == [("zhang.wei", "completed"), ("zhao.lei", "ready")]
         again = load_demo(session)
         session.commit()
         draw_id = draw.id

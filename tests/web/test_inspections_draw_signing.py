@@ -15,8 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import signing
+from engine.calendar import CHINA_TZ
+from engine.clock import china_today
+from engine.models import HumanTask, ProcessInstance
 from processes.inspections import draw_record, service
-from processes.inspections.models import Draw, DrawImmutableError, Plan
+from processes.inspections.models import Draw, DrawImmutableError, DrawSigning, Plan
 from signing.models import DeliberationRecord, StoredSignature
 from tests.web.conftest import actor
 from tests.web.inspections_flow import approved_plan, setup_inspections
@@ -130,3 +133,61 @@ def test_no_edit_of_a_finished_draw_and_a_redraw_keeps_the_old_record_verifiable
     assert draw.id in xml and "名录库有一户已注销，重新抽取" in xml
     page = as_user("officer.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
     assert page.count("VALID") == 3 and "INVALID" not in page
+
+
+def _sign_tasks(session: Session, draw: Draw, status: str | None = "ready") -> dict[str, HumanTask]:
+    session.expire_all()
+    row = session.get(DrawSigning, draw.id)
+    assert row is not None, "the draw has no signing step"
+    query = select(HumanTask).where(HumanTask.instance_id == row.instance_id)
+    if status:
+        query = query.where(HumanTask.status == status)
+    return {t.assignee or "": t for t in session.scalars(query)}
+
+
+def test_each_signer_has_an_inbox_task_showing_the_record_and_the_plan_page_is_the_same_action(
+        session: Session, as_user: Any, drawn: tuple[Plan, Draw]) -> None:
+    plan, draw = drawn
+    tasks = _sign_tasks(session, draw)
+    assert set(tasks) == set(SIGNERS) and all(t.title == "签署抽取记录" and t.due_at for t in tasks.values())
+    planner = as_user("officer.a")
+    assert tasks["officer.a"].id in planner.get("/inbox").get_data(as_text=True)
+    page = planner.get(f"/tasks/{tasks['officer.a'].id}").get_data(as_text=True)
+    assert "draw-sign-panel" in page and 'type="password"' in page and 'name="passphrase"' in page
+    assert draw.seed in page and draw.snapshot_hash in page and draw.seed_hash in page
+    assert all(e["credit_code"] in page for e in draw.result["entities"])  # type: ignore[index]
+    refused = planner.post(f"/tasks/{tasks['officer.a'].id}", {"passphrase": "wrong passphrase"})
+    assert refused.status_code == 422 and "签名口令不正确" in refused.get_data(as_text=True)
+    assert "wrong passphrase" not in refused.get_data(as_text=True)
+    assert set(_sign_tasks(session, draw)) == set(SIGNERS)  # nothing completed
+    done = planner.post(f"/tasks/{tasks['officer.a'].id}", {"passphrase": passphrase("officer.a")})
+    assert done.status_code in (302, 303), done.get_data(as_text=True)[:1500]
+    assert set(_sign_tasks(session, draw)) == {"head.a"}
+    assert "你已经签过名" in _sign(as_user, "officer.a", draw)  # the plan page refuses a second signature
+    _sign(as_user, "head.a", draw)  # on the plan page: completes the head's task too
+    assert _sign_tasks(session, draw) == {}
+    completed = _sign_tasks(session, draw, None)
+    assert {u: t.status for u, t in completed.items()} == {"officer.a": "completed", "head.a": "completed"}
+    instance = session.get(ProcessInstance, completed["head.a"].instance_id)
+    assert instance is not None and instance.status == "completed"
+    assert signing.verify_record(session, _record(session, draw).id).complete
+    assert "overdue-signing" not in as_user("head.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+
+
+def test_an_unsigned_record_past_its_due_day_is_flagged_on_the_plan_page_and_in_oversight(
+        session: Session, as_user: Any, drawn: tuple[Plan, Draw]) -> None:
+    plan, draw = drawn
+    page = as_user("head.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert "signing-due" in page and "overdue-signing" not in page
+    yesterday = china_today() - timedelta(days=1)
+    tasks = _sign_tasks(session, draw)
+    row = session.get(DrawSigning, draw.id)
+    assert row is not None
+    row.due_on = yesterday  # as if the draw had been made a week ago
+    for task in tasks.values():
+        task.due_at = datetime.combine(yesterday, datetime.min.time(), CHINA_TZ)
+    session.commit()
+    page = as_user("head.a").get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert "overdue-signing" in page and "逾期未签名" in page
+    oversight = as_user("head.a").get("/oversight?overdue=1").get_data(as_text=True)
+    assert "签署抽取记录" in oversight

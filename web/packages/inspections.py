@@ -10,6 +10,7 @@ through the services of ``processes.inspections`` (checked, audited); nothing he
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -28,8 +29,8 @@ from engine.models import HumanTask, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, Unit, User
 from processes.directory.services import DirectoryError
+from processes.inspections import draw_record, draw_signing, public_changes, scheduling, service
 from processes.inspections import plans as plan_service
-from processes.inspections import public_changes, scheduling, service
 from processes.inspections.draw import verify_draw
 from processes.inspections.forms import OUTCOME_NAMES
 from processes.inspections.models import Draw, Inspection, InspectionItem, Plan, Replacement
@@ -94,7 +95,30 @@ def _panel(instance: ProcessInstance) -> PlanPanel | None:
     return PlanPanel(plan, inspection, _amounts(plan), items, _names(list(inspection.inspectors) if inspection else []))
 
 
+@dataclass(frozen=True)
+class SignPanel:
+    """The draw record a signer signs on their task 签署抽取记录 (what the record states)."""
+
+    record: Any  # signing.DrawRecordData
+    plan: Plan
+    pending: list[str]
+    due_on: date | None
+    overdue: bool
+
+
+def _sign_panel(instance: ProcessInstance) -> SignPanel | None:
+    draw = draw_signing.draw_of_instance(dbs(), instance.id)
+    plan_row = dbs().get(Plan, draw.plan_id) if draw is not None else None
+    if draw is None or plan_row is None:
+        return None
+    step = draw_signing.status(dbs(), draw)
+    return SignPanel(draw_record.record_data(dbs(), draw), plan_row, step.pending, step.due_on, step.overdue)
+
+
 def task_panel(_actor: Actor, instance: ProcessInstance, _task: HumanTask | None) -> Panel | None:
+    if instance.process_key == draw_signing.SIGN_PROCESS:
+        sign_view = _sign_panel(instance)
+        return Panel("inspections/_sign_panel.html", sign_view) if sign_view is not None else None
     view = _panel(instance)
     return Panel("inspections/_panel.html", view) if view is not None else None
 
@@ -336,11 +360,17 @@ def verify(draw_id: str) -> str:
     return render_template("inspections/verify.html", draw=draw, plan=plan_row, report=report)
 
 
+def public_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a refused form may send back to the browser: never the signing passphrase."""
+    return {k: v for k, v in values.items() if k != "passphrase"}
+
+
 WEB_PACKAGE = WebPackage(
     name="inspections",
     blueprints=(bp, admin_bp, public_bp, sign_bp),
     task_panel=task_panel,
     case_panel=case_panel,
+    public_values=public_values,
     nav=(NavLink("inspections.plans", _l("Random inspections"), element_id="nav-inspection-plans", roles=ROLES),
          NavLink("inspections_admin.schedules", _l("Inspection schedules"), element_id="nav-inspection-schedules",
                  roles=ROLES),

@@ -1,15 +1,18 @@
 """Signing a draw record on the plan page, and its verification report (HTML and PDF).
 
-Looks and behaves like the deliberation signature: the signer types their own signing passphrase
-(POSTed, never kept in the session, a log line or an error message), the server unlocks their key
-for this one request and signs the canonical draw record; every stored signature is verified
-again from the stored bytes each time the page or the report is shown (VALID/INVALID, who, when,
-certificate serial). There is no route that edits a draw: a wrong draw is re-drawn with a reason.
+The form here and the signer's inbox task 签署抽取记录 are one action (``draw_signing.sign``):
+signing here completes the task. Looks and behaves like the deliberation signature: the signer
+types their own signing passphrase (POSTed, never kept in the session, a log line or an error
+message), the server unlocks their key for this one request and signs the canonical draw record;
+every stored signature is verified again from the stored bytes each time the page or the report
+is shown (VALID/INVALID, who, when, certificate serial). There is no route that edits a draw:
+a wrong draw is re-drawn with a reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
@@ -17,8 +20,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 import signing
+from integrations.celery_app import dispatch_after_commit
 from processes.directory.services import DirectoryError
-from processes.inspections import draw_record
+from processes.inspections import draw_record, draw_signing
 from processes.inspections.models import Draw
 from web.extensions import dbs
 from web.security import current_actor
@@ -34,6 +38,8 @@ class DrawSignatures:
     verification: signing.RecordVerification | None = None
     pending: list[str] = field(default_factory=list)
     problem: str | None = None
+    due_on: date | None = None
+    overdue: bool = False
 
 
 def draw_signatures(draws: list[Draw]) -> dict[str, DrawSignatures]:
@@ -41,7 +47,8 @@ def draw_signatures(draws: list[Draw]) -> dict[str, DrawSignatures]:
     for draw in draws:
         if draw.status == "committed":
             continue
-        entry = DrawSignatures(pending=draw_record.pending_signers(dbs(), draw))
+        step = draw_signing.status(dbs(), draw)
+        entry = DrawSignatures(pending=step.pending, due_on=step.due_on, overdue=step.overdue)
         try:
             found = draw_record.verification(dbs(), draw.id)
         except signing.SigningError as exc:
@@ -69,13 +76,14 @@ def _draw(draw_id: str) -> Draw:
 def sign(draw_id: str) -> Response:
     draw = _draw(draw_id)
     actor = current_actor()
-    try:
-        report = draw_record.sign_draw(dbs(), draw.id, actor.user_id, request.form.get("passphrase", ""))
+    try:  # the same action as the signer's task 签署抽取记录, which it completes
+        report = draw_signing.sign(dbs(), actor, draw.id, request.form.get("passphrase", ""))
     except DirectoryError as exc:
         dbs().rollback()
         flash(exc.message, "error")
     else:
         dbs().commit()
+        dispatch_after_commit(dbs())
         flash(_("Signed: the signature over the draw record is valid (certificate %(serial)s).",
                 serial=report.certificate_serial or ""), "success")
     return redirect(url_for("inspections.plan", plan_id=draw.plan_id))
