@@ -21,6 +21,7 @@ from .law import Penalty, cn
 @handles("penalty.summary_payment")
 def summary_payment(sub: Submission) -> Result:
     f, case = sub.form, sub.case
+    f["kind"] = f.get("kind") or "payment"  # reconsideration/litigation: recorded like the ordinary procedure's
     if f.get("on_spot"):
         limits = sub.rules.summary
         fine = Penalty.of(case.decided_penalty).fine

@@ -58,19 +58,30 @@ class SummaryRecordFields(Schema):
             raise ValidationError({"refusal_noted_at": ["请按“时:分”填写注明拒绝签名的时间"]})
 
 
-class SummaryPaymentForm(Schema):
-    """The fine paid at the bank, or collected by the officers on the spot (Arts. 68-71)."""
+SUMMARY_EXECUTION_KINDS = {"payment": "缴纳罚款", "reconsideration": "申请行政复议", "litigation": "提起行政诉讼"}
 
-    paid_on = day("缴款日期")
-    amount = amount("缴款金额", required=True)
+
+class SummaryPaymentForm(Schema):
+    """The fine paid at the bank, or collected by the officers on the spot (Arts. 68-71); or the party
+    applied for reconsideration or sued, which stops the surcharge and moves the remedy windows the
+    court application waits for (行政诉讼法 Art. 45), as in the ordinary procedure."""
+
+    kind = choice("事项", SUMMARY_EXECUTION_KINDS, required=False)
+    paid_on = day("日期（缴款，或者申请复议、起诉）")
+    amount = amount("缴款金额")
     on_spot = flag("执法人员当场收缴")
     on_spot_ground = choice("当场收缴的情形", ON_SPOT_GROUNDS, required=False)
     receipt_number = text("专用票据号码（财政部门统一制发）", required=False, max_length=100)
     handed_in_on = day("交至行政机关日期", required=False)
     late_reason = text("逾期交至行政机关的原因", required=False, long=True)
+    note = text("说明", required=False, long=True)
 
     @validates_schema
     def _on_spot(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (data.get("kind") or "payment") == "payment" and not data.get("amount"):
+            raise ValidationError({"amount": ["请填写缴款金额"]})
+        if (data.get("kind") or "payment") != "payment" and (data.get("on_spot") or data.get("amount")):
+            raise ValidationError({"kind": ["申请复议或者起诉的，不填写缴款金额和当场收缴"]})
         if not data.get("on_spot"):
             return
         if not data.get("on_spot_ground"):

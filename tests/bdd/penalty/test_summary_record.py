@@ -94,3 +94,10 @@ def reminder_served(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 def apply_to_court(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
     world.errors.clear()
     world.try_submit(ctx["case"], "apply_enforcement", {"applied_on": day, "court": "上海市宝山区人民法院"})
+
+
+@when("当事人对当场处罚决定申请行政复议")
+def summary_reconsideration(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "summary_payment", {"kind": "reconsideration", "paid_on": world.today.isoformat(),
+                                                      "note": "向上海市宝山区人民政府申请行政复议"})
