@@ -25,7 +25,15 @@ from processes.registry import StartRequest, start_process
 from . import directory
 from .api.schemas import EntityUpdateSchema
 from .case_history import case_stages, element_names
-from .casework import case_view, entity_cases, startable_processes, upload_store, visible_entity, visible_instance
+from .casework import (
+    case_view,
+    entity_cases,
+    process_names,
+    startable_processes,
+    upload_store,
+    visible_entity,
+    visible_instance,
+)
 from .diagram import process_xml
 from .extensions import dbs
 from .packages import case_panel, entity_panels, related_panels
@@ -145,6 +153,7 @@ def entity(credit_code: str) -> str:
             open_tasks[t.instance_id].append(t)
     unit = dbs().get(Unit, row.unit_id)
     return render_template("entity.html", entity=row, cases=cases, open_tasks=open_tasks, unit=unit,
+                           process_names=process_names(),
                            can_edit=perm.can_edit_entity(actor, row.unit_id), panels=entity_panels(actor, row))
 
 

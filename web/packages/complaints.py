@@ -41,6 +41,7 @@ bp = Blueprint("complaints", __name__)
 ROLES = frozenset({"complaint_clerk", "officer", "head"})
 CLERK_CHANNELS = {k: v for k, v in CHANNELS.items() if k != "portal"}
 PAGE = 50
+COMPLAINT_PROCESSES = ("complaint", "complaint_received", "complaint_handle", "complaint_recheck")
 # The history's internal lines (no public sentence) by kind, so staff read words, not codes.
 EVENT_LABELS = {
     "forward_received": "承办单位已接收转办件", "forward_objected": "承办单位对转办提出异议",
@@ -61,18 +62,32 @@ class ComplaintPanel:
     kind: str
     channel: str
     status: str
+    may_open: bool = True  # the complaint page opens for this person (else the number is plain text)
 
 
 def _visible(actor: Actor, complaint: Complaint) -> bool:
-    return actor.is_admin or bool({complaint.unit_id, complaint.registered_unit_id} & set(actor.unit_ids)) \
-        or actor.user_id in (complaint.handlers or [])
+    """Its registering and handling units, its handlers, and a unit it was forwarded to or that
+    co-handles it: that unit works on it in a case of its own (same tracking number) and must be
+    able to open the complaint its task links to before it receives or objects."""
+    if actor.is_admin or {complaint.unit_id, complaint.registered_unit_id} & set(actor.unit_ids) \
+            or actor.user_id in (complaint.handlers or []):
+        return True
+    return dbs().scalar(select(ProcessInstance.id).where(
+        ProcessInstance.business_key == complaint.tracking_no, ProcessInstance.process_key.in_(COMPLAINT_PROCESSES),
+        ProcessInstance.unit_id.in_(sorted(actor.unit_ids))).limit(1)) is not None
 
 
 def _panel_for(actor: Actor, complaint: Complaint) -> ComplaintPanel:
     may_reveal = may_see_identity(actor, complaint) and not complaint.anonymous
     return ComplaintPanel(complaint, redacted(complaint), may_reveal,
                           KINDS.get(complaint.kind or "", "未分类"), CHANNELS.get(complaint.channel, complaint.channel),
-                          STATUSES.get(complaint.status, complaint.status))
+                          STATUSES.get(complaint.status, complaint.status), _may_open(actor, complaint))
+
+
+def _may_open(actor: Actor, complaint: Complaint) -> bool:
+    """What ``show`` lets through: a case page links to the complaint only for those it opens for
+    (a legal reviewer sees the case, but the complaint pages are not theirs: no link to a 403)."""
+    return (actor.is_admin or bool(actor.roles & ROLES)) and _visible(actor, complaint)
 
 
 def _complaint_of(instance: ProcessInstance) -> Complaint | None:
@@ -96,7 +111,7 @@ def case_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
 def related_panel(actor: Actor, instance: ProcessInstance) -> Panel | None:
     """On a penalty case opened from a report: the complaint it came from (never its complainant)."""
     complaint = dbs().scalar(select(Complaint).where(Complaint.penalty_instance_id == instance.id))
-    if complaint is None or not _visible(actor, complaint):
+    if complaint is None or not _may_open(actor, complaint):
         return None
     return Panel("_complaint_origin.html", complaint)
 
@@ -105,7 +120,7 @@ def entity_panel(actor: Actor, entity: Any) -> Panel | None:
     """The entity's archived complaint files (一户一档) its unit may see, with manifest hashes;
     complainants stay out of it (the archive itself is a staff file like the case)."""
     archives = complaints.archives_for_entity(dbs(), entity.credit_code)
-    rows = [(a, c) for a in archives if (c := dbs().get(Complaint, a.complaint_id)) is not None and _visible(actor, c)]
+    rows = [(a, c) for a in archives if (c := dbs().get(Complaint, a.complaint_id)) is not None and _may_open(actor, c)]
     return Panel("_complaint_archives.html", rows) if rows else None
 
 
