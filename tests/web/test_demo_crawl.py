@@ -47,10 +47,7 @@ ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,'’-]+[A-Za-z]{2,}){2,}")
 AUTHORED = re.compile(r"^/admin/(rules|complaints/rules|decision-tables|processes)|^/inspections/draws/[^/]+/record$")
 # Defects seen here and left to the engineer whose work in progress they are in: (text on the
 # linking page, linked path prefix, status). Each names where it is; remove it once fixed.
-KNOWN = [
-    ("draw-sign-panel", "/inspections/plans/", 403),  # web/templates/inspections/_sign_panel.html links
-    # the plan page for everyone who sees the draw-signing case (clerks, legal reviewers: 403)
-]
+KNOWN: list[tuple[str, str, int]] = []  # (marker in the linking page, link prefix, status it explains)
 ID_PART = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|\d+|[0-9A-Z]{18}|TS\d+)(?=/|$)")
 
 
