@@ -1,4 +1,4 @@
-"""The three inspection BPMN files, written from this description (``python -m
+"""The four inspection BPMN files, written from this description (``python -m
 processes.inspections.bpmn_source`` rewrites them).
 
 Why generated: each element, flow, lane and its simple left-to-right diagram are one line here,
@@ -133,6 +133,23 @@ SIGN = {
     "flows": [("s_start", "sign_draw", "", ""), ("sign_draw", "s_end", "", "")],
 }
 
+WITNESS = {
+    "id": "inspection_draw_witness", "name": "见证人录入公开随机数（重新抽取）", "lanes": ["head"],
+    "nodes": [
+        ("w_start", "startEvent", "重新抽取已承诺", "head", 0, 0, {}),
+        ("witness_seed", "userTask", "见证人录入公开随机数", "head", 1, 0, {
+            "formKey": "inspections.witness_seed", "assignee": "witness_id", "reassignable": "false",
+            "doc": "重新抽取前已锁定新的名录快照的哈希值；与首次抽取一样，由计划指定的见证人录入此后产生的公开随机数（如彩票开奖号码）作为随机种子。"}),
+        ("perform_draw", "serviceTask", "抽取检查对象和检查人员", "head", 2, 0, {"operator": (
+            "inspections.perform_draw", "draw_result", {
+                "draw_id": "draw_id", "public_value": "witness['public_value']",
+                "witness": "witness['witnessed_by']"})}),
+        ("w_end", "endEvent", "抽取完成，检查任务已派发", "head", 3, 0, {}),
+    ],
+    "flows": [("w_start", "witness_seed", "", ""), ("witness_seed", "perform_draw", "", ""),
+              ("perform_draw", "w_end", "", "")],
+}
+
 SIZES = {"startEvent": (36, 36), "endEvent": (36, 36), "intermediateCatchEvent": (36, 36),
          "exclusiveGateway": (50, 50)}
 LANE_H, COL_W, X0 = 300, 170, 190
@@ -232,7 +249,7 @@ def render(proc: dict[str, Any]) -> str:
 
 def write() -> list[Path]:
     paths = []
-    for proc in (PLAN, TASK, SIGN):
+    for proc in (PLAN, TASK, SIGN, WITNESS):
         path = FOLDER / f"{proc['id']}.bpmn"
         path.write_text(render(proc), encoding="utf-8")
         paths.append(path)

@@ -70,6 +70,12 @@ def create_schedule(session: Session, actor: Actor, *, name: str, template_plan_
     plan = session.get(Plan, template_plan_id)
     if plan is None or plan.kind == "national":
         raise DirectoryError("周期计划须以年度或者季度抽查计划为模板", "template_plan_id")
+    if plan.seed_source == "witnessed":
+        # each period is drawn unattended in one transaction; nobody could enter a public value
+        # produced after the period's snapshot, so the period would wait for ever (or be drawn
+        # with a seed the approved plan did not name)
+        raise DirectoryError("周期计划由系统按期自动抽取，不能由见证人录入公开随机数；"
+                             "请将随机种子来源改为系统生成后再设为周期计划", "template_plan_id")
     if window_days < 1:
         raise DirectoryError("检查时段至少1天", "window_days")
     schedule = Schedule(name=name.strip() or plan.title, template={"plan_id": plan.id, "window_days": window_days},

@@ -25,7 +25,7 @@ from engine.models import HumanTask, ProcessInstance
 from processes.directory.models import Entity, User
 
 from . import draw as draws
-from . import draw_signing
+from . import draw_signing, draw_witness
 from .forms import DATA_KEYS, FORMS
 from .models import Draw, InspectionItem, Plan
 from .models import Inspection as InspectionRow
@@ -97,7 +97,8 @@ def draw_plan(session: Session, actor: Actor, plan: Plan, *, period: str = "", n
 
 def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: datetime | None = None) -> Draw:
     """A reasoned re-draw: the old draw stays (``superseded``, with the reason), its open
-    inspections are cancelled, a new draw (seq + 1, fresh snapshot and seed) replaces it."""
+    inspections are cancelled, a new draw (seq + 1, fresh snapshot and seed) replaces it. A
+    witnessed plan's new draw waits for its witness (``draw_witness``), like the first one."""
     if not (actor.is_admin or "head" in actor.roles):
         raise PermissionDenied("only a head or an administrator may order a re-draw")
     old = session.get(Draw, draw_id, with_for_update=True)
@@ -109,8 +110,11 @@ def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: da
         raise ValidationError({"draw": ["该次抽取已被重新抽取取代"]})
     plan = session.get(Plan, old.plan_id)
     assert plan is not None
+    waiting = old.status == "committed"
     old.status = "superseded"
     draw_signing.cancel_signing(session, actor, old, f"重新抽取：{reason.strip()}", now=now)
+    if waiting and old.seed_source == "witnessed":  # a re-draw still waiting for its witness
+        draw_witness.cancel_witness(session, actor, old, f"重新抽取：{reason.strip()}", now=now)
     for row in session.scalars(select(InspectionRow).where(InspectionRow.draw_id == old.id)):
         if row.instance_id and row.status not in ("done", "cancelled"):
             instance = session.get(ProcessInstance, row.instance_id)
@@ -121,7 +125,11 @@ def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: da
     new = draws.commit_draw(session, actor, plan, period=old.period, now=now, supersedes=old, reason=reason.strip())
     audit.append(session, actor.user_id, "inspection_redraw", now=now,
                  data={"old": old.id, "new": new.id, "reason": reason.strip()})
-    if new.seed_source == "generated":
+    if new.seed_source == "witnessed":
+        # like the first draw: the witness enters a public value produced after this commitment;
+        # the witness's task then draws and starts the inspections and the signing step
+        draw_witness.start_witness(session, new, now=now)
+    else:
         draws.perform_draw(session, actor, new, now=now)
         start_inspections(session, new, now=now)
     return new

@@ -29,7 +29,7 @@ from engine.models import HumanTask, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, Unit, User
 from processes.directory.services import DirectoryError
-from processes.inspections import draw_record, draw_signing, public_changes, scheduling, service
+from processes.inspections import draw_record, draw_signing, draw_witness, public_changes, scheduling, service
 from processes.inspections import plans as plan_service
 from processes.inspections.draw import verify_draw
 from processes.inspections.forms import OUTCOME_NAMES
@@ -86,6 +86,9 @@ def _panel(instance: ProcessInstance) -> PlanPanel | None:
     inspection = None if plan else service.inspection_of_instance(dbs(), instance.id)
     if inspection is not None:
         plan = dbs().get(Plan, inspection.plan_id)
+    witnessed = draw_witness.draw_of_instance(dbs(), instance) if plan is None and inspection is None else None
+    if witnessed is not None:  # a re-draw's witness task shows the plan being drawn
+        plan = dbs().get(Plan, witnessed.plan_id)
     if plan is None:
         return None
     categories = [inspection.category] if inspection else list(plan.params.get("categories") or {})
@@ -304,7 +307,7 @@ def redraw(draw_id: str) -> Response:
         abort(404)
     _visible_plan(actor, old.plan_id)
     try:
-        service.redraw(dbs(), actor, draw_id, request.form.get("reason", ""))
+        new = service.redraw(dbs(), actor, draw_id, request.form.get("reason", ""))
     except PermissionDenied:
         dbs().rollback()
         abort(403)
@@ -315,7 +318,10 @@ def redraw(draw_id: str) -> Response:
     else:
         dbs().commit()
         dispatch_after_commit(dbs())
-        flash(_("Drawn again. The earlier draw is kept, marked as superseded, with your reason."), "success")
+        flash(_("Drawn again. The earlier draw is kept, marked as superseded, with your reason.")
+              if new.status == "drawn" else
+              _("The new draw is committed. The earlier draw is kept, marked as superseded, with your reason; "
+                "the witness now has a task to enter the public random value."), "success")
     return redirect(url_for("inspections.plan", plan_id=old.plan_id))
 
 
