@@ -4,13 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_bdd import parsers, scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, then, when
 
 from processes.penalty import documents_of, load_blob
 from processes.penalty.forms_hearing import TERMINATION_REASONS
-from tests.penalty.driver import ACTORS, NAMES, PenaltyWorld
+from tests.bdd.penalty.conftest import report_with
+from tests.penalty.driver import ACTORS, DEFAULTS, NAMES, PenaltyWorld
 
 scenarios("hearing.feature")
+
+
+@given("当事人是公民")
+def party_is_a_person(world: PenaltyWorld) -> None:
+    """Hearing thresholds differ by party (hearing_right.dmn: 10,000 yuan for a citizen)."""
+    lead = DEFAULTS["register_lead"]
+    world.defaults["register_lead"] = lambda w, n, t: {**lead(w, n, t), "entity_name": "张某", "party_type": "person",
+                                                       "credit_code": "", "unit_category": ""}
+
+
+@given("调查终结报告拟对当事人责令停产停业")
+def report_suspension(world: PenaltyWorld) -> None:
+    penalty = {"penalty_kinds": ["suspension"], "fine": 0}
+    report_with(world, **penalty)
+    opinion = DEFAULTS["record_opinion"]
+    world.defaults["record_opinion"] = lambda w, n, t: {**opinion(w, n, t), **penalty}
+
+
+@then(parsers.parse('事先告知书告知了听证权利，理由为"{reason}"'))
+def notice_gives_hearing_right_for(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    assert world.case(ctx["case"]).hearing_right
+    with world.factory() as session:
+        [doc] = [d for d in documents_of(session, ctx["case"]) if d.doc_type == "prior_notice"]
+        html = load_blob(session, doc.sha256).decode()
+    assert "有权要求举行听证" in html and reason in html, html
 
 
 @then("事先告知书告知了听证权利")
