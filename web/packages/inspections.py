@@ -29,7 +29,7 @@ from engine.models import HumanTask, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.models import ENTITY_CATEGORIES, Unit, User
 from processes.directory.services import DirectoryError
-from processes.inspections import draw_record, draw_signing, draw_witness, public_changes, scheduling, service
+from processes.inspections import draw_record, draw_signing, draw_witness, national, public_changes, scheduling, service
 from processes.inspections import plans as plan_service
 from processes.inspections.draw import verify_draw
 from processes.inspections.forms import OUTCOME_NAMES
@@ -39,6 +39,7 @@ from web.security import current_actor, require_roles
 
 from . import NavLink, Panel, WebPackage
 from .inspections_admin import bp as admin_bp
+from .inspections_api import api_bp
 from .inspections_public import bp as public_bp
 from .inspections_sign import bp as sign_bp
 from .inspections_sign import draw_signatures
@@ -215,7 +216,11 @@ def new_plan() -> Any:
     if values["unit_id"] not in {u.id for u in units}:
         errors.setdefault("unit_id", []).append(_("Choose one of your units."))
     fixed = [c.strip() for c in values["fixed_entities"].replace(",", "\n").splitlines() if c.strip()]
-    if not errors and start and end:
+    if not errors and start and end and values["kind"] == "national":
+        plan_id = _national(actor, values, start, end, fixed, errors)
+        if plan_id is not None:
+            return redirect(url_for("inspections.plan", plan_id=plan_id))
+    elif not errors and start and end:
         try:
             plan = plan_service.create_plan(
                 dbs(), actor, title=values["title"], kind=values["kind"], unit_id=values["unit_id"],
@@ -233,6 +238,43 @@ def new_plan() -> Any:
     return render_template("inspections/plan_new.html", values=values, errors=errors, units=units,
                            kinds=plan_service.KINDS, seeds=plan_service.SEED_SOURCES, categories=ENTITY_CATEGORIES,
                            form=request.form), 422
+
+
+MAX_LIST_BYTES = 5 * 1024 * 1024
+
+
+def _national(actor: Actor, values: dict[str, str], start: date, end: date, fixed: list[str],
+              errors: dict[str, list[str]]) -> str | None:
+    """A national task from its uploaded list (CSV/XLSX) or the codes typed in: every wrong row
+    reported at once under the list, nothing written; the new plan's id when all rows are good."""
+    upload = request.files.get("national_list")
+    try:
+        if upload is not None and upload.filename:
+            if not upload.filename.lower().endswith((".csv", ".xlsx")):
+                raise national.ImportRefused([national.RowError(0, "-", "名单只能是CSV或者XLSX文件")])
+            content = upload.read(MAX_LIST_BYTES + 1)
+            if len(content) > MAX_LIST_BYTES:
+                raise national.ImportRefused([national.RowError(0, "-", "名单文件超过5 MB")])
+            rows: list[dict[str, str]] = national.rows_of_file(upload.filename, content)
+            source, digest = f"file:{upload.filename}", national.file_digest(content)
+        else:
+            rows, source, digest = [{"credit_code": c} for c in fixed], "form", None
+        plan = national.create_national_plan(
+            dbs(), actor, title=values["title"], unit_id=values["unit_id"], window_start=start, window_end=end,
+            rows=rows, source=source, file_sha256=digest, seed_source=values["seed_source"] or "generated",
+            witness_id=values["witness_id"].strip() or None)
+    except national.ImportRefused as exc:
+        dbs().rollback()
+        errors.setdefault("fixed_entities", []).extend(national.describe(e) for e in exc.errors)
+        return None
+    except DirectoryError as exc:
+        dbs().rollback()
+        errors.setdefault(exc.field or "_", []).append(exc.message)
+        return None
+    dbs().commit()
+    flash(_("National task %(code)s created as a draft with its locked list of %(n)s entities. Check it, then "
+            "submit it to the head.", code=plan.code, n=len(plan.fixed_entities or [])), "success")
+    return plan.id
 
 
 @bp.get("/plans/<plan_id>")
@@ -377,6 +419,7 @@ WEB_PACKAGE = WebPackage(
     task_panel=task_panel,
     case_panel=case_panel,
     public_values=public_values,
+    api_blueprints=(api_bp,),
     nav=(NavLink("inspections.plans", _l("Random inspections"), element_id="nav-inspection-plans", roles=ROLES),
          NavLink("inspections_admin.schedules", _l("Inspection schedules"), element_id="nav-inspection-schedules",
                  roles=ROLES),
