@@ -42,6 +42,8 @@ USERS = [
     ("zhang.wei", "张伟", "610302", ["officer"], "61030220180012"),
     ("li.na", "李娜", "610302", ["officer"], "61030220190031"),
     ("zhao.lei", "赵磊", "610302", ["head", "officer"], "61030220100003"),
+    # a deputy head: a collective discussion (Art. 57(2)) needs at least two of the unit's heads
+    ("yang.fan", "杨帆", "610302", ["head", "officer"], "61030220110005"),
     ("chen.jing", "陈静", "610302", ["legal_reviewer"], None),
     ("sun.li", "孙丽", "610302", ["complaint_clerk"], None),
     ("liu.yang", "刘洋", "610303", ["officer"], "61030320200008"),

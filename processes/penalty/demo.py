@@ -38,6 +38,7 @@ OFFICERS = [("zhang.wei", "张伟"), ("li.na", "李娜")]
 MEMBERS = [("zhao.lei", "赵磊", "主持人"), ("zhang.wei", "张伟", "承办人"), ("li.na", "李娜", "成员")]
 SIGNERS = [login for login, _n, _r in MEMBERS]
 ROLE_USERS = {"officer": "zhang.wei", "head": "zhao.lei", "legal_reviewer": "chen.jing"}
+HEADS = ("zhao.lei", "yang.fan")  # a collective discussion's participants, each confirming the record
 # entity (credit code) -> the task its demo case waits at (None: the lead is not registered yet)
 STAGES: list[tuple[str, str | None, str]] = [
     (make_credit_code("610302", "MA6X8K21A", "92"), "serve_decision", "使用未取得护士执业证书的人员从事护理工作"),
@@ -134,7 +135,8 @@ def _form(session: Session, task: HumanTask, entity: Entity, violation: str) -> 
         "legal_review": lambda: {"passed": True, "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"},
         "collective_discussion": lambda: {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。",
                                           "discussed_on": day,
-                                          "participants": [{"user_id": "zhao.lei", "name": "赵磊"}]},
+                                          "participants": [{"user_id": "zhao.lei", "name": "赵磊"},
+                                                           {"user_id": "yang.fan", "name": "杨帆"}]},
         "confirm_discussion": lambda: {"confirmed": True},
         "approve_decision": lambda: {"conclusion": "penalty", "opinion": "同意"},
         "draft_decision": lambda: {
@@ -200,7 +202,7 @@ def load_penalty_cases(session: Session) -> list[str]:
     unit = session.get(Unit, UNIT)
     if unit is None:
         return []
-    actors = {login: actor_for(session, user) for login in set(ROLE_USERS.values()) | set(SIGNERS)
+    actors = {login: actor_for(session, user) for login in set(ROLE_USERS.values()) | set(SIGNERS) | set(HEADS)
               if (user := session.get(User, login)) is not None}
     made: list[str] = []
     for code, target, violation in STAGES:
