@@ -3,6 +3,10 @@ made through the domain services (a plan the head approves, its draw, the drawn 
 declarations, the on-site record, the head's review); the QR code on the entity's page is read
 back (its modules compared with a QR code of the page's own address), that address is opened on
 the phone, and the page shows the entity's result without sideways scrolling or staff names.
+The second test is the issue's whole flow through the UI: the planner makes a quarterly plan and
+presses "run now" after the head's approval, both drawn inspectors declare on their task pages,
+the lead records 责令改正 on the on-site form (the sealed 卫生监督意见书 with the deadline is
+produced), the head reviews, the public results page shows it, and its QR code's address opens it.
 
 Why compare the QR code's modules: no QR decoder is installed; two QR codes of the same text, level
 and version are the same module matrix, so equal paths mean the printed code carries this address.
@@ -11,7 +15,7 @@ and version are the same module matrix, so equal paths mean the printed code car
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -19,18 +23,23 @@ import segno
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+import signing
+from engine.clock import china_today
 from engine.models import HumanTask
+from processes.directory.models import Unit
 from processes.inspections import directories
 from processes.inspections.models import Inspection, Plan, ScheduleRun
+from processes.penalty.storage import load_blob
 from tests.e2e.conftest import ARTIFACTS, LiveServer
 from tests.e2e.test_browser import signed_in_page
-from tests.web.conftest import STAFF, actor
+from tests.web.conftest import COUNTY_A, STAFF, actor
 from tests.web.inspections_flow import NOTES, approved_plan, draft_plan, finish, inspections_of, setup_inspections
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 3}
+CA_PASSPHRASE = "e2e-inspections-ca-passphrase"
 PATH_RE = re.compile(r'<path[^>]* d="([^"]+)"')
 
 
@@ -91,7 +100,7 @@ def test_the_entity_page_opened_from_its_qr_code_shows_its_result_on_a_phone(
     assert (poster.get_attribute("href") or "").endswith("/poster.pdf")
 
 
-def test_planner_makes_a_plan_recurring_the_head_approves_run_now_and_both_inspectors_see_their_task(
+def test_quarterly_plan_run_now_approved_inspected_with_a_correction_public_and_opened_from_its_qr_code(
         chromium: Any, live_server: LiveServer, inspected: dict[str, str]) -> None:
     with live_server.session() as session:  # a fourth inspector: the first draw used two of three pairs
         directories.save_inspector(session, actor(session, "head.a"), "reviewer.a", certificate_no="ZF-reviewer.a",
@@ -136,8 +145,96 @@ def test_planner_makes_a_plan_recurring_the_head_approves_run_now_and_both_inspe
         assert run is not None
         drawn = session.scalar(select(Inspection).where(Inspection.draw_id == run.draw_id))
         assert drawn is not None and len(drawn.inspectors) == 2, drawn and drawn.status
+    inspectors = {}
     for login in drawn.inspectors:
         page = signed_in_page(chromium, live_server, login)
         expect(page.locator("body")).to_contain_text("声明无利益冲突")
         expect(page.locator("body")).to_contain_text(drawn.entity_name)
-        page.context.close()
+        inspectors[login] = page
+    _records_a_correction_the_public_sees_it_and_the_qr_code_opens_it(chromium, live_server, drawn, inspectors, head)
+
+
+def _task(live_server: LiveServer, instance_id: str, form_key: str, assignee: str | None = None) -> str:
+    with live_server.session() as session:
+        query = select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.status == "ready",
+                                           HumanTask.form_key == form_key)
+        if assignee:
+            query = query.where(HumanTask.assignee == assignee)
+        task_id = session.scalar(query)
+    assert task_id is not None, f"no ready {form_key} for {assignee}"
+    return str(task_id)
+
+
+def _open_task(page: Page, live_server: LiveServer, task_id: str) -> None:
+    page.goto(f"{live_server.url}/tasks/{task_id}")
+    if page.locator("#claim").count():
+        page.click("#claim")
+
+
+def _records_a_correction_the_public_sees_it_and_the_qr_code_opens_it(
+        chromium: Any, live_server: LiveServer, drawn: Inspection, inspectors: dict[str, Page], head: Page) -> None:
+    """The rest of the issue's flow: both declare, the lead records 责令改正 through the on-site form
+    (the 卫生监督意见书 is produced with the deadline), the head's review, the public results page and
+    the entity page opened from the address its QR code carries."""
+    assert drawn.instance_id
+    with live_server.session() as session:  # the opinion is an outward document: sealed by the unit (PAdES)
+        unit = session.get(Unit, COUNTY_A)
+        assert unit is not None
+        signing.init_ca(session, ca_passphrase=CA_PASSPHRASE)
+        signing.issue_seal_certificate(session, unit.id, unit.name, ca_passphrase=CA_PASSPHRASE,
+                                       validity=timedelta(days=30))
+        session.commit()
+    for login, page in inspectors.items():
+        _open_task(page, live_server, _task(live_server, drawn.instance_id, "inspections.declare", login))
+        page.select_option("#f-conflict", "false")
+        page.click("#submit")
+        expect(page.locator(".flash")).to_contain_text("已办理")
+    lead = inspectors[drawn.inspectors[0]]
+    _open_task(lead, live_server, _task(live_server, drawn.instance_id, "inspections.onsite", drawn.inspectors[0]))
+    expect(lead.locator(".inspection-panel")).to_contain_text(drawn.entity_name)
+    today = china_today()
+    due = (today + timedelta(days=20)).isoformat()  # the first test's entity is due in 15 days
+    lead.fill("#f-checked_on", today.isoformat())
+    lead.select_option("#f-co_inspector_present", "true")
+    lead.fill("#f-nonconforming", "从业人员健康合格证明")
+    lead.fill("#f-findings", NOTES)
+    lead.select_option("#f-outcome", "correction")
+    lead.fill("#f-correction_due", due)
+    lead.select_option("#f-representative", "signed")
+    lead.click("#submit")
+    expect(lead.locator(".flash")).to_contain_text("已办理")
+
+    _open_task(head, live_server, _task(live_server, drawn.instance_id, "inspections.review"))
+    expect(head.locator(".inspection-panel")).to_contain_text(drawn.entity_name)
+    head.select_option("#f-approved", "true")
+    head.fill("#f-opinion", "内部意见：同意")
+    head.click("#submit")
+    expect(head.locator(".flash")).to_contain_text("已办理")
+    with live_server.session() as session:
+        row = session.get(Inspection, drawn.id)
+        assert row is not None and row.status == "correcting" and str(row.correction_due) == due
+        assert row.opinion_sha256, "the 卫生监督意见书 was not produced"
+        opinion = load_blob(session, row.opinion_sha256)
+    assert opinion.startswith(b"%PDF-")  # rendered, sealed and stored by SHA-256 (tests/inspections/test_opinion_seal)
+
+    visitor = chromium.new_context(locale="zh-CN", **PHONE).new_page()
+    visitor.goto(f"{live_server.url}/public/inspections/results")
+    listed = visitor.locator("#results li", has_text=drawn.entity_name).filter(has_text=due)
+    expect(listed).to_contain_text("责令改正")
+    assert NOTES not in visitor.locator("body").inner_text()
+    listed.get_by_role("link", name=drawn.entity_name).first.click()
+    expect(visitor.locator("#credit-code")).to_have_text(drawn.credit_code)
+    qr = visitor.locator("#qr img")
+    qr.scroll_into_view_if_needed()
+    address = f"{live_server.url}/public/inspections/entities/{drawn.credit_code}"
+    svg = visitor.request.get(live_server.url + str(qr.get_attribute("src")))
+    printed = PATH_RE.search(svg.text())
+    expected = PATH_RE.search(segno.make(address, error="m").svg_inline(scale=5, border=2))
+    assert printed is not None and expected is not None and printed.group(1) == expected.group(1)
+    phone = chromium.new_context(locale="zh-CN", **PHONE).new_page()  # scanned: opens the address in the code
+    response = phone.goto(address)
+    assert response is not None and response.status == 200
+    result = phone.locator("#entity-results li.result", has_text=due)
+    expect(result).to_contain_text("责令改正")
+    expect(result).to_contain_text("公共场所卫生监督抽查")
+    fits(phone)
