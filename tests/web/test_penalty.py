@@ -227,6 +227,9 @@ def test_signing_page_case_page_and_deliberation_api(penalty_db: Session, office
     assert wrong.status_code == 422
     assert "签名口令不正确" in wrong.get_data(as_text=True)
     assert "not-my-passphrase-123" not in wrong.get_data(as_text=True)
+    waiting = b.get(f"/cases/{instance_id}").get_data(as_text=True)  # who has yet to sign: named, not by login
+    unsigned = re.search(r"未签名：([^<]*)</p>", waiting)
+    assert unsigned and set(unsigned.group(1).split("、")) == {name for name, _role in MEMBERS.values()}
 
     for login, task in signs.items():
         response = post_task(office(login), task.id, {"passphrase": passphrase(login)})

@@ -40,7 +40,7 @@ from integrations.celery_app import dispatch_after_commit
 from processes import penalty
 from processes.directory.files import grant_upload, may_reference
 from processes.directory.models import Unit
-from processes.directory.services import search_entities
+from processes.directory.services import display_names, search_entities
 from processes.penalty.forms_endings import ENDING_KINDS
 from processes.penalty.models import Blob, CaseArchive, CaseDocument, CaseRecord, DeadlineNotice, PenaltyCase
 from processes.penalty.seal import document_seals
@@ -208,10 +208,12 @@ def penalty_view(actor: Actor, instance: ProcessInstance, with_html: bool = True
     can_request = instance.status == "running" and case.procedure == "ordinary" and case.case_number is not None \
         and case.decided_on is None and perm.can_start(actor, case.unit_id)
     documents = penalty.documents_of(dbs(), case.id)
+    found = deliberation(case, with_html)
+    unsigned = found.report.unsigned_members if found and found.report else ()  # named, not by login
     return PenaltyView(case, STATUS_LABELS.get(case.status, case.status),
                        PROCEDURE_LABELS.get(case.procedure, case.procedure), documents,
-                       evidence_files(case), reminders, deliberation(case, with_html), can_request,
-                       seals=document_seals(dbs(), documents))
+                       evidence_files(case), reminders, found, can_request,
+                       people=display_names(dbs(), unsigned), seals=document_seals(dbs(), documents))
 
 
 def penalty_body(view: PenaltyView) -> dict[str, Any]:
