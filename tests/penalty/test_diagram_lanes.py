@@ -9,6 +9,7 @@ shrink, and the 催告/enforcement chain must be inside the officer lane.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ DRAWN_OUTSIDE = {
         "hearing_terminated", "gw_replacement_ok", "keep_statement", "gw_statements", "propose_no_penalty",
         "draft_no_penalty", "doc_no_penalty", "serve_no_penalty", "gw_correction", "check_correction",
         "gw_ending_kind", "draft_transfer", "doc_transfer_letter", "record_transfer_receipt", "end_transferred",
-        "doc_ending_report", "end_withdrawn", "end_by_ending", "ended_draft_no_penalty",
+        "doc_ending_report", "end_withdrawn", "ended_draft_no_penalty",
         "end_filing_notice",
         "end_rejected", "watch_wait", "extension_requested",
         "recusal_applied", "decision_made", "gw_extension", "apply_extension", "sync_extension",
@@ -39,6 +40,7 @@ DRAWN_OUTSIDE = {
 }
 
 Box = tuple[float, float, float, float]
+OMGDI = "http://www.omg.org/spec/DD/20100524/DI"
 
 
 def _boxes(root: etree._Element) -> dict[str, Box]:
@@ -99,3 +101,45 @@ def test_collective_discussion_and_confirmations_are_drawn_in_the_head_lane() ->
     lane_of, outside = _placement(FOLDER / "penalty_ordinary.bpmn")
     assert {n: lane_of[n] for n in DISCUSSION} == dict.fromkeys(DISCUSSION, "head")
     assert not outside & set(DISCUSSION), sorted(outside & set(DISCUSSION))
+
+
+def _inside(box: Box, outer: Box) -> bool:
+    return outer[0] <= box[0] and box[2] <= outer[2] and outer[1] <= box[1] and box[3] <= outer[3]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FOLDER.glob("*.bpmn")))
+def test_flows_between_shapes_in_the_pool_stay_in_the_pool(name: str) -> None:
+    """A flow whose two ends are drawn in the pool is drawn in it too: a bend point far outside
+    (the case-ending end event once sat below the pool, fed by 18 diagonals across the whole
+    process) makes the fitted diagram on the case page a tall frame of empty space and crossing lines."""
+    root = etree.parse(str(FOLDER / name), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    boxes = _boxes(root)
+    pools = [boxes[p.get("id", "")] for p in root.iter(f"{{{BPMN}}}participant") if p.get("id", "") in boxes]
+    ends = {f.get("id"): (f.get("sourceRef", ""), f.get("targetRef", "")) for f in root.iter(f"{{{BPMN}}}sequenceFlow")}
+    wrong = {}
+    for edge in root.iter(f"{{{BPMNDI}}}BPMNEdge"):
+        source, target = ends.get(edge.get("bpmnElement", ""), ("", ""))
+        pool = next((p for p in pools if _inside(boxes.get(source, p), p) and _inside(boxes.get(target, p), p)), None)
+        if pool is None or source not in boxes or target not in boxes:
+            continue
+        points = [(float(w.get("x", "0")), float(w.get("y", "0"))) for w in edge.iter(f"{{{OMGDI}}}waypoint")]
+        outside = [pt for pt in points if not _inside((*pt, *pt), pool)]
+        if outside:
+            wrong[edge.get("bpmnElement")] = outside
+    assert not wrong, wrong
+
+
+def test_every_way_to_the_case_ending_end_is_drawn_square_in_the_officer_lane() -> None:
+    root = etree.parse(str(FOLDER / "penalty_ordinary.bpmn"),
+                       etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    lane_of, outside = _placement(FOLDER / "penalty_ordinary.bpmn")
+    assert lane_of["end_by_ending"] == "officer" and "end_by_ending" not in outside
+    into = {f.get("id") for f in root.iter(f"{{{BPMN}}}sequenceFlow") if f.get("targetRef") == "end_by_ending"}
+    assert len(into) >= 15
+    slanted = {}
+    for edge in root.iter(f"{{{BPMNDI}}}BPMNEdge"):
+        if edge.get("bpmnElement") in into:
+            points = [(float(w.get("x", "0")), float(w.get("y", "0"))) for w in edge.iter(f"{{{OMGDI}}}waypoint")]
+            if any(a[0] != b[0] and a[1] != b[1] for a, b in pairwise(points)):
+                slanted[edge.get("bpmnElement")] = points
+    assert not slanted, slanted
