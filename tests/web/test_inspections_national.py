@@ -2,7 +2,8 @@
 the new-plan page, or posted by the sending system to ``/api/v1/inspections/national-tasks``. Every
 wrong row (unknown credit code, a repeated row, a name or category that differs from the directory)
 is reported at once and nothing is written; a good list becomes a draft plan whose list is locked:
-the draw takes exactly those entities and only matches their inspectors."""
+the draw takes exactly those entities and only matches their inspectors. Also the other gap of the
+same audit (issue 12) on the plan page: a witnessed plan's re-draw waits for its witness's task."""
 
 from __future__ import annotations
 
@@ -142,3 +143,46 @@ def test_the_api_creates_a_national_plan_for_heads_with_the_same_row_checks(worl
     spec = app.test_client().get("/api/v1/openapi.json").json
     assert spec is not None
     assert "post" in spec["paths"]["/api/v1/inspections/national-tasks"]
+
+
+def test_a_witnessed_plan_redrawn_on_the_plan_page_waits_for_the_witness_task_then_draws(
+        world: Session, as_user: Any) -> None:
+    """Issue 12: the re-draw of a witnessed plan used to stay 已承诺，待抽取 for ever (no task)."""
+    from engine.models import ProcessInstance
+    from processes.inspections.models import Draw
+    from tests.web.inspections_flow import draft_plan, drain, ready, submit
+
+    plan = draft_plan(world, seed_source="witnessed", witness_id="officer.a2")
+    plans.submit_plan(world, actor(world, "officer.a"), plan.id)
+    world.commit()
+    assert plan.instance_id
+    submit(world, plan.instance_id, "inspections.approve_plan", "head.a", {"approved": True})
+    submit(world, plan.instance_id, "inspections.witness_seed", "officer.a2",
+           {"public_value": "03 08 15 21 29 33 + 12", "source": "双色球第2026001期"})
+    first = world.scalar(select(Draw).where(Draw.plan_id == plan.id))
+    assert first is not None and first.status == "drawn"
+    head = as_user("head.a")
+    redrawn = head.post(f"/inspections/draws/{first.id}/redraw", {"reason": "名录库有误"}, follow_redirects=True)
+    assert "见证人已收到录入公开随机数的任务" in redrawn.get_data(as_text=True)
+    drain(world)
+    world.expire_all()
+    new = world.scalar(select(Draw).where(Draw.plan_id == plan.id, Draw.seq == 2))
+    assert new is not None and new.status == "committed"
+    instance = world.scalar(select(ProcessInstance).where(ProcessInstance.process_key == "inspection_draw_witness"))
+    assert instance is not None
+    (task,) = ready(world, instance.id, "inspections.witness_seed")
+    assert task.assignee == "officer.a2"
+    witness = as_user("officer.a2")
+    page = witness.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "inspection-panel" in page and plan.code in page and "公开随机数" in page
+    empty = witness.post(f"/tasks/{task.id}", {"public_value": "", "source": "双色球"})
+    assert empty.status_code == 422
+    done = witness.post(f"/tasks/{task.id}", {"public_value": "05 11 17 22 26 30 + 09", "source": "双色球第2026002期"})
+    assert done.status_code in (302, 303), done.get_data(as_text=True)[:1000]
+    drain(world)
+    world.expire_all()
+    new = world.get(Draw, new.id)
+    assert new is not None and new.status == "drawn" and new.seed == "05 11 17 22 26 30 + 09"
+    assert len(list(world.scalars(select(Inspection).where(Inspection.draw_id == new.id)))) == 2
+    detail = head.get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert "已被重新抽取取代" in detail and new.result_hash and new.result_hash in detail
