@@ -107,6 +107,32 @@ def test_the_inspection_task_panel_shows_entity_items_and_inspectors(world: Sess
     assert "inspection-panel" in case
 
 
+def test_the_case_panel_opens_the_sealed_opinion_of_a_correction_for_staff_of_the_unit(
+        world: Session, as_user: Any) -> None:
+    """A 责令改正 issues a 卫生监督意见书: the inspection's case page links it, the file is the stored
+    one (its SHA-256), and it names the inspectors, so another unit's staff do not get it."""
+    import hashlib
+
+    from processes.inspections.models import Inspection
+    from tests.web.inspections_flow import finish
+
+    _plan, draw = approved_plan(world)
+    row = inspections_of(world, draw)[0]
+    finish(world, row, "correction")
+    world.expire_all()
+    done = world.get(Inspection, row.id)
+    assert done is not None and done.opinion_sha256
+    case = as_user("head.a").get(f"/cases/{row.instance_id}").get_data(as_text=True)
+    link = f"/inspections/results/{row.id}/opinion"
+    assert link in case and done.opinion_sha256[:12] in case
+    opinion = as_user("head.a").get(link)
+    assert opinion.status_code == 200 and hashlib.sha256(opinion.get_data()).hexdigest() == done.opinion_sha256
+    assert "责令" in opinion.get_data(as_text=True) or opinion.content_type == "application/pdf"
+    assert as_user("head.b").get(link).status_code == 404  # another county's head
+    missing = as_user("head.a").get(f"/inspections/results/{inspections_of(world, draw)[1].id}/opinion")
+    assert missing.status_code == 404  # no opinion issued for that one
+
+
 def test_verify_page_says_identical_and_names_a_tampered_snapshot(world: Session, as_user: Any) -> None:
     plan, draw = approved_plan(world)
     officer = as_user("officer.a")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -395,6 +395,26 @@ def public_change(inspection_id: str) -> Response:
         flash(_("Withdrawn from the public site; the withdrawal and its reason are public.") if action == "withdraw"
               else _("Corrected on the public site; the correction and its reason are public."), "success")
     return redirect(url_for("inspections.plan", plan_id=row.plan_id))
+
+
+@bp.get("/results/<inspection_id>/opinion")
+def opinion(inspection_id: str) -> Response:
+    """The sealed 卫生监督意见书 a 责令改正 result issued (it names the inspectors: staff only)."""
+    from processes.penalty.models import Blob
+    from processes.penalty.storage import load_blob
+
+    row = dbs().get(Inspection, inspection_id)
+    if row is None or row.opinion_sha256 is None:
+        abort(404)
+    _visible_plan(current_actor(), row.plan_id)
+    blob = dbs().get(Blob, row.opinion_sha256)
+    if blob is None:
+        abort(404)
+    response = make_response(load_blob(dbs(), row.opinion_sha256))
+    response.headers["Content-Type"] = blob.media_type
+    suffix = "pdf" if blob.media_type == "application/pdf" else "html"
+    response.headers["Content-Disposition"] = f'inline; filename="opinion-{row.credit_code}.{suffix}"'
+    return response
 
 
 @bp.get("/draws/<draw_id>/verify")
