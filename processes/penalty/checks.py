@@ -253,12 +253,17 @@ def investigation_record(sub: Submission) -> Result:
         return Result(jsonable(f))
     current = {o["user_id"]: o["name"] for o in case.officers or []}
     present = [u for u in f["officers"] if u in current]
+    problems: dict[str, list[str]] = {}  # all at once: the officer corrects one form, not one field per round
     if len(set(present)) < sub.rules.staffing.min_officers or len(present) != len(f["officers"]):
-        fail("officers", f"调查取证须由本案承办人中的{sub.rules.staffing.min_officers}名以上执法人员共同进行"
-                         f"（第四十二条）；本案承办人：{'、'.join(current.values()) or '无'}")
+        problems["officers"] = [f"调查取证须由本案承办人中的{sub.rules.staffing.min_officers}名以上执法人员共同进行"
+                                f"（第四十二条）；本案承办人：{'、'.join(current.values()) or '无'}"]
+    if f.get("occurred_on") and f["occurred_on"] > sub.today:
+        problems["occurred_on"] = ["日期不能晚于今天"]
     for item in f.get("files") or []:
         if sub.session.get(Blob, item["sha256"]) is None:
-            fail("files", f"文件“{item['file_name']}”尚未上传")
+            problems["files"] = [f"文件“{item['file_name']}”尚未上传"]
+    if problems:
+        raise ValidationError(problems)
     payload = {**jsonable(f), "officer_names": [current[u] for u in present]}
 
     def project() -> None:

@@ -183,17 +183,26 @@ class InvestigationRecordForm(Schema):
 
     @validates_schema
     def _by_kind(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """Every field the record kind needs, reported together (not one per submission)."""
         kind = data.get("kind")
+        missing: dict[str, list[str]] = {}
+
+        def need(field: str, message: str) -> None:
+            if not (data.get(field) or "").strip():
+                missing[field] = [message]
+
         if kind in ("interview", "site"):
-            _require_when(data, True, "content", "笔录内容必填")
+            need("content", "笔录内容必填")
             if not data.get("occurred_on"):
-                raise ValidationError({"occurred_on": [REQUIRED_DATE]})
+                missing["occurred_on"] = [REQUIRED_DATE]
         if kind == "interview":
-            _require_when(data, True, "interviewee", "请填写被询问人")
+            need("interviewee", "请填写被询问人")
         if kind == "evidence" and not data.get("files"):
-            raise ValidationError({"files": ["请上传证据材料"]})
+            missing["files"] = ["请上传证据材料"]
         if kind == "preservation":
-            _require_when(data, True, "preservation_items", "请列明拟保存的物品")
+            need("preservation_items", "请列明拟保存的物品")
+        if missing:
+            raise ValidationError(missing)
 
 
 

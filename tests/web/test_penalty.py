@@ -165,6 +165,27 @@ def test_evidence_uploads_become_penalty_blobs(filed: str, penalty_db: Session, 
     assert office("officer.b").get(f"/penalty/cases/{case.id}/files/{digest}").status_code == 404
 
 
+def test_an_investigation_record_with_mistakes_names_them_all_at_once(filed: str, penalty_db: Session,
+                                                                     office: Office) -> None:
+    """Each round trip shows every mistake the form can see: what the record kind needs first, then
+    the team (two of the case's officers, Art. 42) and a date that has not come yet, together."""
+    task = ready_tasks(penalty_db, filed)[0]
+    assert task.task_name == "investigate"
+    b = office(who(task))
+    first = post_task(b, task.id, {"kind": "interview", "officers": ["officer.a"], "place": "康宁诊所诊室"})
+    assert first.status_code == 422
+    page = first.get_data(as_text=True)
+    assert "笔录内容必填" in page and "请填写被询问人" in page and "请填写日期" in page
+    assert 'value="康宁诊所诊室"' in page  # what was typed stays
+    second = post_task(b, task.id, {"kind": "interview", "officers": ["officer.a"], "place": "康宁诊所诊室",
+                                    "occurred_on": "2099-01-01", "interviewee": "何康宁", "content": "问：……答：……"})
+    assert second.status_code == 422
+    page = second.get_data(as_text=True)
+    assert "日期不能晚于今天" in page and "名以上执法人员共同进行" in page
+    penalty_db.expire_all()
+    assert penalty_db.scalar(select(func.count()).select_from(CaseRecord)) == 0
+
+
 def test_recusal_and_extension_buttons(filed: str, penalty_db: Session, office: Office) -> None:
     b = office("officer.a")
     page = b.get(f"/cases/{filed}").get_data(as_text=True)
