@@ -41,6 +41,9 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on
 CODE_LENGTH = 12
 MAX_FACTS, MAX_REQUEST, MAX_NAME = 5000, 2000, 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Contact details a written reply goes to: a typo here is a reply nobody receives (bounded patterns).
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]{1,63}(\.[^@\s.]{1,63}){1,8}")
+_PHONE = re.compile(r"\+?[0-9][0-9 \-]{5,18}[0-9]")
 _SIGNATURES = {"pdf": (b"%PDF-",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
                "png": (b"\x89PNG\r\n\x1a\n",)}
 _MEDIA = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
@@ -184,6 +187,10 @@ def register(session: Session, actor: Actor, *, unit_id: str, channel: str, fact
     target = _text(errors, "target_name", entity_name or target_name, MAX_NAME, True)
     identity = {k: _text(errors, f"identity.{k}", v, MAX_NAME, False) for k, v in (identity or {}).items()}
     anonymous = not any(identity.values())
+    if identity.get("email") and not _EMAIL.fullmatch(identity["email"]):
+        errors.setdefault("identity.email", []).append("电子邮箱格式不正确，例如 name@example.com")
+    if identity.get("phone") and not _PHONE.fullmatch(identity["phone"]):
+        errors.setdefault("identity.phone", []).append("电话号码格式不正确，只能包含数字、空格、连字符和开头的+号")
     if reply_channel not in (None, "", "email", "sms", "post"):
         errors["reply_channel"] = ["答复方式应为电子邮件、短信或者邮寄"]
     elif reply_channel and not anonymous and not identity.get({"email": "email", "sms": "phone",

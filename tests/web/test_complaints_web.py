@@ -189,6 +189,31 @@ def test_clerks_register_list_filter_and_export(as_user: Any, complaints_db: Ses
     assert refused.status_code == 422
 
 
+def test_a_phone_complaint_with_mistakes_names_every_one_and_stores_nothing(as_user: Any,
+                                                                           complaints_db: Session) -> None:
+    """The clerk types a caller's details while on the phone: the browser does not stop the form at
+    the first empty field (novalidate), and the server names every mistake, including a contact a
+    written reply could never reach."""
+    clerk = as_user("clerk.a")
+    form = clerk.get("/complaints/new").get_data(as_text=True)
+    assert re.search(r'<form[^>]*id="complaint-new"[^>]*novalidate', form)
+    before = complaints_db.scalar(select(func.count()).select_from(Complaint))
+    refused = clerk.post("/complaints/new", {"channel": "phone", "target_name": "", "facts": "", "name": "李先生",
+                                             "email": "li.example.com", "phone": "电话见来电显示",
+                                             "reply_channel": "email"}, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert page.count("请填写此项") == 2
+    assert "电子邮箱格式不正确" in page and "电话号码格式不正确" in page
+    assert 'value="李先生"' in page and 'value="li.example.com"' in page  # what was typed stays
+    complaints_db.expire_all()
+    assert complaints_db.scalar(select(func.count()).select_from(Complaint)) == before
+    made = clerk.post("/complaints/new", {"channel": "phone", "target_name": "金水湾洗浴中心", "facts": "毛巾未消毒",
+                                          "name": "李先生", "email": "li@example.com", "phone": "+86 138-0000-0000",
+                                          "reply_channel": "email"}, content_type="multipart/form-data")
+    assert made.status_code == 302
+
+
 def test_administrators_change_complaint_periods_with_a_reason(as_user: Any, complaints_db: Session) -> None:
     admin = as_user("admin")
     page = admin.get("/admin/complaints/rules").get_data(as_text=True)
