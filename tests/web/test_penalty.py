@@ -186,6 +186,23 @@ def test_an_investigation_record_with_mistakes_names_them_all_at_once(filed: str
     assert penalty_db.scalar(select(func.count()).select_from(CaseRecord)) == 0
 
 
+def test_the_head_approving_the_decision_reads_the_deliberation_record_on_the_task(
+        filed: str, penalty_db: Session, office: Office) -> None:
+    """The head approves on the signed 合议记录: it is above the approval form (the page showed only
+    an empty "合议记录" heading); a task not decided on it shows no such heading."""
+    run_until(office, penalty_db, filed, "serve_prior_notice")
+    serve = next(t for t in ready_tasks(penalty_db, filed) if t.task_name == "serve_prior_notice")
+    page = office(who(serve)).get(f"/tasks/{serve.id}").get_data(as_text=True)
+    assert "deliberation-record" not in page
+    run_until(office, penalty_db, filed, "approve_decision")
+    approve = next(t for t in ready_tasks(penalty_db, filed) if t.task_name == "approve_decision")
+    page = office("head.a").get(f"/tasks/{approve.id}").get_data(as_text=True)
+    record = re.search(r'<section class="card deliberation-record">.*?<iframe class="record"[^>]*srcdoc="([^"]*)"',
+                       page, re.S)
+    assert record is not None
+    assert "当事人使用一名未取得护士执业证书的人员从事护理工作" in record.group(1)  # the facts the members signed
+
+
 def test_recusal_and_extension_buttons(filed: str, penalty_db: Session, office: Office) -> None:
     b = office("officer.a")
     page = b.get(f"/cases/{filed}").get_data(as_text=True)

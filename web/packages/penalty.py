@@ -58,6 +58,9 @@ from .penalty_reports import bp as reports_bp
 bp = Blueprint("penalty", __name__)
 PREFIX = "penalty."
 SIGN_FORM = "penalty.deliberation_sign"
+# Tasks decided on the deliberation record: it is shown above their form, as on the signing task.
+RECORD_FORMS = frozenset({SIGN_FORM, "penalty.legal_review", "penalty.collective_discussion",
+                          "penalty.decision_approval"})
 SECRET_FIELDS = frozenset({"passphrase"})
 EVIDENCE_KINDS = tuple(KINDS)
 Errors = dict[str, list[str]]
@@ -238,10 +241,11 @@ def penalty_body(view: PenaltyView) -> dict[str, Any]:
 
 def task_panel(actor: Actor, instance: ProcessInstance, task: HumanTask) -> Panel | None:
     """The case number, status and decision due above a penalty task's form; the execution summary
-    on payment tasks; the deliberation record (rendered) on the signing task."""
+    on payment tasks; the deliberation record (rendered) on the signing, legal review, collective
+    discussion and approval tasks (a head approving saw an empty "合议记录" heading)."""
     if not is_penalty_form(task.form_key):
         return None
-    view = penalty_view(actor, instance, with_html=task.form_key == SIGN_FORM)
+    view = penalty_view(actor, instance, with_html=task.form_key in RECORD_FORMS)
     return Panel("_penalty_task.html", view) if view is not None else None
 
 
