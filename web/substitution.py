@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -36,7 +36,7 @@ from processes.directory.substitution import (
 from .extensions import dbs
 from .i18n import domain_text
 from .oversight import is_head
-from .security import current_actor
+from .security import current_actor, current_db_user
 
 bp = Blueprint("substitution", __name__)
 
@@ -83,23 +83,28 @@ def _day(name: str) -> date | None:
         raise SubstitutionError("日期格式应为 年-月-日（例如 2026-12-08）。", name) from None
 
 
+def _refused(message: str) -> tuple[str, int]:
+    """The account page again with the refusal and what was typed (a redirect lost every field)."""
+    flash(message, "error")
+    return render_template("account.html", user=current_db_user(), errors={},
+                           absence_entered=request.form), 422
+
+
 @bp.post("/account/absences")
 @login_required
-def record() -> Response:
+def record() -> Response | tuple[str, int]:
     actor = current_actor()
     back = redirect(url_for("auth.account") + "#absence")
     user = dbs().get(User, request.form.get("user_id", "").strip() or actor.user_id)
     if not _manageable(actor, user):
-        flash(_("You may record an absence only for yourself or, as a head, for the staff of your units."), "error")
-        return back
+        return _refused(_("You may record an absence only for yourself or, as a head, for the staff of your units."))
     assert user is not None
     try:
         row = record_absence(dbs(), actor, user, request.form.get("substitute_id", ""), _day("starts_on"),
                              _day("ends_on"), request.form.get("note", ""), utcnow())
     except SubstitutionError as exc:
         dbs().rollback()
-        flash(exc.message, "error")
-        return back
+        return _refused(exc.message)
     substitute = dbs().get(User, row.substitute_id)
     dbs().commit()
     flash(_("Absence recorded: from %(start)s to %(end)s, %(name)s stands in.", start=row.starts_on.isoformat(),

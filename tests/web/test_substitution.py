@@ -173,8 +173,14 @@ def test_bad_input_gives_a_sentence_and_writes_nothing(as_user: Any, session: Se
     before = session.scalar(select(AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1))
     values = {k: (today() + timedelta(days=int(v))).isoformat() if v.startswith("+") else v for k, v in form.items()}
     officer = as_user("officer.a")
-    html = officer.get(officer.post("/account/absences", values).location).get_data(as_text=True)
+    response = officer.post("/account/absences", values)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
     assert sentence in html
+    # what was typed stays, to correct rather than retype
+    offered = f'<option value="{values["substitute_id"]}"' in html  # oneself and other units are not offered
+    assert not offered or f'<option value="{values["substitute_id"]}" selected>' in html
+    assert f'name="starts_on" value="{values["starts_on"]}"' in html
     session.expire_all()
     assert len(session.scalars(select(Substitution)).all()) == 1
     assert session.scalar(select(AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1)) == before
@@ -184,7 +190,7 @@ def test_only_oneself_or_a_head_of_the_unit_records_an_absence(as_user: Any, ses
     start_, end_ = (today() + timedelta(days=1)).isoformat(), (today() + timedelta(days=2)).isoformat()
     html = as_user("officer.a2").post("/account/absences", {"user_id": "officer.a", "starts_on": start_,
                                                             "ends_on": end_, "substitute_id": "officer.a2"})
-    assert html.status_code == 302
+    assert html.status_code == 422 and "只能为本人" in html.get_data(as_text=True)
     assert not session.scalars(select(Substitution)).all()
     head = as_user("head.a")
     head.post("/account/absences", {"user_id": "officer.a", "starts_on": start_, "ends_on": end_,
