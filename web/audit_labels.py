@@ -46,7 +46,7 @@ ACTIONS: dict[str, str] = {
     "inspection_plan_created": "新建抽查计划", "inspection_plan_changed": "修改抽查计划",
     "inspection_plan_published": "发布抽查计划", "inspection_draw_performed": "随机抽取",
     "inspection_draw_committed": "确认抽取结果", "inspection_draw_signed": "抽取记录电子签名",
-    "inspection_redraw": "重新抽取",
+    "inspection_redraw": "重新抽取", "inspection_national_list_received": "接收国家任务名单",
     "inspection_inspector_replaced": "更换检查人员", "inspection_inspector_saved": "保存检查人员",
     "inspection_inspector_leave": "登记检查人员请假", "inspection_item_saved": "保存抽查事项",
     "inspection_entity_profile_changed": "修改监管对象抽查档案", "inspection_risk_opened": "登记风险",

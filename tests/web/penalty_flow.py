@@ -26,6 +26,7 @@ PENALTY_DIR = Path(__file__).resolve().parents[2] / "processes" / "penalty"
 CA_PASSPHRASE = "web-test-ca-passphrase-2026"
 MEMBERS = {"head.a": ("赵磊", "主持人"), "officer.a": ("张伟", "承办人"), "officer.a2": ("李娜", "成员")}
 ROLE_USERS = {"officer": "officer.a", "head": "head.a", "legal_reviewer": "reviewer.a"}
+DEPUTY = "head.a3"  # the second head of county A, for collective discussions
 FILE = "__file__"
 EVIDENCE = b"%PDF-1.4\n% site photo record\n" + b"1" * 1500
 
@@ -35,8 +36,15 @@ def passphrase(login: str) -> str:
 
 
 def setup_penalty(session: Session) -> None:
-    """Deploy the penalty bundle, create the agency CA, the members' signing certificates and the units' seals."""
+    """Deploy the penalty bundle, create the agency CA, the members' signing certificates and the units' seals;
+    and a deputy head in county A, since a collective discussion needs two of the unit's heads (Art. 57(2))."""
+    from processes.directory.models import User
+    from processes.directory.services import create_user
+    from tests.web.conftest import COUNTY_A, PASSWORD
+
     deploy_directory(session, PENALTY_DIR, SYSTEM)
+    if session.get(User, DEPUTY) is None:
+        create_user(session, DEPUTY, "孙建", COUNTY_A, ["head", "officer"], PASSWORD, "C-A-4")
     now = datetime.now(UTC) - timedelta(days=1)
     signing.init_ca(session, ca_passphrase=CA_PASSPHRASE, now=now)
     for login, (name, _role) in MEMBERS.items():
@@ -118,7 +126,7 @@ def form_data(session: Session, task: HumanTask, today: date | None = None) -> d
         return {"passed": "true", "opinion": "主体合法，事实清楚，程序合法，适用依据正确。"}
     if name == "collective_discussion":
         return {"conclusion": "penalty", "opinion": "同意", "minutes": "集体讨论同意。", "discussed_on": day,
-                "participants__user": ["head.a"]}
+                "participants__user": ["head.a", DEPUTY]}
     if name == "confirm_discussion":
         return {"confirmed": "true"}
     if name == "approve_decision":
