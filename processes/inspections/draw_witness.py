@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import SYSTEM, Actor, cancel, instance_data, start
-from engine.models import ProcessInstance
+from engine.models import HumanTask, ProcessInstance
 
 from .models import Draw, Plan
 
@@ -50,12 +50,28 @@ def draw_of_instance(session: Session, instance: ProcessInstance) -> Draw | None
     return session.get(Draw, str(draw_id)) if draw_id else None
 
 
-def cancel_witness(session: Session, actor: Actor, draw: Draw, reason: str, *, now: datetime | None = None) -> None:
-    """A re-draw replaced a draw still waiting for its witness: the witness's task goes."""
+def cancel_witness(session: Session, actor: Actor, draw: Draw, reason: str, *, now: datetime | None = None) -> int:
+    """A re-draw replaced a draw still waiting for its witness: the witness's task goes.
+    Returns how many witness processes were cancelled (0: the draw was the plan's first, whose
+    witness task belongs to the plan's own process; see ``plan_witness_task_open``)."""
     plan = session.get(Plan, draw.plan_id)
     assert plan is not None
+    cancelled = 0
     for instance in session.scalars(select(ProcessInstance).where(
             ProcessInstance.process_key == WITNESS_PROCESS, ProcessInstance.status == "running",
             ProcessInstance.business_key == _business_key(plan, draw))):
         if instance_data(session, instance.id, SYSTEM).get("draw_id") == draw.id:
             cancel(session, instance.id, actor, reason, now=now)
+            cancelled += 1
+    return cancelled
+
+
+def plan_witness_task_open(session: Session, plan: Plan) -> bool:
+    """The plan's own process still waits on its witness task (the first draw's): a re-draw
+    ordered meanwhile is then drawn by that same task, which draws the plan's newest draw, so
+    the witness is not asked twice and no task is left that would do nothing."""
+    if not plan.instance_id:
+        return False
+    return session.scalar(select(HumanTask.id).where(HumanTask.instance_id == plan.instance_id,
+                                                     HumanTask.task_name == "witness_seed",
+                                                     HumanTask.status == "ready").limit(1)) is not None

@@ -59,11 +59,21 @@ def commit_draw(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
             "commitment_hash": draw.commitment_hash}
 
 
+MAX_REDRAWS = 100  # a bound on following re-draws (each one is a head's reasoned act)
+
+
 @operator("inspections.perform_draw", "公开随机种子，抽取检查对象和检查人员，派发检查任务")
 def perform_draw(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     draw = ctx.session.get(Draw, str(params["draw_id"]), with_for_update=True)
     if draw is None:
         raise LookupError(f"no draw {params['draw_id']}")
+    for _ in range(MAX_REDRAWS):  # re-drawn while its witness task was open: that task draws the newest
+        if draw.status != "superseded":
+            break
+        newer = ctx.session.scalar(select(Draw).where(Draw.supersedes_id == draw.id).with_for_update())
+        if newer is None:
+            break
+        draw = newer
     if draw.status == "committed":
         actor = _actor(ctx.session, str(params.get("witness") or "")) if draw.seed_source == "witnessed" else SYSTEM
         draws.perform_draw(ctx.session, actor, draw, public_value=str(params.get("public_value") or ""), now=ctx.now)

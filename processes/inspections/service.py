@@ -113,8 +113,10 @@ def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: da
     waiting = old.status == "committed"
     old.status = "superseded"
     draw_signing.cancel_signing(session, actor, old, f"重新抽取：{reason.strip()}", now=now)
+    plan_task_waits = False  # the first draw's witness task (in the plan's own process) still open
     if waiting and old.seed_source == "witnessed":  # a re-draw still waiting for its witness
-        draw_witness.cancel_witness(session, actor, old, f"重新抽取：{reason.strip()}", now=now)
+        cancelled = draw_witness.cancel_witness(session, actor, old, f"重新抽取：{reason.strip()}", now=now)
+        plan_task_waits = not cancelled and draw_witness.plan_witness_task_open(session, plan)
     for row in session.scalars(select(InspectionRow).where(InspectionRow.draw_id == old.id)):
         if row.instance_id and row.status not in ("done", "cancelled"):
             instance = session.get(ProcessInstance, row.instance_id)
@@ -125,7 +127,9 @@ def redraw(session: Session, actor: Actor, draw_id: str, reason: str, *, now: da
     new = draws.commit_draw(session, actor, plan, period=old.period, now=now, supersedes=old, reason=reason.strip())
     audit.append(session, actor.user_id, "inspection_redraw", now=now,
                  data={"old": old.id, "new": new.id, "reason": reason.strip()})
-    if new.seed_source == "witnessed":
+    if new.seed_source == "witnessed" and plan_task_waits:
+        pass  # the plan's open witness task now serves the new draw (operators.perform_draw follows it)
+    elif new.seed_source == "witnessed":
         # like the first draw: the witness enters a public value produced after this commitment;
         # the witness's task then draws and starts the inspections and the signing step
         draw_witness.start_witness(session, new, now=now)

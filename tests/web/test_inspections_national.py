@@ -186,3 +186,38 @@ def test_a_witnessed_plan_redrawn_on_the_plan_page_waits_for_the_witness_task_th
     assert len(list(world.scalars(select(Inspection).where(Inspection.draw_id == new.id)))) == 2
     detail = head.get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
     assert "已被重新抽取取代" in detail and new.result_hash and new.result_hash in detail
+
+
+def test_a_first_draw_redrawn_while_its_witness_task_is_open_is_drawn_by_that_task(
+        world: Session, as_user: Any) -> None:
+    """The plan's own witness task is still open when the head re-draws: the witness is not asked
+    twice (no second witness process), and the value entered on that task draws the new draw."""
+    from engine.models import ProcessInstance
+    from processes.inspections.models import Draw
+    from tests.web.inspections_flow import draft_plan, drain, ready, submit
+
+    plan = draft_plan(world, seed_source="witnessed", witness_id="officer.a2")
+    plans.submit_plan(world, actor(world, "officer.a"), plan.id)
+    world.commit()
+    assert plan.instance_id
+    submit(world, plan.instance_id, "inspections.approve_plan", "head.a", {"approved": True})
+    first = world.scalar(select(Draw).where(Draw.plan_id == plan.id))
+    assert first is not None and first.status == "committed"
+    (task,) = ready(world, plan.instance_id, "inspections.witness_seed")
+    head = as_user("head.a")
+    head.post(f"/inspections/draws/{first.id}/redraw", {"reason": "名录库有误"}, follow_redirects=True)
+    drain(world)
+    world.expire_all()
+    assert world.scalar(select(ProcessInstance).where(
+        ProcessInstance.process_key == "inspection_draw_witness")) is None
+    assert [t.id for t in ready(world, plan.instance_id, "inspections.witness_seed")] == [task.id]
+    done = as_user("officer.a2").post(f"/tasks/{task.id}", {"public_value": "05 11 17 22 26 30 + 09",
+                                                            "source": "双色球第2026002期"})
+    assert done.status_code in (302, 303), done.get_data(as_text=True)[:1000]
+    drain(world)
+    world.expire_all()
+    old, new = (world.scalar(select(Draw).where(Draw.plan_id == plan.id, Draw.seq == n)) for n in (1, 2))
+    assert old is not None and old.status == "superseded" and old.result is None
+    assert new is not None and new.status == "drawn" and new.seed == "05 11 17 22 26 30 + 09"
+    assert len(list(world.scalars(select(Inspection).where(Inspection.draw_id == new.id)))) == 2
+    assert not list(world.scalars(select(Inspection).where(Inspection.draw_id == old.id)))
