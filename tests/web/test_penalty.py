@@ -201,6 +201,8 @@ def test_the_head_approving_the_decision_reads_the_deliberation_record_on_the_ta
                        page, re.S)
     assert record is not None
     assert "当事人使用一名未取得护士执业证书的人员从事护理工作" in record.group(1)  # the facts the members signed
+    documents = re.search(r'<p class="penalty-task-documents">(.*?)</p>', page, re.S)  # and opens the documents
+    assert documents is not None and "调查终结报告" in documents.group(1) and "行政处罚事先告知书" in documents.group(1)
 
 
 def test_recusal_and_extension_buttons(filed: str, penalty_db: Session, office: Office) -> None:
@@ -250,6 +252,7 @@ def test_signing_page_case_page_and_deliberation_api(penalty_db: Session, office
     b = office("officer.a")
     page = b.get(f"/tasks/{signs['officer.a'].id}").get_data(as_text=True)
     assert 'type="password"' in page and "合议记录" in page and "<iframe" in page
+    assert all(f"合议记录电子签名（{name}）" in page for name, _role in MEMBERS.values())  # whose signature is due
     head = office("head.a")  # a member's signature is theirs: no head may take it, over the page or the API
     head.get("/inbox")
     taken = head.api("POST", f"/api/v1/tasks/{signs['officer.a'].id}/assign",
