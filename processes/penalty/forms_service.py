@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, validates_schema
 
 from .formfields import choice, day, evidence_files, text
 
@@ -53,7 +53,7 @@ class ServiceMethodFields(Schema):
     witnesses = text("见证人（姓名、单位）", required=False, max_length=300)
     recording = evidence_files("送达过程的照片、录像")
     entrusted_agency = text("受委托代为送达的机关", required=False, max_length=200)
-    proof_sha256 = fields.String(load_default="", metadata={"label": "送达凭证（SHA-256）"})
+    proof = evidence_files("送达回证（签收凭证）扫描件")
 
     @validates_schema
     def _method_record(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -386,6 +386,9 @@ def test_no_form_asks_for_json() -> None:
     load_form_modules()
     asking = [(f.key, s.name) for f in registered_forms() for s in describe(f.schema) if s.widget == "json"]
     assert asking == []
+    typed_hashes = [(f.key, s.name) for f in registered_forms() for s in describe(f.schema)
+                    if s.widget in ("text", "textarea") and ("sha" in s.name.lower() or "SHA" in s.label)]
+    assert typed_hashes == []  # a proof is uploaded (its hash computed), never typed in
 
 
 def test_officers_are_picked_and_their_certificates_come_from_the_directory(
