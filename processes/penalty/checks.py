@@ -10,6 +10,7 @@ with the article of the law in the message, so the web shows it next to that fie
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -56,8 +57,55 @@ def handles(*form_keys: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_COLLECTED: ContextVar[dict[str, list[str]] | None] = ContextVar("penalty_check_failures", default=None)
+
+
 def fail(field_name: str, message: str) -> None:
-    raise ValidationError({field_name: [message]})
+    """A legal check refuses the form. Inside ``all_failures`` (every task form's checks) the
+    refusal is noted and the checks go on, so the officer reads every problem in one round;
+    elsewhere (a service called directly) it raises at once."""
+    collected = _COLLECTED.get()
+    if collected is None:
+        raise ValidationError({field_name: [message]})
+    messages = collected.setdefault(field_name, [])
+    if message not in messages:
+        messages.append(message)
+
+
+def all_failures(check: Callable[[], Result]) -> Result:
+    """Run a form's legal checks collecting every ``fail``; raise them together at the end.
+
+    A check that cannot go on after an earlier refusal (a value it needed was refused) stops
+    the run: what was noted so far is reported, not the follow-on error."""
+    token = _COLLECTED.set({})
+    try:
+        try:
+            result = check()
+        except ValidationError as exc:
+            noted = _COLLECTED.get() or {}
+            raise ValidationError(_merged(noted, exc.messages)) from exc
+        except Exception:
+            noted = _COLLECTED.get() or {}
+            if noted:
+                raise ValidationError(noted) from None
+            raise
+        noted = _COLLECTED.get() or {}
+        if noted:
+            raise ValidationError(noted)
+        return result
+    finally:
+        _COLLECTED.reset(token)
+
+
+def _merged(noted: dict[str, list[str]], raised: Any) -> dict[str, Any]:
+    merged: dict[str, Any] = {k: list(v) for k, v in noted.items()}
+    if isinstance(raised, dict):
+        for key, value in raised.items():
+            more = value if isinstance(value, list) else [value]
+            merged[key] = merged.get(key, []) + [m for m in more if m not in merged.get(key, [])]
+    else:
+        merged.setdefault("_schema", []).extend(raised if isinstance(raised, list) else [raised])
+    return merged
 
 
 def jsonable(value: Any) -> Any:
