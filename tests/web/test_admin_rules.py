@@ -40,7 +40,7 @@ def test_only_admins_see_and_change_the_rules(as_user: Any, browser: Any) -> Non
 
 def test_the_rules_page_shows_sections_comments_and_values(as_user: Any) -> None:
     page = as_user("admin").get("/admin/rules").get_data(as_text=True)
-    for expected in ("[periods]", "payment_days", "[law]", "[practice]", "Art. 67", "[categories]", "医",
+    for expected in ("[periods]", "payment_days", "[law]", "[practice]", "第六十七条", "[categories]", "医",
                      "{unit}卫{category}罚〔{year}〕{n}号"):
         assert expected in page, expected
 
@@ -121,7 +121,7 @@ def test_the_api_reads_and_changes_rules_with_the_same_validation(as_user: Any, 
     admin = as_user("admin")
     rules = admin.api("GET", f"{API}/rules").json
     payment = next(r for r in rules if r["key"] == "periods.payment_days")
-    assert payment["law"] is True and payment["value"] == 15 and "Art. 67" in payment["comment"]
+    assert payment["law"] is True and payment["value"] == 15 and "第六十七条" in payment["comment"]
     refused = admin.api("PUT", f"{API}/rules/periods.payment_days", {"value": 20, "reason": "x"})
     assert refused.status_code == 422 and refused.json["code"] == "law_confirmation_required"
     bad = admin.api("PUT", f"{API}/rules/surcharge.daily_rate", {"value": "2", "reason": "x", "confirm_law": True})

@@ -309,3 +309,61 @@ def test_the_api_speaks_english_when_asked_and_keeps_its_error_codes(
 
     openapi = json.dumps(zh.api("GET", "/api/v1/openapi.json", headers=english).get_json(), ensure_ascii=False)
     assert "案源来源" in openapi  # the OpenAPI document keeps the Chinese source text
+
+
+# -- the rules pages: notes of rules.toml and of the DMN tables --------------------------------
+
+RULE_PACKAGES = ("penalty", "complaints", "inspections")
+
+
+def _rule_notes() -> dict[str, str]:
+    """Every note the rules pages show (text -> where): each rules.toml section's introduction and
+    entry's comment after its label, and each penalty DMN table's name, note, columns and rows."""
+    from processes.penalty.dmn_tables import read_table
+    from processes.penalty.rule_catalogue import catalogue
+
+    found: dict[str, str] = {}
+    for package in RULE_PACKAGES:
+        path = ROOT / "processes" / package / "rules.toml"
+        for section in catalogue(path):
+            if section.comment:
+                found[section.comment] = f"{path.relative_to(ROOT)} [{section.name}]"
+            found.update({e.comment: f"{path.relative_to(ROOT)} {e.key}" for e in section.entries if e.comment})
+    for path in sorted((ROOT / "processes" / "penalty").glob("*.dmn")):
+        table = read_table(path.read_bytes(), path.name)
+        texts = [table.name, table.comment, *(c.label for c in [*table.inputs, *table.outputs]),
+                 *(r.description for r in table.rows)]
+        found.update({text: path.name for text in texts if text})
+    return found
+
+
+def test_every_rules_note_is_chinese_and_has_english() -> None:
+    notes = _rule_notes()
+    assert len(notes) > 120  # the three rules files and the three tables were read
+    not_chinese = {text: where for text, where in notes.items() if not CJK.search(text)}
+    assert not not_chinese, f"write these notes in Chinese (the English goes to the catalog): {not_chinese}"
+    missing = {text: where for text, where in notes.items() if not has_domain_translation(text)}
+    assert not missing, (f"add English for these notes to {domain_po('en')} or the package's catalog "
+                         f"(msgid = the Chinese note, msgstr = English), then `weijian i18n compile`: {missing}")
+
+
+def test_rules_pages_show_notes_in_the_chosen_language_and_keep_the_labels(
+        as_user: Callable[[str], Browser]) -> None:
+    zh, en = as_user("admin"), _english(as_user, "admin")
+    page = zh.get("/admin/rules").get_data(as_text=True)
+    for text in ("[law]</span> 第六十七条：自收到行政处罚决定书之日起十五日内缴纳罚款", "[unconfirmed]</span>",
+                 "[practice]</span>", "法律未规定具体数额，以下为本地取值"):
+        assert text in page, text
+    assert "Art. 67" not in page and "pay within 15 days" not in page
+    page = en.get("/admin/rules").get_data(as_text=True)
+    assert "[law]</span> Art. 67: pay within 15 days of receiving the decision" in page
+    assert "[unconfirmed]</span>" in page and "自收到行政处罚决定书之日起十五日内" not in page
+    edit = en.get("/admin/rules/periods.payment_days").get_data(as_text=True)
+    assert "[law]</span> Art. 67: pay within 15 days" in edit
+    page = zh.get("/admin/complaints/rules").get_data(as_text=True)
+    assert "[law/unconfirmed]</span> 《信访工作条例》第三十二条：十五日内书面告知信访人是否受理" in page
+    assert "tell the petitioner" in en.get("/admin/complaints/rules").get_data(as_text=True)
+    table = zh.get("/admin/decision-tables/hearing_right.dmn").get_data(as_text=True)
+    assert "《行政处罚法》第六十三条规定了“较大数额罚款”" in table and "First matching row wins" not in table
+    table = en.get("/admin/decision-tables/hearing_right.dmn").get_data(as_text=True)
+    assert "First matching row wins" in table and "Right to a hearing" in table and "第六十三条规定了" not in table

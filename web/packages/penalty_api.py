@@ -32,6 +32,7 @@ from web.api import admins_only, authenticate_api
 from web.api import schemas as s
 from web.errors import json_error
 from web.extensions import dbs
+from web.i18n import domain_text
 from web.security import current_actor
 
 api_bp = Blueprint("api_penalty", __name__, description="Penalty cases")
@@ -141,7 +142,8 @@ def _errors(view: Any) -> Any:
 
 def _rule_body(state: RuleState) -> dict[str, Any]:
     item, last = state.entry, state.last
-    return {"key": item.key, "section": item.section, "name": item.name, "comment": item.comment, "tag": item.tag,
+    return {"key": item.key, "section": item.section, "name": item.name, "comment": domain_text(item.comment),
+            "tag": item.tag,
             "law": item.is_law, "kind": item.kind, "default": item.default, "value": state.value,
             "overridden": state.overridden, "changed_by": last.changed_by if last else None,
             "changed_at": last.changed_at if last else None, "reason": last.reason if last else None}
