@@ -11,8 +11,9 @@ and on every read), stored in the same table and signed and verified by the same
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -145,8 +146,44 @@ def create_draw_record(session: Session, data: DrawRecordData, *, record_id: str
     return record
 
 
-def draw_html_body(root: etree._Element) -> tuple[str, list[Any]]:
-    """The title and the body elements of a checked draw record's page (read from the XML only)."""
+MAX_PARAMETER_DEPTH = 4
+"""Nesting shown as lists; anything deeper reads as its canonical text (plans nest two levels)."""
+
+
+def parameter_list(parameters_json: str, labels: Mapping[str, str] | None = None) -> Any:
+    """The signed parameters as a list a person reads: each key by its label, nested groups as
+    nested lists, lists joined with 、. ``labels`` (from the caller: signing knows no plan) names
+    keys and coded values (a category, a unit); ``labels["{}"]`` is how an empty group reads.
+    Unknown keys and values show as they are; the signed bytes are untouched."""
+    names = labels or {}
+    try:
+        data = json.loads(parameters_json)
+    except ValueError:
+        return h.P(parameters_json, h.CLASS("text"))  # not JSON: shown verbatim, as signed
+
+    def word(value: Any) -> str:
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return names.get(str(value), str(value)) if value is not None else "—"
+
+    def node(value: Any, depth: int) -> Any:
+        if isinstance(value, dict) and value and depth < MAX_PARAMETER_DEPTH:
+            return h.UL(*[h.LI(names.get(str(k), str(k)), "：", node(v, depth + 1)) for k, v in value.items()],
+                        h.CLASS("params"))
+        if isinstance(value, dict):
+            return names.get("{}", "—") if not value else json.dumps(value, ensure_ascii=False)
+        if isinstance(value, list):
+            return "、".join(word(v) if not isinstance(v, (dict, list)) else json.dumps(v, ensure_ascii=False)
+                            for v in value) or "—"
+        return word(value)
+
+    shown = node(data, 0)
+    return shown if not isinstance(shown, str) else h.P(shown, h.CLASS("text"))
+
+
+def draw_html_body(root: etree._Element, labels: Mapping[str, str] | None = None) -> tuple[str, list[Any]]:
+    """The title and the body elements of a checked draw record's page (read from the XML only);
+    ``labels`` name the parameters (see ``parameter_list``)."""
     ns = {"d": NS}
 
     def text(parent: etree._Element, path: str) -> str:
@@ -164,7 +201,8 @@ def draw_html_body(root: etree._Element) -> tuple[str, list[Any]]:
                ("实施单位", text(root, "d:Plan/d:Unit")), ("期次", text(draw, "d:Period") or "—"),
                ("第几次抽取", text(draw, "d:Sequence")), ("抽取时间", text(draw, "d:DrawnAt"))]),
         h.H2("一、算法与参数"),
-        table([("算法版本", text(draw, "d:Algorithm")), ("参数", text(draw, "d:Parameters"))]),
+        h.TABLE(h.TR(h.TH("算法版本"), h.TD(text(draw, "d:Algorithm"), h.CLASS("text"))),
+                h.TR(h.TH("参数"), h.TD(parameter_list(text(draw, "d:Parameters"), labels)))),
         h.H2("二、随机种子与快照"),
         h.TABLE(*[h.TR(h.TH(label), h.TD(text(draw, path), h.CLASS("hash"))) for label, path in (
             ("种子来源", "d:SeedSource"), ("种子承诺（SHA-256）", "d:SeedCommitment"), ("公开的种子", "d:Seed"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 
@@ -38,6 +39,7 @@ tr { break-inside: avoid; }
 th, td { border: 1px solid #999; padding: 1.5mm 2mm; vertical-align: top; text-align: left; }
 th { background: #f0f0f0; white-space: nowrap; }
 .text { white-space: pre-wrap; }
+ul.params { margin: 0; padding-left: 1.2em; }
 .hash { font-size: 8pt; word-break: break-all; }
 .valid { color: #0a6b2d; font-weight: bold; }
 .invalid { color: #b00020; font-weight: bold; }
@@ -54,11 +56,13 @@ def _field_table(rows: list[tuple[str, str]]) -> Any:
     return h.TABLE(*[h.TR(h.TH(label), h.TD(value, h.CLASS("text"))) for label, value in rows])
 
 
-def render_html_tree(record_xml: bytes, verification: RecordVerification | None = None) -> Any:
-    """The record as an lxml HTML tree (for callers that embed it in a page)."""
+def render_html_tree(record_xml: bytes, verification: RecordVerification | None = None,
+                     labels: Mapping[str, str] | None = None) -> Any:
+    """The record as an lxml HTML tree (for callers that embed it in a page); ``labels`` name a
+    draw record's parameters (``draw_records.parameter_list``), the caller knowing what they mean."""
     root = load_record(record_xml)
     if record_kind(root) is DRAW:
-        title, body = draw_html_body(root)
+        title, body = draw_html_body(root, labels)
         record_id = root.get("recordId", "")
     else:
         title, body = _deliberation_body(record_xml)
@@ -117,13 +121,14 @@ def _beijing(moment: datetime | None) -> str:
     return "—" if moment is None else moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def render_html(record_xml: bytes, verification: RecordVerification | None = None) -> str:
+def render_html(record_xml: bytes, verification: RecordVerification | None = None,
+                labels: Mapping[str, str] | None = None) -> str:
     """A standalone, readable HTML page of the record (and the signature report, if given).
 
     Raises ``RecordInvalidError`` for stored bytes that are not a valid record (e.g. tampered
     with a DTD): such a record is not shown, ``verify_record(...).record_problem`` says why.
     """
-    tree = render_html_tree(record_xml, verification)
+    tree = render_html_tree(record_xml, verification, labels)
     return "<!DOCTYPE html>\n" + cast(str, etree.tostring(tree, method="html", encoding="unicode"))
 
 
@@ -148,7 +153,8 @@ class _NotdefCollector(logging.Handler):
             self.missing.append(f"U+{codepoint:04X}" if isinstance(codepoint, int) else "?")
 
 
-def render_pdf(record_xml: bytes, verification: RecordVerification | None = None) -> bytes:
+def render_pdf(record_xml: bytes, verification: RecordVerification | None = None,
+               labels: Mapping[str, str] | None = None) -> bytes:
     """The record as an A4 PDF with an embedded CJK font subset.
 
     Raises ``MissingGlyphsError`` rather than return a PDF with tofu boxes: WeasyPrint logs a
@@ -160,7 +166,7 @@ def render_pdf(record_xml: bytes, verification: RecordVerification | None = None
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        pdf = HTML(string=render_html(record_xml, verification)).write_pdf()
+        pdf = HTML(string=render_html(record_xml, verification, labels)).write_pdf()
     finally:
         logger.removeHandler(collector)
     if collector.missing:

@@ -83,6 +83,31 @@ def record_data(session: Session, draw: Draw) -> signing.DrawRecordData:
         previous_draw_id=draw.supersedes_id, redraw_reason=draw.reason if draw.supersedes_id else None)
 
 
+PARAMETER_LABELS: dict[str, str] = {
+    "default_ratio": "默认抽取比例", "min_per_category": "每类至少抽取数", "weights": "抽取权重",
+    "risk_normal": "风险等级“常态”", "risk_high": "风险等级“高风险”", "credit_a": "信用等级A（守信）",
+    "credit_b": "信用等级B", "credit_c": "信用等级C（一般失信）", "credit_d": "信用等级D（严重失信）",
+    "credit_none": "尚无信用等级", "complaints_threshold": "投诉数阈值（近12个月）",
+    "complaints_factor": "投诉数达到阈值的权重倍数", "recent_months": "近期已检查的排除期（月）",
+    "frequency_cap": "每年随机检查次数上限", "min_inspectors": "每个对象至少检查人员数",
+    "min_specialists": "至少专业人员数", "previous_inspector_months": "检查过该对象的人员回避期（月）",
+    "pair_months": "共同检查过的人员不同组期限（月）", "categories": "抽查类别", "ratio": "抽取比例",
+    "count": "抽取数量", "scope_units": "抽查范围（单位）", "algorithm": "算法", "numpy": "NumPy 版本",
+    "fixed_entities": "固定检查对象名单", "{}": "按默认比例",
+}
+"""The Chinese names of a plan's parameters (``rules.Rules.as_params`` and ``plans.create_plan``)
+on the draw record's page; the signed record keeps the keys (its bytes never change)."""
+
+
+def parameter_labels(session: Session, draw_id: str) -> dict[str, str]:
+    """``PARAMETER_LABELS`` with the draw's category codes and scope units by name, for
+    ``signing.render_html(..., labels=)``."""
+    draw = session.get(Draw, draw_id)
+    units = [str(u) for u in ((draw.params or {}).get("scope_units") or [])] if draw is not None else []
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(units))).all()) if units else {}
+    return {**ENTITY_CATEGORIES, **{str(k): str(v) for k, v in names.items()}, **PARAMETER_LABELS}
+
+
 def subject(draw_id: str) -> str:
     return f"{SUBJECT_PREFIX}{draw_id}"
 

@@ -59,3 +59,20 @@ def test_pdf_refuses_tofu() -> None:
     xml = build_record_xml(dataclasses.replace(deliberation(), conclusion="结论\U000f0000"), RID)
     with pytest.raises(MissingGlyphsError, match="U\\+F0000"):
         render_pdf(xml)
+
+
+def test_draw_parameters_read_as_a_labelled_list_not_as_json() -> None:
+    """The caller names the keys and coded values; unnamed ones show as they are, nothing as JSON."""
+    from lxml import etree
+
+    from signing.draw_records import parameter_list
+
+    params = ('{"categories":{"medical":{},"water":{"ratio":"0.1"}},"frequency_cap":2,"odd_key":true,'
+              '"units":["u1","u2"]}')
+    labels = {"categories": "抽查类别", "medical": "医疗卫生", "ratio": "抽取比例", "frequency_cap": "每年上限",
+              "u1": "甲县", "{}": "按默认比例"}
+    text = etree.tostring(parameter_list(params, labels), method="html", encoding="unicode")
+    for shown in ("抽查类别：", "医疗卫生：按默认比例", "抽取比例：0.1", "每年上限：2", "odd_key：是", "甲县、u2"):
+        assert shown in re.sub(r"<[^>]+>", "", text), shown
+    assert not re.search(r"[{}\"]", re.sub(r"<[^>]+>", "", text))
+    assert "not json {" in etree.tostring(parameter_list("not json {", labels), encoding="unicode")

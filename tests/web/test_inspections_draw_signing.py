@@ -6,6 +6,7 @@ edits a finished draw, and a re-draw keeps the old record verifiable."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,8 @@ import signing
 from engine.calendar import CHINA_TZ
 from engine.clock import china_today
 from engine.models import HumanTask, ProcessInstance
-from processes.inspections import draw_record, service
+from processes.directory.models import ENTITY_CATEGORIES, Unit
+from processes.inspections import draw_record, sampling, service
 from processes.inspections.models import Draw, DrawImmutableError, DrawSigning, Plan
 from signing.models import DeliberationRecord, StoredSignature
 from tests.web.conftest import actor
@@ -83,6 +85,24 @@ def test_planner_and_head_sign_and_the_page_shows_both_signatures_valid(
     pdf = as_user("head.a").get(f"/inspections/draws/{draw.id}/record.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert as_user("head.a").get(f"/inspections/draws/{draw.id}/record.xml").data == record.record_xml
+
+
+def test_the_record_page_names_the_signed_parameters_in_chinese(
+        session: Session, as_user: Any, drawn: tuple[Plan, Draw]) -> None:
+    """Who reads the record sees 默认抽取比例 and the category by name, not the plan's JSON; the
+    signed bytes still hold the parameters exactly as drawn."""
+    plan, draw = drawn
+    _sign(as_user, "officer.a", draw)
+    record = _record(session, draw)
+    page = as_user("head.a").get(f"/inspections/draws/{draw.id}/record").get_data(as_text=True)
+    shown = re.sub(r"<[^>]+>", " ", page.split("一、算法与参数")[1].split("二、随机种子与快照")[0])
+    for label in ("默认抽取比例", "抽取权重", "风险等级“高风险”", "每年随机检查次数上限", "抽查类别",
+                  "抽查范围（单位）"):
+        assert label in shown, label
+    assert all(ENTITY_CATEGORIES[c] in shown for c in draw.params["categories"])
+    assert session.get(Unit, plan.unit_id).name in shown  # type: ignore[union-attr]
+    assert not re.search(r"[{}\[\]\"]|default_ratio|scope_units", shown), shown
+    assert sampling.canonical(draw.params).decode() in record.record_xml.decode()
 
 
 def test_a_changed_drawn_entity_or_signature_in_storage_shows_invalid(

@@ -104,7 +104,7 @@ def record(draw_id: str) -> Response:
     """The draw record as people read it, with every signature checked again."""
     xml, verification = _report(draw_id)
     try:
-        html = signing.render_html(xml, verification)
+        html = signing.render_html(xml, verification, draw_record.parameter_labels(dbs(), draw_id))
     except signing.RecordInvalidError as exc:
         return make_response(_("The stored draw record is damaged: %(problem)s", problem=str(exc)), 409)
     return make_response(html)
@@ -115,7 +115,7 @@ def record(draw_id: str) -> Response:
 def record_pdf(draw_id: str) -> Response:
     xml, verification = _report(draw_id)
     try:
-        pdf = signing.render_pdf(xml, verification)
+        pdf = signing.render_pdf(xml, verification, draw_record.parameter_labels(dbs(), draw_id))
     except signing.RecordInvalidError as exc:
         return make_response(_("The stored draw record is damaged: %(problem)s", problem=str(exc)), 409)
     response = make_response(pdf)
