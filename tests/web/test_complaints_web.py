@@ -214,6 +214,31 @@ def test_a_phone_complaint_with_mistakes_names_every_one_and_stores_nothing(as_u
     assert made.status_code == 302
 
 
+def test_a_clerk_picks_the_target_from_the_directory_and_the_entity_is_kept(as_user: Any,
+                                                                          complaints_db: Session) -> None:
+    """Issue 11, intake: the target is a directory entity when it is one (picked while typing, as
+    on the public form), else free text; a stale or forged pick is refused and nothing stored."""
+    from tests.web.conftest import ENTITY_A
+
+    clerk = as_user("clerk.a")
+    form = clerk.get("/complaints/new").get_data(as_text=True)
+    assert 'data-entity-search="/public/complaints/entities"' in form and 'name="entity_id"' in form
+    before = complaints_db.scalar(select(func.count()).select_from(Complaint))
+    forged = clerk.post("/complaints/new", {"channel": "phone", "target_name": "康宁", "entity_id": "91610000XXXXXXXXXX",
+                                            "facts": "无证行医"}, content_type="multipart/form-data")
+    assert forged.status_code == 422 and "名录中没有所选单位" in forged.get_data(as_text=True)
+    complaints_db.expire_all()
+    assert complaints_db.scalar(select(func.count()).select_from(Complaint)) == before
+    made = clerk.post("/complaints/new", {"channel": "phone", "target_name": "康宁", "entity_id": ENTITY_A,
+                                          "facts": "无证行医"}, content_type="multipart/form-data")
+    assert made.status_code == 302
+    complaints_db.expire_all()
+    stored = complaints_db.scalar(select(Complaint).where(Complaint.entity_id == ENTITY_A))
+    assert stored is not None and stored.entity_id == ENTITY_A and stored.target_name == "康宁诊所"
+    task = complaints_db.scalar(select(HumanTask).where(HumanTask.status == "ready", HumanTask.entity_id == ENTITY_A))
+    assert task is not None and task.entity_name == "康宁诊所"  # the inbox shows the entity, not "—"
+
+
 def test_administrators_change_complaint_periods_with_a_reason(as_user: Any, complaints_db: Session) -> None:
     admin = as_user("admin")
     page = admin.get("/admin/complaints/rules").get_data(as_text=True)

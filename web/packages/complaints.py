@@ -29,7 +29,7 @@ from processes import complaints
 from processes.complaints.identity import identity_for, may_see_identity, redacted
 from processes.complaints.models import Complaint, ComplaintEvent
 from processes.complaints.records import CHANNELS, KINDS, STATUSES, get_complaint
-from processes.directory.models import Unit
+from processes.directory.models import Entity, Unit
 from web.extensions import dbs
 from web.security import current_actor, require_roles
 
@@ -214,16 +214,23 @@ def statistics() -> str:
 @require_roles("complaint_clerk")
 def new() -> Any:
     actor = current_actor()
-    fields = ("channel", "kind", "target_name", "facts", "request", "reply_channel", "name", "phone", "email",
-              "address")
+    fields = ("channel", "kind", "target_name", "entity_id", "facts", "request", "reply_channel", "name", "phone",
+              "email", "address")
     values = {k: request.form.get(k, "") for k in fields}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         identity = {k: values[k] for k in ("name", "phone", "email", "address") if values[k].strip()}
         files = [f for f in request.files.getlist("attachments") if f and f.filename]
+        # picked from the directory (the name typed matches a suggestion): the entity itself, so the
+        # inbox, the case and the entity's file (一户一档) know it; else free text (an individual, a
+        # business not registered)
+        entity = dbs().get(Entity, values["entity_id"][:18]) if values["entity_id"] else None
         try:
+            if values["entity_id"] and entity is None:
+                raise ValidationError({"target_name": ["名录中没有所选单位，请重新选择，或者只填写名称"]})
             complaint, code = complaints.register_by_clerk(
                 dbs(), actor, channel=values["channel"], facts=values["facts"], target_name=values["target_name"],
+                entity_id=entity.credit_code if entity else None, entity_name=entity.name if entity else None,
                 request=values["request"], kind=values["kind"] or None, identity=identity or None,
                 reply_channel=values["reply_channel"] or None,
                 attachments=[complaints.Attachment(f.filename or "file", f.read()) for f in files])
