@@ -224,8 +224,9 @@ def test_a_clerk_picks_the_target_from_the_directory_and_the_entity_is_kept(as_u
     form = clerk.get("/complaints/new").get_data(as_text=True)
     assert 'data-entity-search="/public/complaints/entities"' in form and 'name="entity_id"' in form
     before = complaints_db.scalar(select(func.count()).select_from(Complaint))
-    forged = clerk.post("/complaints/new", {"channel": "phone", "target_name": "康宁", "entity_id": "91610000XXXXXXXXXX",
-                                            "facts": "无证行医"}, content_type="multipart/form-data")
+    forged = clerk.post("/complaints/new", {"channel": "phone", "target_name": "康宁",
+                                            "entity_id": "91610000XXXXXXXXXX", "facts": "无证行医"},
+                        content_type="multipart/form-data")
     assert forged.status_code == 422 and "名录中没有所选单位" in forged.get_data(as_text=True)
     complaints_db.expire_all()
     assert complaints_db.scalar(select(func.count()).select_from(Complaint)) == before
