@@ -143,8 +143,8 @@ def describe(schema: type[Schema] | Schema) -> list[FieldSpec]:
             nested = f.schema if isinstance(f, mfields.Nested) else cast(Any, f).inner.schema
             attrs.update(subfields=list(nested.fields), rows=1 if single else PEOPLE_ROWS, single=single,
                          roles=_choices(nested.fields["role"]) if "role" in nested.fields else [])
-        if widget == "staffnames" or (widget == "people" and meta.get("role")):
-            attrs["role"] = meta.get("role")  # only staff with this role are offered (and accepted)
+        if widget in ("staffnames", "staff") or (widget == "people" and meta.get("role")):
+            attrs.setdefault("role", meta.get("role"))  # only staff with this role are offered (and accepted)
         many_staff = isinstance(f, mfields.List) or (isinstance(f, StaffPicker) and f.many)
         multiple = widget in ("multiselect", "staffnames") or (widget == "people" and not attrs.get("single")) \
             or (widget == "staff" and many_staff)

@@ -75,10 +75,11 @@ def people(label: str, schema: type[Schema], *, min_items: int = 0, role: str | 
                        error_messages=_MESSAGES, metadata=_meta(label, widget="people", role=role))
 
 
-def user_ids(label: str, *, min_items: int = 0) -> fields.List:
+def user_ids(label: str, *, min_items: int = 0, role: str | None = None) -> fields.List:
+    """Staff picked by id (``role``: only staff with that role are offered and accepted)."""
     return fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
                        validate=validate.Length(min=min_items, error=f"至少{min_items}人"),
-                       error_messages=_MESSAGES, metadata=_meta(label, widget="users"))
+                       error_messages=_MESSAGES, metadata=_meta(label, widget="users", role=role))
 
 
 def valid_credit_code(code: str) -> bool:

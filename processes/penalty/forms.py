@@ -135,7 +135,7 @@ class LeadForm(PartyFields):
 
 
 class FilingReportForm(Schema):
-    officers = people("承办人（不少于两名执法人员）", Officer)
+    officers = people("承办人（不少于两名执法人员）", Officer, role="officer")
     summary = text("案情摘要", long=True)
     preliminary_basis = text("涉嫌违反的法律规定", required=False, long=True)
 
@@ -166,13 +166,13 @@ class ConflictDeclarationForm(Schema):
 
 
 class ReplaceOfficersForm(Schema):
-    officers = people("承办人（更换后）", Officer)
+    officers = people("承办人（更换后）", Officer, role="officer")
     opinion = text("说明", required=False)
 
 
 class InvestigationRecordForm(Schema):
     kind = choice("记录类型", RECORD_KINDS)
-    officers = user_ids("参加的执法人员")
+    officers = user_ids("参加的执法人员", role="officer")
     title = text("标题", required=False, max_length=200)
     occurred_on = day("日期", required=False)
     place = text("地点", required=False, max_length=300)
@@ -374,7 +374,7 @@ class RecusalDecisionForm(Schema):
 
 class SummaryDecisionForm(PartyFields, PenaltyFields, SummaryRecordFields):
     category = choice("专业类别", _categories())
-    officers = people("执法人员", Officer)
+    officers = people("执法人员", Officer, role="officer")
     violation = text("违法事实", long=True)
     violation_date = day("违法行为发生日期")
     legal_basis = text("处罚依据", long=True)

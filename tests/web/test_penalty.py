@@ -425,3 +425,19 @@ def test_a_head_cannot_reassign_a_task_to_a_person_recused_in_the_case(filed: st
     head.post("/oversight/reassign", {"task_id": [task.id], "assignee": "head.a", "reason": "改派"})
     penalty_db.expire_all()
     assert penalty_db.get(HumanTask, task.id).assignee == "head.a"  # type: ignore[union-attr]
+
+
+def test_only_enforcement_officers_are_offered_and_accepted_as_the_records_officers(
+        filed: str, penalty_db: Session, office: Office) -> None:
+    """Art. 42: an investigation record's officers are enforcement officers; the picker offers no
+    legal reviewer or clerk (they used to be listed, marked 无执法证, then refused)."""
+    task = ready_tasks(penalty_db, filed)[0]
+    assert task.task_name == "investigate"
+    b = office("officer.a")
+    page = b.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "张伟" in page and "李娜" in page
+    assert "陈静" not in page  # the legal reviewer (reviewer.a)
+    refused = post_task(b, task.id, {"kind": "interview", "officers": ["officer.a", "reviewer.a"],
+                                     "occurred_on": china_today().isoformat(), "place": "现场",
+                                     "interviewee": "法定代表人", "content": "问：……答：……"})
+    assert refused.status_code == 422
