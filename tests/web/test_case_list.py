@@ -183,3 +183,30 @@ def test_english_labels(as_user: Any, cases: dict[str, str]) -> None:
     html = officer.get("/cases", query_string={"q": "nothing-like-this"}).get_data(as_text=True)
     assert ">Cases</a>" in html and "No case you may see matches “nothing-like-this”" in html
     assert ENTITY_A not in keys(html)
+
+
+def test_seeing_every_unit_drops_the_visibility_condition_and_finds_the_same(session: Session,
+                                                                            cases: dict[str, str]) -> None:
+    """The fast path for someone whose units are the whole directory finds exactly what the full
+    visibility condition finds, for each search; a county's officer keeps the condition."""
+    from sqlalchemy import select
+
+    from engine import permissions as perm
+    from engine.models import ProcessInstance
+    from processes.directory.services import create_user
+    from tests.web.conftest import PASSWORD, PROVINCE
+    from web.case_query import CaseQuery, sees_every_unit, where
+
+    create_user(session, "head.p", "周省", PROVINCE, ["head", "officer"], PASSWORD, "C-P-9")
+    session.commit()
+    province, county = actor(session, "head.p"), actor(session, "officer.a")
+    assert sees_every_unit(session, province) and not sees_every_unit(session, county)
+    now = datetime.now(UTC)
+    for params in ({}, {"q": "康宁"}, {"q": "渭卫罚"}, {"q": "王德发"}, {"status": "cancelled"}, {"overdue": "1"}):
+        query = CaseQuery.parse(params)
+        fast = set(session.scalars(select(ProcessInstance.id).where(*where(session, province, query, now))))
+        full = set(session.scalars(select(ProcessInstance.id).where(
+            perm.visible_instances(province), *where(session, province, query, now))))
+        assert fast == full, params
+    every = set(session.scalars(select(ProcessInstance.id).where(*where(session, province, CaseQuery.parse({}), now))))
+    assert set(cases.values()) <= every
