@@ -97,6 +97,10 @@ EntityEventHook = Callable[["Session", EntityEvent], None]
 # Why ``user_id`` may not hold a task of ``instance_id`` (a zh-CN sentence: decided recused in
 # that case), or None. Asked when a task is reassigned, handed or routed to a substitute.
 HolderRefusalHook = Callable[["Session", str, str], "str | None"]
+# (session, instance id, task name) -> what a ready task's form shows filled in before anyone
+# types: what the case and the directory already know (the lead's party from the entity picked,
+# the decision's facts, basis and penalty from the case), values as the form posts them.
+FormDefaultsHook = Callable[["Session", str, str], "dict[str, Any]"]
 
 NOT_PACKAGES = frozenset({"directory", "registry"})  # subpackages/modules of processes/ that are no family
 
@@ -176,6 +180,8 @@ class ProcessPackage:
     on_entity_event: EntityEventHook | None = None
     # Who may not hold the package's tasks in a given case (``HolderRefusalHook``).
     holder_refusal: HolderRefusalHook | None = None
+    # What a ready task's form is filled in with (``FormDefaultsHook``).
+    form_defaults: FormDefaultsHook | None = None
     description: str = ""
 
     def owns_form(self, form_key: str | None) -> bool:

@@ -30,6 +30,7 @@ from processes.directory.files import grant_upload
 from processes.directory.models import ROLES, Unit, User
 from processes.directory.notifications import announce_assigned
 from processes.directory.services import search_entities, staff_in_units
+from processes.registry import package_for_process
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
 from .delegation import can_delegate, delegate_candidates, draft_values
@@ -175,7 +176,17 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
 def show(task_id: str) -> tuple[str, int]:
     task = visible_task(current_actor(), task_id)
     values = draft_values(task) if task.status == "ready" and task.owner else {}  # a delegate's entries
+    if not values and task.status == "ready":
+        values = form_defaults(task)
     return _render(task, get_form(task.form_key), values, {})
+
+
+def form_defaults(task: HumanTask) -> dict[str, Any]:
+    """What the case and the directory already know, from the task's package (``form_defaults``)."""
+    package = package_for_process(task.process_key)
+    if package is None or package.form_defaults is None:
+        return {}
+    return package.form_defaults(dbs(), task.instance_id, task.task_name)
 
 
 @bp.post("/tasks/<task_id>")

@@ -58,6 +58,7 @@ PACKAGE = ProcessPackage(
     case_text=_case_search.case_text,
     case_officers=_case_search.case_officers,
     holder_refusal=_hooks.holder_refusal,
+    form_defaults=_hooks.form_defaults,
     description="行政处罚（一般程序、简易程序）",
 )
 

@@ -92,3 +92,41 @@ def holder_refusal(session: Session, instance_id: str, user_id: str) -> str | No
     if user_id in (blocked or []):
         return "该人员已声明或者被决定回避本案，不能办理本案任务（《行政处罚法》第四十三条）。"
     return None
+
+
+def form_defaults(session: Session, instance_id: str, task_name: str) -> dict[str, Any]:
+    """What a penalty task's form shows filled in (issue: nothing carried forward, so officers
+    retyped the party and the decision re-asked facts, basis and penalty): the lead's party from
+    the directory entity picked when the case started, and the case's facts, legal basis and the
+    penalty notified to the party (or approved) on the forms that state them again. The officer
+    may change any of it; the legal checks then judge what is submitted."""
+    from sqlalchemy import select
+
+    from processes.directory.models import Entity
+
+    from .models import PenaltyCase
+
+    case = session.scalar(select(PenaltyCase).where(PenaltyCase.instance_id == instance_id))
+    if case is None:
+        return {}
+    if task_name == "register_lead":
+        entity = session.get(Entity, case.entity_id) if case.entity_id else None
+        if entity is None:
+            return {}
+        return {"entity_id": entity.credit_code, "entity_name": entity.name, "party_type": "organisation",
+                "credit_code": entity.credit_code, "legal_representative": entity.legal_representative or "",
+                "registered_address": entity.address or "", "actual_address": entity.address or "",
+                "region_code": entity.region_code or "",
+                "licence_numbers": "、".join(entity.licence_numbers or [])}
+    penalty = case.approved_penalty or case.notified_penalty or case.proposed_penalty or {}
+    amounts = {"penalty_kinds": list(penalty.get("kinds") or []),
+               "fine": _amount(penalty.get("fine")), "confiscation": _amount(penalty.get("confiscation"))}
+    if task_name == "draft_decision":
+        return {"facts": case.violation or "", "legal_basis": case.legal_basis or "", **amounts}
+    if task_name == "review_statement":
+        return amounts
+    return {}
+
+
+def _amount(value: Any) -> str:
+    return "" if not value else (f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value))

@@ -441,3 +441,26 @@ def test_only_enforcement_officers_are_offered_and_accepted_as_the_records_offic
                                      "occurred_on": china_today().isoformat(), "place": "现场",
                                      "interviewee": "法定代表人", "content": "问：……答：……"})
     assert refused.status_code == 422
+
+
+def test_forms_are_filled_in_with_what_the_case_and_the_directory_know(penalty_db: Session, office: Office) -> None:
+    """Issue 15 item 3: the lead form carries the entity picked on the previous page (party,
+    address from the directory); the decision form carries the case's facts, basis and the
+    penalty notified to the party, so nothing is retyped (and the officer may still change it)."""
+    from tests.web.conftest import ENTITY_A
+
+    b = office("officer.a")
+    b.get("/penalty/new")
+    started = b.post("/penalty/new", {"procedure": "ordinary", "entity": ENTITY_A})
+    found = TASK_RE.search(started.headers["Location"])
+    assert found
+    lead = b.get(f"/tasks/{found.group(1)}").get_data(as_text=True)
+    assert 'value="康宁诊所"' in lead and f'value="{ENTITY_A}"' in lead and 'value="经二路18号"' in lead
+    instance_id = instance_of(penalty_db, found.group(1))
+    run_until(office, penalty_db, instance_id, "draft_decision")
+    case = case_of(penalty_db, instance_id)
+    task = next(t for t in ready_tasks(penalty_db, instance_id) if t.task_name == "draft_decision")
+    page = office(task.assignee or "officer.a").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert case.violation and case.violation in page and case.legal_basis and case.legal_basis in page
+    fine = (case.notified_penalty or {}).get("fine")
+    assert fine and re.search(rf'name="fine"[^>]*value="{int(fine)}"', page)
