@@ -177,6 +177,11 @@ def lead(sub: Submission) -> Result:
         fail("discovered_on", "发现日期不能晚于今天")
     if f["accepted_on"] > sub.today:
         fail("accepted_on", "受理日期不能晚于今天")
+    differences = directory_differences(sub)
+    if differences and not f.get("directory_difference_confirmed"):
+        listed = "；".join(differences)
+        fail("directory_difference_confirmed",
+             f"当事人信息与监督对象名录不一致：{listed}。请核实：名录有误的，请联系管理员更正名录；以本表为准的，请勾选确认")
     status = law.limitation_status(sub.rules, f["violation_date"], f["discovered_on"],
                                    ended_on=f.get("violation_ended_on"), public_health_harm=f["public_health_harm"])
     filing_due = law.filing_due(sub.calendar, sub.rules, f["discovered_on"])
@@ -191,6 +196,27 @@ def lead(sub: Submission) -> Result:
         c.status_reason = status.reason
 
     return Result(jsonable(f), {"limitation": status.as_data()}, project)
+
+
+DIRECTORY_FIELDS = (("entity_name", "name", "名称"), ("legal_representative", "legal_representative", "法定代表人"),
+                    ("registered_address", "address", "注册地址"))
+
+
+def directory_differences(sub: Submission) -> list[str]:
+    """Where the lead's party differs from the directory entry of the entity it names (its
+    documents would then disagree with the directory): one phrase each, the directory's value."""
+    from processes.directory.models import Entity
+
+    code = (sub.form.get("credit_code") or sub.form.get("entity_id") or "").upper()
+    entity = sub.session.get(Entity, code) if code else None
+    if entity is None:
+        return []
+    out = []
+    for form_field, attribute, label in DIRECTORY_FIELDS:
+        typed, known = (sub.form.get(form_field) or "").strip(), (getattr(entity, attribute) or "").strip()
+        if typed and known and typed != known:
+            out.append(f"{label}（名录：{known}，本表：{typed}）")
+    return out
 
 
 @handles("penalty.filing_report", "penalty.replace_officers")

@@ -122,6 +122,7 @@ class LeadForm(PartyFields):
     discovered_on = day("发现日期")
     accepted_on = day("受理日期")
     evidence_summary = text("已有证据", required=False, long=True)
+    directory_difference_confirmed = flag("当事人信息与监督对象名录不一致，已核实以本表为准")
 
     @validates_schema
     def _dates(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -464,3 +464,23 @@ def test_forms_are_filled_in_with_what_the_case_and_the_directory_know(penalty_d
     assert case.violation and case.violation in page and case.legal_basis and case.legal_basis in page
     fine = (case.notified_penalty or {}).get("fine")
     assert fine and re.search(rf'name="fine"[^>]*value="{int(fine)}"', page)
+
+
+def test_a_lead_that_differs_from_the_directory_says_where_and_needs_a_confirmation(
+        penalty_db: Session, office: Office) -> None:
+    """Issue 15 item 3: a difference from the directory is shown and confirmed, so the case's
+    documents do not silently disagree with the directory."""
+    task_id = start_lead(office)
+    b = office("officer.a")
+    data = form_data(penalty_db, ready_tasks(penalty_db, instance_of(penalty_db, task_id))[0])
+    data["registered_address"] = "经二路20号"  # the directory says 经二路18号
+    refused = post_task(b, task_id, data)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "当事人信息与监督对象名录不一致" in page and "注册地址（名录：经二路18号，本表：经二路20号）" in page
+    assert case_of(penalty_db, instance_of(penalty_db, task_id)).status == "lead"
+    data["directory_difference_confirmed"] = "true"
+    accepted = post_task(b, task_id, data)
+    assert accepted.status_code in (302, 303), accepted.get_data(as_text=True)[:500]
+    penalty_db.expire_all()
+    assert case_of(penalty_db, instance_of(penalty_db, task_id)).registered_address == "经二路20号"
