@@ -10,12 +10,14 @@ what was recorded, not against a date typed again into the application form.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+from . import law
 from .checks import Result, Submission, fail, handles, jsonable
-from .checks_execution import events_of, execution, execution_state_of
-from .execution import earliest_enforcement_application
+from .checks_execution import events_of, execution, state_on
+from .execution import ExecutionState, earliest_enforcement_application, fen
 from .law import cn
 from .models import ExecutionEvent
 
@@ -60,27 +62,80 @@ def urge_payment(sub: Submission) -> Result:
 
 @handles("penalty.enforcement")
 def enforcement(sub: Submission) -> Result:
+    """The court application, or a payment made since the 催告书 (Art. 54: the court is asked only if
+    the party "仍未履行"). A payment is checked and recorded like any payment (``execution``: nothing
+    above what is owed that day, the surcharge up to that day). Paid in full: nothing is applied for,
+    ``settled`` sends the case to closing (``gw_enforcement_paid``). Paid in part: the application
+    is still required and goes ahead for what is owed on its day."""
     f, case = sub.form, sub.case
-    applied_on: date = f["applied_on"]
-    if applied_on > sub.today:
-        fail("applied_on", "申请日期不能晚于今天")
-    served = reminder_served_on(events_of(sub.session, case.id))
+    events = events_of(sub.session, case.id)
+    served = reminder_served_on(events)
     if served is None:
         fail("applied_on", "申请人民法院强制执行前，应当书面催告当事人履行义务（行政强制法第五十四条），"
                            "本案尚未送达催告书")
-    assert served is not None
+        return Result(jsonable(f))
+    payment = _payment_before_application(sub, served) if f.get("paid_on") else None
+    settled = bool(payment and payment.payload.get("settled"))
+    applied_on: date | None = f.get("applied_on")
+    payload: dict[str, Any] = {**jsonable(f), "reminder_served_on": served.isoformat(), "settled": settled}
+    if payment is not None:
+        payload["payment"] = payment.payload
+    rest: ExecutionState | None = None
+    if settled and applied_on is not None:
+        fail("applied_on", "当事人已缴清罚没款和加处罚款，不再申请人民法院强制执行（行政强制法第五十四条），"
+                           "请删除申请日期")
+    elif not settled and applied_on is None and payment is not None:
+        fail("applied_on", f"当事人缴纳{law.money(f['amount']):,.2f}元后尚欠"
+                           f"{payment.payload.get('outstanding', 0):,.2f}元，仍应就未缴部分申请人民法院强制执行"
+                           f"（行政强制法第五十三条、第五十四条），请填写申请日期和受理法院")
+    elif not settled and applied_on is not None:
+        paid = [_payment_event(sub)] if payment is not None else []
+        rest = _application(sub, served, applied_on, [*events, *paid])
+        payload.update(enforcement_due=rest.enforcement_due.isoformat() if rest else None,
+                       outstanding=float(rest.outstanding) if rest else None)
+
+    def project() -> None:
+        if payment is not None and payment.project is not None:
+            payment.project()
+        if settled:
+            return
+        case.execution_status = "enforcement_applied"
+        if rest is not None:
+            case.surcharge_fen = fen(rest.surcharge)
+    return Result(payload, project=project)
+
+
+def _payment_event(sub: Submission) -> ExecutionEvent:
+    """The payment as the execution state reads it (not stored: ``execution`` stores its own)."""
+    return ExecutionEvent(case_id=sub.case.id, kind="payment", occurred_on=sub.form["paid_on"],
+                          amount_fen=fen(law.money(sub.form["amount"])))
+
+
+def _payment_before_application(sub: Submission, served: date) -> Result:
+    """The payment made since the 催告书, checked and recorded by ``execution`` with its receipt number."""
+    f = sub.form
+    if f["paid_on"] < served:
+        fail("paid_on", f"缴款日期不能早于催告书送达日期{cn(served)}，此前的缴款在“执行登记”中登记")
+    if f.get("applied_on") and f["paid_on"] > f["applied_on"]:
+        fail("paid_on", "缴款日期不能晚于申请强制执行日期")
+    note = f"申请人民法院强制执行前缴款，缴款凭证号码：{f['receipt_no'].strip()}"
+    return execution(replace(sub, form={"kind": "payment", "paid_on": f["paid_on"], "amount": f["amount"],
+                                        "note": note}))
+
+
+def _application(sub: Submission, served: date, applied_on: date,
+                 events: list[ExecutionEvent]) -> ExecutionState | None:
+    """Art. 53/54: not before the 催告's period ended nor before the remedy windows closed; the state
+    on the application day (what is applied for)."""
+    if applied_on > sub.today:
+        fail("applied_on", "申请日期不能晚于今天")
     apply_from = earliest_enforcement_application(sub.rules, served)
     if applied_on < apply_from:
         fail("applied_on", f"催告书于{cn(served)}送达，送达{sub.rules.periods.enforcement_reminder_days}日后"
                            f"当事人仍未履行的方可申请人民法院强制执行（行政强制法第五十四条），"
                            f"最早可于{cn(apply_from)}申请")
-    state = execution_state_of(sub.session, case, applied_on)
+    state = state_on(sub, events, applied_on)
     if state is not None and applied_on < state.enforcement_from:
         fail("applied_on", f"当事人申请行政复议、提起行政诉讼的期限尚未届满，自{cn(state.enforcement_from)}起方可"
                            f"申请人民法院强制执行（行政强制法第五十三条）")
-    payload = {**jsonable(f), "reminder_served_on": served.isoformat(),
-               "enforcement_due": state.enforcement_due.isoformat() if state else None}
-
-    def project() -> None:
-        case.execution_status = "enforcement_applied"
-    return Result(payload, project=project)
+    return state

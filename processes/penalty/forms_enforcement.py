@@ -42,9 +42,33 @@ class UrgePaymentForm(Schema):
 
 
 class EnforcementForm(Schema):
-    applied_on = day("申请强制执行日期")
-    court = text("受理法院", max_length=200)
+    """The court application (Art. 53), or a payment the party made after the 催告书 but before the
+    application: Art. 54 asks the court only if the party "仍未履行", so a payment in full (fine,
+    confiscation and the surcharge up to the payment day) is recorded instead of an application and
+    the case closes; a part payment is recorded and the application goes ahead for the rest
+    (``checks_enforcement.enforcement``)."""
+
+    paid_on = day("缴款日期", required=False)
+    amount = amount("缴款金额")
+    receipt_no = text("缴款凭证号码", required=False, max_length=100)
+    applied_on = day("申请强制执行日期", required=False)
+    court = text("受理法院", required=False, max_length=200)
     note = text("说明", required=False, long=True)
+
+    @validates_schema
+    def _payment_or_application(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("paid_on") or data.get("amount") or (data.get("receipt_no") or "").strip():
+            if not data.get("paid_on"):
+                raise ValidationError({"paid_on": ["请填写缴款日期"]})
+            if not data.get("amount"):
+                raise ValidationError({"amount": ["请填写缴款金额"]})
+            if not (data.get("receipt_no") or "").strip():
+                raise ValidationError({"receipt_no": ["请填写缴款凭证号码"]})
+        elif not data.get("applied_on"):
+            raise ValidationError({"applied_on": ["请填写申请强制执行日期；"
+                                                  "当事人已缴清的，填写缴款日期、金额和凭证号码"]})
+        if data.get("applied_on") and not (data.get("court") or "").strip():
+            raise ValidationError({"court": ["请填写受理法院"]})
 
 
 ENFORCEMENT_FORMS: dict[str, tuple[type[Schema], str, str]] = {

@@ -24,7 +24,7 @@ DISCUSSION = ("merge_discussion", "collective_discussion", "set_participants", "
               "ended_confirm_discussion", "gw_discussion_confirmed")
 ENFORCEMENT_CHAIN = ("record_execution", "execution_periods_over", "doc_urge_notice", "serve_urge_notice",
                      "merge_urge", "urge_payment", "urge_period_over", "urge_state", "gw_urge_paid",
-                     "apply_enforcement")
+                     "apply_enforcement", "gw_enforcement_paid")
 DRAWN_OUTSIDE = {
     "penalty_ordinary.bpmn": {
         "split_preservation", "end_preservation_notice", "signal_no_penalty", "hearing_rescheduled",
@@ -82,7 +82,8 @@ def test_no_new_shape_outside_its_lane(name: str) -> None:
 def test_enforcement_chain_is_drawn_in_the_officer_lane(name: str) -> None:
     lane_of, outside = _placement(FOLDER / name)
     chain = [n for n in ENFORCEMENT_CHAIN if n in lane_of]
-    assert {"serve_urge_notice", "urge_payment", "urge_period_over", "apply_enforcement"} <= set(chain)
+    assert {"serve_urge_notice", "urge_payment", "urge_period_over", "apply_enforcement",
+            "gw_enforcement_paid"} <= set(chain)
     assert {n: lane_of[n] for n in chain} == dict.fromkeys(chain, "officer")
     assert not outside & set(chain), sorted(outside & set(chain))
 

@@ -247,6 +247,58 @@ def settles_during_urge(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     _pay_during_urge(world, ctx, float(state.outstanding))
 
 
+# -- payment after the 催告 period, recorded on the court application (same features) ------------
+
+RECEIPT = "沪财缴2026-0414"
+
+
+def _pay_before_application(world: PenaltyWorld, ctx: dict[str, Any], amount: float, *, apply: bool) -> None:
+    world.errors.clear()
+    fields: dict[str, Any] = {"paid_on": world.today.isoformat(), "amount": amount, "receipt_no": RECEIPT}
+    if apply:
+        fields.update(applied_on=world.today.isoformat(), court="上海市宝山区人民法院")
+    world.try_submit(ctx["case"], "apply_enforcement", fields)
+
+
+@when("申请强制执行前当事人今天缴清罚没款和加处罚款")
+def settles_before_application(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    from processes.penalty.checks_execution import execution_state_of
+
+    with world.factory() as session:
+        state = execution_state_of(session, world.case(ctx["case"]), world.today)
+    assert state is not None and state.outstanding > 0
+    _pay_before_application(world, ctx, float(state.outstanding), apply=False)
+
+
+@when(parsers.parse('申请强制执行前当事人今天缴纳"{amount}"元，未申请强制执行'))
+def pays_part_without_applying(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    _pay_before_application(world, ctx, float(amount), apply=False)
+
+
+@when(parsers.parse('申请强制执行前当事人今天缴纳"{amount}"元，并于今天申请人民法院强制执行'))
+def pays_part_and_applies(world: PenaltyWorld, ctx: dict[str, Any], amount: str) -> None:
+    _pay_before_application(world, ctx, float(amount), apply=True)
+
+
+def _payments_on(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> list[tuple[str, str]]:
+    from processes.penalty.checks_execution import events_of
+
+    with world.factory() as session:
+        return [(f"{e.amount_fen / 100:.2f}", e.note or "") for e in events_of(session, ctx["case"])
+                if e.kind == "payment" and e.occurred_on.isoformat() == day]
+
+
+@then(parsers.parse('执行记录有"{day}"缴款"{amount}"元，凭证号码"{receipt}"'))
+def payment_recorded(world: PenaltyWorld, ctx: dict[str, Any], day: str, amount: str, receipt: str) -> None:
+    payments = _payments_on(world, ctx, day)
+    assert [p for p in payments if p[0] == amount and receipt in p[1]], payments
+
+
+@then(parsers.parse('执行记录没有"{day}"的缴款'))
+def no_payment_recorded(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    assert _payments_on(world, ctx, day) == []
+
+
 def _notices(world: PenaltyWorld, ctx: dict[str, Any]) -> list[str]:
     from sqlalchemy import select
 
