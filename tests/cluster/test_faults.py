@@ -76,9 +76,11 @@ def test_kill_9_of_a_celery_worker_mid_job_runs_the_job_once(cluster: Cluster, c
     try:
         with Load(cluster, clients=5) as load:
             load.wait_for_completions(4)
-            _wait(lambda: _in_flight(cluster, "worker1"), 30, "worker1 running a job")
-            running = _in_flight(cluster, "worker1")
+            seen: list[set[str]] = []  # the poll that found a job in hand decides, then the kill at once
+            _wait(lambda: bool(seen.append(_in_flight(cluster, "worker1")) or seen[-1]), 30,
+                  "worker1 running a job")
             cluster.kill9("worker1")  # the worker and its pool child, mid-job
+            running = seen[-1]  # read again, a short job could have finished in between (flaky before)
             load.wait_for_completions(load.statuses[200] + 8)
         settle(cluster_db)
         assert running, "the worker was killed with no job in hand"
