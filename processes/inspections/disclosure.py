@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from processes.directory.models import ENTITY_CATEGORIES, Entity, Unit
 
 from . import public_changes, sampling
 from .forms import OUTCOME_NAMES
-from .models import Draw, EntityProfile, Inspection, InspectionItem, Plan
+from .models import Draw, EntityProfile, Inspection, InspectionItem, Plan, PublicChange
 from .plans import KINDS
 
 RESULT_NAMES = {**OUTCOME_NAMES, "not_found": "查无此户（已关闭）"}
@@ -71,7 +72,7 @@ def _disclosed() -> Any:
                                                    Inspection.opinion_sha256.is_not(None))
 
 
-def _handling(row: Inspection) -> str:
+def _handling(row: Any) -> str:
     if row.outcome == "correction":
         if row.reinspection == "corrected":
             return "责令改正，复查已整改到位"
@@ -85,25 +86,64 @@ def _handling(row: Inspection) -> str:
     return "未发现问题"
 
 
+@lru_cache(maxsize=1)
+def _results_select() -> Select[*tuple[Any, ...]]:
+    """Results with their plan and whether a public change exists, before filters (built once)."""
+    has_change = (select(PublicChange.id).where(PublicChange.item_kind == public_changes.RESULT,
+                                                PublicChange.item_id == Inspection.id).exists())
+    return (select(Inspection.id, Inspection.entity_name, Inspection.credit_code, Inspection.category,
+                   Inspection.checked_on, Inspection.outcome, Inspection.reinspection, Inspection.correction_due,
+                   Plan.code.label("plan_code"), Plan.title.label("plan_title"), Plan.item_ids.label("plan_items"),
+                   has_change.label("has_change"))
+            .join(Plan, Plan.id == Inspection.plan_id, isouter=True).where(_disclosed()))
+
+
+def _ordered_page(stmt: Select[*tuple[Any, ...]], *order: Any) -> Select[*tuple[Any, ...]]:
+    return stmt.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+@lru_cache(maxsize=1)
+def _entity_results_select() -> Select[*tuple[Any, ...]]:
+    return _ordered_page(_results_select().where(Inspection.credit_code == bindparam("credit_code")),
+                         Inspection.checked_on.desc(), Inspection.id)
+
+
+@lru_cache(maxsize=1)
+def _items_select() -> Select[*tuple[Any, ...]]:
+    return (select(InspectionItem.id, InspectionItem.name, InspectionItem.category)
+            .where(InspectionItem.id.in_(bindparam("ids", expanding=True))).order_by(InspectionItem.id))
+
+
 def disclosed_results(session: Session, *, credit_code: str | None = None, query: str | None = None,
                       limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    """Disclosed inspection results, newest first: entity, credit code, items, date, result, handling."""
-    stmt = select(Inspection).where(_disclosed())
-    if credit_code:
-        stmt = stmt.where(Inspection.credit_code == credit_code)
-    if query:
-        stmt = stmt.where(or_(Inspection.entity_name.contains(query, autoescape=True),
-                              Inspection.credit_code == query.upper()))
-    rows = list(session.scalars(stmt.order_by(Inspection.checked_on.desc(), Inspection.id).limit(limit)
-                                .offset(offset)))
-    plans = {p.id: p for p in session.scalars(select(Plan).where(Plan.id.in_({r.plan_id for r in rows})))}
-    item_ids = {i for p in plans.values() for i in (p.item_ids or [])}
-    items = list(session.scalars(select(InspectionItem).where(InspectionItem.id.in_(item_ids))))
-    changes = public_changes.changes_by_item(session, [r.id for r in rows])
+    """Disclosed inspection results, newest first: entity, credit code, items, date, result, handling.
+
+    Why columns, not rows, statements built once, and no query that cannot find anything: an
+    entity's page (what a door QR code opens) is the public site's busiest, and most entities have
+    no result or no change. One statement reads the results with their plan and whether any public
+    change exists; the item names and the changes are read only when there is something to read."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if credit_code and not query:
+        stmt, params["credit_code"] = _entity_results_select(), credit_code
+    else:
+        stmt = _results_select()
+        if credit_code:
+            stmt = stmt.where(Inspection.credit_code == credit_code)
+        if query:
+            stmt = stmt.where(or_(Inspection.entity_name.contains(query, autoescape=True),
+                                  Inspection.credit_code == query.upper()))
+        stmt = _ordered_page(stmt, Inspection.checked_on.desc(), Inspection.id)
+    rows = session.execute(stmt, params).all()
+    if not rows:
+        return []
+    item_ids = sorted({i for row in rows for i in (row.plan_items or [])})
+    items = session.execute(_items_select(), {"ids": item_ids}).all() if item_ids else []
+    changed = [row.id for row in rows if row.has_change]
+    changes = public_changes.changes_by_item(session, changed) if changed else {}
     out = []
     for row in rows:
-        plan = plans.get(row.plan_id)
-        names = [i.name for i in items if plan and i.id in (plan.item_ids or []) and i.category == row.category]
+        in_plan = row.plan_items or []
+        names = [i.name for i in items if i.id in in_plan and i.category == row.category]
         marks = changes.get(row.id, [])
         withdrawn = any(m["withdrawn"] for m in marks)  # the mark stays public, the result does not
         out.append({"entity_name": row.entity_name, "credit_code": row.credit_code,
@@ -111,26 +151,44 @@ def disclosed_results(session: Session, *, credit_code: str | None = None, query
                     "checked_on": row.checked_on,
                     "result": "" if withdrawn else RESULT_NAMES.get(row.outcome or "", row.outcome or ""),
                     "outcome": "" if withdrawn else row.outcome, "handling": "" if withdrawn else _handling(row),
-                    "plan_code": plan.code if plan else "", "plan_title": plan.title if plan else "",
+                    "plan_code": row.plan_code or "", "plan_title": row.plan_title or "",
                     "withdrawn": withdrawn, "changes": marks})
     return out
+
+
+@lru_cache(maxsize=1)
+def _decisions_select() -> Select[*tuple[Any, ...]]:
+    """Decided penalty cases not revoked, newest first, before the entity filter (built once)."""
+    from processes.penalty.models import PenaltyCase
+
+    return select(PenaltyCase.case_number, PenaltyCase.decided_on, PenaltyCase.party_type, PenaltyCase.entity_name,
+                  PenaltyCase.credit_code, PenaltyCase.category, PenaltyCase.legal_basis,
+                  PenaltyCase.decided_penalty, PenaltyCase.unit_name).where(
+        PenaltyCase.decided_on.is_not(None), PenaltyCase.case_number.is_not(None),
+        or_(PenaltyCase.execution_status.is_(None), PenaltyCase.execution_status != "revoked"))
+
+
+@lru_cache(maxsize=2)
+def _decisions_page(by_entity: bool) -> Select[*tuple[Any, ...]]:
+    from processes.penalty.models import PenaltyCase
+
+    stmt = _decisions_select()
+    if by_entity:
+        stmt = stmt.where(PenaltyCase.party_type != "person", or_(PenaltyCase.credit_code == bindparam("credit_code"),
+                                                                  PenaltyCase.entity_id == bindparam("credit_code")))
+    return _ordered_page(stmt, PenaltyCase.decided_on.desc(), PenaltyCase.case_number)
 
 
 def disclosed_decisions(session: Session, *, credit_code: str | None = None, limit: int = 50,
                         offset: int = 0) -> list[dict[str, Any]]:
     """Decided penalty cases not revoked (行政处罚法 Art. 48), an individual party anonymised."""
     from processes.penalty.forms import CATEGORY_NAMES
-    from processes.penalty.models import PenaltyCase
 
-    stmt = select(PenaltyCase).where(PenaltyCase.decided_on.is_not(None), PenaltyCase.case_number.is_not(None),
-                                     or_(PenaltyCase.execution_status.is_(None),
-                                         PenaltyCase.execution_status != "revoked"))
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if credit_code:
-        stmt = stmt.where(PenaltyCase.party_type != "person",
-                          or_(PenaltyCase.credit_code == credit_code, PenaltyCase.entity_id == credit_code))
+        params["credit_code"] = credit_code
     out = []
-    for case in session.scalars(stmt.order_by(PenaltyCase.decided_on.desc(), PenaltyCase.case_number)
-                                .limit(limit).offset(offset)):
+    for case in session.execute(_decisions_page(bool(credit_code)), params):
         person = case.party_type == "person"
         out.append({"number": case.case_number, "decided_on": case.decided_on,
                     "party": mask_person(case.entity_name) if person else (case.entity_name or ""),
@@ -165,15 +223,21 @@ class EntityRecord:
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1)
+def _entity_select() -> Select[*tuple[Any, ...]]:
+    return (select(Entity.credit_code, Entity.name, Entity.category, Entity.address, EntityProfile.credit_grade,
+                   EntityProfile.status)
+            .join(EntityProfile, EntityProfile.credit_code == Entity.credit_code, isouter=True)
+            .where(Entity.credit_code == bindparam("credit_code")))
+
+
 def entity_record(session: Session, credit_code: str) -> EntityRecord | None:
     """An entity's public page: identity as registered, credit grade, results and decisions."""
-    entity = session.get(Entity, credit_code)
+    entity = session.execute(_entity_select(), {"credit_code": credit_code}).first()
     if entity is None:
         return None
-    profile = session.get(EntityProfile, credit_code)
-    grade = profile.credit_grade if profile else None
-    status = {"active": "正常经营", "inactive": "停业", "closed": "已关闭"}.get(profile.status if profile else "active",
-                                                                        "正常经营")
+    grade = entity.credit_grade
+    status = {"active": "正常经营", "inactive": "停业", "closed": "已关闭"}.get(entity.status or "active", "正常经营")
     return EntityRecord(entity.credit_code, entity.name, ENTITY_CATEGORIES.get(entity.category, entity.category),
                         entity.address or "", CREDIT_GRADES.get(grade or "", "未评定"), status,
                         disclosed_results(session, credit_code=credit_code, limit=100),

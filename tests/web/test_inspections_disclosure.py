@@ -54,3 +54,14 @@ def test_plan_page_shows_disclosure_due_overdue_and_done_and_the_head_is_reminde
     assert f"已于{china_today().isoformat()}公示" in page and "overdue-disclosure" not in page
     public = app.test_client().get("/public/inspections/results").get_data(as_text=True)
     assert row.credit_code in public
+
+    # the entity's own page (what its door QR code opens) names the plan's items of its category
+    from processes.inspections.models import InspectionItem, Plan
+
+    item_ids = session.get(Plan, row.plan_id).item_ids or []
+    items = session.scalars(select(InspectionItem).where(InspectionItem.id.in_(item_ids))).all()
+    own = sorted(i.name for i in items if i.category == row.category)
+    other = [i.name for i in items if i.category != row.category and i.name not in own]
+    entity_page = app.test_client().get(f"/public/inspections/entities/{row.credit_code}").get_data(as_text=True)
+    assert own and "抽查事项: " + "；".join(own) in entity_page
+    assert not any(name in entity_page for name in other)
