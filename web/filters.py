@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, session
+from flask import Flask, g, has_request_context, session
+from flask_babel import get_translations
 from flask_login import current_user
 
 from processes.directory.models import ENTITY_CATEGORIES, LEVELS, ROLES
@@ -40,8 +41,27 @@ def pretty(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=str)
 
 
+def request_translations() -> Any:
+    """The request's catalog, looked up once per request.
+
+    Why: Flask-Babel resolves the locale and its catalog again on every ``_()`` (about 6 µs, most
+    of it naming the locale), and a page calls it dozens of times; the locale is chosen once per
+    request (``web.app.selected_locale``), so the first answer holds for the rest of the request.
+    Outside a request (a job rendering a document) it asks Flask-Babel every time."""
+    if not has_request_context():
+        return get_translations()
+    found = g.get("_translations")
+    if found is None:
+        found = g._translations = get_translations()
+    return found
+
+
 def init_filters(app: Flask) -> None:
     from .security import current_actor
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n's
+        lambda s: request_translations().ugettext(s),
+        lambda s, p, n: request_translations().ungettext(s, p, n), newstyle=True)
 
     app.add_template_filter(localtime)
     app.add_template_filter(filesize)

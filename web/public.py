@@ -15,6 +15,7 @@ Process packages add their public pages as blueprints under ``/public/<name>/`` 
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from altcha import ChallengeOptionsV1, create_challenge_v1, verify_solution_v1
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from limits import parse
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
@@ -41,13 +42,32 @@ DEFAULT_LIMITS = {
 }
 
 
+class PeriodicExpiryMemoryStorage(MemoryStorage):
+    """``limits``' in-memory storage, its expired entries dropped once a second instead of 100 times.
+
+    Why: the library starts a new thread 10 ms after any hit to drop expired entries, so a busy
+    web worker started one thread per request (about 6 % of a public page's CPU). Expiry only
+    frees memory here: the moving window (the only strategy used) compares each entry's time with
+    the window itself, so dropping entries a second later changes no decision."""
+
+    STORAGE_SCHEME = ["weijian-memory"]  # noqa: RUF012 - the library reads it as a plain list
+    EXPIRY_INTERVAL_S = 1.0
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - the name the library calls (name-mangled)
+        if not self.timer.is_alive():
+            expire = self._MemoryStorage__expire_events  # type: ignore[attr-defined]
+            self.timer = threading.Timer(self.EXPIRY_INTERVAL_S, expire)
+            self.timer.daemon = True
+            self.timer.start()
+
+
 def init_public(app: Flask) -> None:
     """Rate-limit storage for this app and the public blueprint."""
     import os
 
     settings = app.config["WEIJIAN_SETTINGS"]
     uri = app.config.get("PUBLIC_LIMITS_STORAGE") or (settings.redis_url if getattr(settings, "redis_url", None)
-                                                     else "memory://")
+                                                     else "weijian-memory://")
     limits = {name: os.environ.get(f"WEIJIAN_PUBLIC_LIMIT_{name.upper()}", rate)
               for name, rate in DEFAULT_LIMITS.items()}
     limits.update(app.config.get("PUBLIC_LIMITS", {}))

@@ -367,3 +367,33 @@ def test_rules_pages_show_notes_in_the_chosen_language_and_keep_the_labels(
     assert "《行政处罚法》第六十三条规定了“较大数额罚款”" in table and "First matching row wins" not in table
     table = en.get("/admin/decision-tables/hearing_right.dmn").get_data(as_text=True)
     assert "First matching row wins" in table and "Right to a hearing" in table and "第六十三条规定了" not in table
+
+
+def test_the_request_s_catalog_looked_up_once_answers_as_flask_babel_does_in_each_language(app: Flask) -> None:
+    """``web.filters.request_translations`` keeps the request's catalog for its templates; each
+    request in either language gets the same text as Flask-Babel's own lookup, and a request in
+    the other language does not see the first one's catalog."""
+    from babel.messages.pofile import read_po
+    from flask import session
+    from flask_babel import get_translations
+
+    from web.filters import request_translations
+
+    with (Path(__file__).resolve().parents[2] / "web/translations/zh_Hans_CN/LC_MESSAGES/messages.po").open("rb") as fh:
+        ids = [m.id for m in read_po(fh) if m.id and isinstance(m.id, str)]
+    assert len(ids) > 100
+    seen = {}
+    for lang in ("zh_CN", "en", "zh_CN"):
+        with app.test_request_context("/public/"):
+            session["lang"] = lang
+            kept = [request_translations().ugettext(i) for i in ids]
+            assert kept == [get_translations().ugettext(i) for i in ids]
+            seen.setdefault(lang, kept)
+            assert kept == seen[lang]
+    assert seen["zh_CN"] != seen["en"] and "信用代码" in seen["zh_CN"][ids.index("Credit code")]
+    english, chinese = app.test_client(), app.test_client()
+    with english.session_transaction() as browser:
+        browser["lang"] = "en"
+    for _round in range(2):  # alternating requests each render in their own language
+        assert "This site asks for no sign-in" in english.get("/public/").get_data(as_text=True)
+        assert "本网站无需登录" in chinese.get("/public/").get_data(as_text=True)

@@ -71,3 +71,33 @@ def test_redis_counts_for_every_worker(redis_url: str, web_db_url: str, tmp_path
     answers = [workers[n % 2].test_client().get("/public/challenge", environ_base={"REMOTE_ADDR": address}).status_code
                for n in range(6)]
     assert answers == [200, 200, 200, 200, 429, 429]
+
+
+def test_the_in_memory_limits_decide_as_the_library_s_own_storage_and_still_free_memory() -> None:
+    """The embedded default's storage drops expired entries once a second instead of after every
+    hit (web.public.PeriodicExpiryMemoryStorage); the same hits get the same answers from the
+    library's own MemoryStorage, and the entries still go once their window has passed."""
+    import time
+
+    from limits import parse
+    from limits.storage import MemoryStorage, storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    from web.public import PeriodicExpiryMemoryStorage
+
+    ours = storage_from_string("weijian-memory://")
+    assert isinstance(ours, PeriodicExpiryMemoryStorage)
+    rate = parse("3/second")
+    answers = []
+    for storage in (MemoryStorage(), ours):
+        limiter = MovingWindowRateLimiter(storage)
+        first = [limiter.hit(rate, "page", "10.0.0.1") for _ in range(4)]
+        other = limiter.hit(rate, "page", "10.0.0.2")
+        time.sleep(1.05)  # the window has moved on
+        later = [limiter.hit(rate, "page", "10.0.0.1") for _ in range(4)]
+        answers.append((first, other, later))
+    assert answers[0] == answers[1] == ([True, True, True, False], True, [True, True, True, False])
+    deadline = time.monotonic() + 5
+    while any(ours.events.values()) and time.monotonic() < deadline:  # entries expire within a second or so
+        time.sleep(0.2)
+    assert not any(ours.events.values())
