@@ -60,8 +60,10 @@ def init_filters(app: Flask) -> None:
     from .security import current_actor
 
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # jinja2.ext.i18n's
-        lambda s: request_translations().ugettext(s),
-        lambda s, p, n: request_translations().ungettext(s, p, n), newstyle=True)
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n), newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))
 
     app.add_template_filter(localtime)
     app.add_template_filter(filesize)

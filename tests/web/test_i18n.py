@@ -388,6 +388,10 @@ def test_the_request_s_catalog_looked_up_once_answers_as_flask_babel_does_in_eac
             session["lang"] = lang
             kept = [request_translations().ugettext(i) for i in ids]
             assert kept == [get_translations().ugettext(i) for i in ids]
+            assert (request_translations().upgettext("case list", "Cases")
+                    == get_translations().upgettext("case list", "Cases"))
+            assert (request_translations().ungettext("%(num)s event", "%(num)s events", 2)
+                    == get_translations().ungettext("%(num)s event", "%(num)s events", 2))
             seen.setdefault(lang, kept)
             assert kept == seen[lang]
     assert seen["zh_CN"] != seen["en"] and "信用代码" in seen["zh_CN"][ids.index("Credit code")]
