@@ -139,6 +139,9 @@ def test_gunicorn_serves_without_a_server_header_with_request_ids_and_hsts(produ
     line = next(e for e in entries if e.get("request_id") == "trace-abc-123")
     assert line["path"] == "/login" and line["status"] == 200 and line["logger"] == "weijian.request"
     assert any(e["logger"] == "gunicorn.error" and "Booting worker" in str(e["message"]) for e in entries)
+    # each request is one line, the app's own (gunicorn's access log stays off)
+    assert [e for e in entries if e.get("request_id") == "trace-abc-123"] == [line]
+    assert not any(e["logger"] == "gunicorn.access" for e in entries)
 
 
 def test_gunicorn_workers_share_one_view_of_the_metrics(production: Server, tmp_path: Path) -> None:
