@@ -12,8 +12,10 @@ then:
 * **simple completion**: one client completing the form-less ``review`` task of the ``timed``
   test fixture, one after another: ``http.simple_complete_p50_ms``.
 * **where the time goes**: the server's own completion time from the ``/metrics`` histogram
-  (``server.complete_mean_ms``, the rest is the client, the socket and gunicorn), and per-kind
-  counts of 409s (lost races answered cleanly).
+  (``server.complete_mean_ms``, the rest is the client, the socket and gunicorn), per-kind
+  counts of 409s (lost races answered cleanly), and the share of the machine's CPU each kind of
+  process used during the mixed load (``load.cpu_share.web`` / ``celery`` / ``scheduler`` /
+  ``postgres`` / ``clients``; 1.0 is every core busy).
 
 Everything is torn down at the end, also on Ctrl-C.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cluster import Cluster, services_reachable
+from bench.complaints import _children, _cpu_seconds
 from bench.penalty_http import ENTITY, Answer, Client, form_data, ready, who
 
 KINDS = ("inbox", "task", "complete", "start", "case")
@@ -89,12 +93,47 @@ def _client_loop(client: Client, stop: threading.Event) -> None:
                     case = read.body
 
 
+def _group_pids(cluster: Cluster) -> dict[str, list[int]]:
+    """The cluster's processes by kind, each with its children (gunicorn's and Celery's workers)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for name, process in cluster.processes.items():
+        kind = "web" if name == "web" else "celery" if name.startswith("worker") else "scheduler"
+        groups[kind] += [process.pid, *_children(process.pid)]
+        groups[kind] += [grandchild for child in _children(process.pid) for grandchild in _children(child)]
+    return groups
+
+
+def _backend_pids(cluster: Cluster) -> list[int]:
+    from sqlalchemy import text
+
+    from engine.dbconnect import make_engine
+
+    engine = make_engine(cluster.db_url)
+    try:
+        with engine.connect() as conn:
+            return [int(p) for p in conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).scalars()]
+    finally:
+        engine.dispose()
+
+
+def _cpu_by_group(cluster: Cluster) -> dict[str, float]:
+    pids = _group_pids(cluster)
+    return {**{kind: _cpu_seconds(sorted(set(found))) for kind, found in pids.items()},
+            "postgres": _cpu_seconds(_backend_pids(cluster)), "clients": time.process_time()}
+
+
 def mixed_load(cluster: Cluster, clients: int, seconds: float) -> dict[str, Any]:
+    """Also where the machine's CPU went meanwhile (``load.cpu_share.*``: web workers, Celery
+    workers running the cases' jobs, schedulers, PostgreSQL backends of the cluster's database,
+    this process's clients), as shares of every core's time."""
     recorder = Recorder()
     stop = threading.Event()
     workers = [Client(cluster.port, cluster.tokens, timeout=30, record=recorder) for _ in range(clients)]
     threads = [threading.Thread(target=_client_loop, args=(c, stop), daemon=True) for c in workers]
     before = server_completions(cluster)
+    cpu_before = _cpu_by_group(cluster)
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -103,6 +142,7 @@ def mixed_load(cluster: Cluster, clients: int, seconds: float) -> dict[str, Any]
     for thread in threads:
         thread.join(60)
     elapsed = time.perf_counter() - began
+    cpu_after = _cpu_by_group(cluster)
     after = server_completions(cluster)
     for client in workers:
         client.close()
@@ -120,6 +160,10 @@ def mixed_load(cluster: Cluster, clients: int, seconds: float) -> dict[str, Any]
         result[f"load.{kind}_p50_ms"] = _pct(recorder.ms[kind], 0.5)
         result[f"load.{kind}_p95_ms"] = _pct(recorder.ms[kind], 0.95)
         result[f"load.{kind}_count"] = len(recorder.ms[kind])
+    cores = os.cpu_count() or 1
+    for kind, spent in cpu_after.items():
+        result[f"load.cpu_share.{kind}"] = round((spent - cpu_before.get(kind, 0.0)) / (elapsed * cores), 3)
+    result["load.cpu_share.total"] = round(sum(v for k, v in result.items() if k.startswith("load.cpu_share.")), 3)
     count, total_s = after[0] - before[0], after[1] - before[1]
     result["server.complete_mean_ms"] = round(total_s / count * 1000, 2) if count else None
     return result
