@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, set_due, unclaim
 from engine import permissions as perm
+from engine.clock import china_today
 from engine.db import utcnow
 from engine.materialize import to_due_datetime
 from engine.models import HumanTask, ProcessInstance
@@ -273,6 +274,8 @@ def _end_of_day(text: str) -> datetime:
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidData(_("Enter the due date as a date.")) from None
+    if day < china_today():  # the agency's day: a past due date would make the task overdue at once
+        raise InvalidData(_("The due date cannot be before today (%(today)s).", today=china_today().isoformat()))
     due = to_due_datetime(day, "due")
     assert due is not None
     return due

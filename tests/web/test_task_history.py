@@ -45,3 +45,27 @@ def test_the_task_page_lists_its_own_events_with_who_and_when(as_user: Any, sess
     assert done[-1].split(" ")[2:5] == ["完成任务", "·", "李娜"] and len(done) == 7
     other_lines = history(officer.get(f"/tasks/{ready_task(session, other.id).id}").get_data(as_text=True))
     assert len(other_lines) == 2 and "李娜" in other_lines[1]  # created, and its own claim only
+
+
+def test_a_due_date_before_today_is_refused_with_a_sentence_and_nothing_is_written(
+        as_user: Any, session: Session) -> None:
+    from datetime import timedelta
+
+    from engine.clock import china_today
+    from engine.models import AuditEvent, HumanTask
+
+    instance = start_lead(session, key="L-PAST")
+    task = ready_task(session, instance.id)
+    before = task.due_at
+    head = as_user("head.a")
+    head.get(f"/tasks/{task.id}")
+    yesterday = (china_today() - timedelta(days=1)).isoformat()
+    page = head.post(f"/tasks/{task.id}/due", {"due": yesterday, "reason": "补录"}, follow_redirects=True)
+    assert f"期限不能早于今天（{china_today().isoformat()}）。" in page.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(HumanTask, task.id).due_at == before  # type: ignore[union-attr]
+    assert session.query(AuditEvent).filter_by(task_id=task.id, action="task_due_changed").count() == 0
+    today = head.post(f"/tasks/{task.id}/due", {"due": china_today().isoformat(), "reason": "今日办结"})
+    assert today.status_code == 302
+    session.expire_all()
+    assert session.query(AuditEvent).filter_by(task_id=task.id, action="task_due_changed").count() == 1
