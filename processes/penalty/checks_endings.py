@@ -73,11 +73,40 @@ def correction_check(sub: Submission) -> Result:
 
 ENDED_STATUS = {"police": "transferred", "agency": "transferred", "withdraw": "withdrawn", "terminate": "terminated"}
 
+PENALTY_PATH_FORMS = frozenset({
+    "penalty.collective_discussion", "penalty.discussion_confirmation", "penalty.decision_approval",
+    "penalty.decision", "penalty.no_penalty_decision", "penalty.service", "penalty.no_penalty_service",
+    "penalty.execution", "penalty.payment_arrangement", "penalty.urge_payment", "penalty.enforcement_reminder",
+    "penalty.enforcement", "penalty.closing_report"})
+"""The forms that decide, serve or carry out a penalty (or no penalty): refused while an ending is
+pending or approved (``refuse_penalty_during_ending``)."""
+
+
+def refuse_penalty_during_ending(sub: Submission, form_key: str) -> None:
+    """No penalty path while the head decides on a transfer, withdrawal or termination, nor after
+    one was approved: 国务院令第310号第十一条 forbids a penalty in place of a transfer, and a pending
+    request may not be overtaken by a decision the head could no longer undo."""
+    if form_key not in PENALTY_PATH_FORMS:
+        return
+    case = sub.case
+    if case.pending_ending:
+        label = ENDING_KINDS.get(case.pending_ending.get("kind", ""), "")
+        fail("_schema", f"本案已申请{label}，负责人尚未作出决定：决定前不能继续处罚程序；负责人不批准的，"
+                        f"处罚程序继续（不得以行政处罚代替移送，国务院令第310号第十一条）")
+    elif case.ending:
+        label = ENDING_KINDS.get(case.ending.get("kind", ""), "")
+        fail("_schema", f"负责人已批准{label}，本案的处罚程序已经结束，不能再作出、送达或者执行行政处罚"
+                        f"（国务院令第310号第十一条）")
+
 
 @handles("penalty.ending_approval")
 def ending_approval(sub: Submission) -> Result:
     case, request = sub.case, dict(sub.case.pending_ending or {})
     kind = request.get("kind", "")
+    if sub.form["approved"] and case.decided_on is not None:
+        fail("approved", f"本案已于{law.cn(case.decided_on)}作出决定，不能再批准{ENDING_KINDS.get(kind, kind)}，"
+                         f"请不批准本申请；涉嫌犯罪的仍应另行移送公安机关，已作出的处罚决定不停止执行，罚款依法折抵"
+                         f"罚金（国务院令第310号第十一条第二款，行政处罚法第三十五条）")
 
     def project() -> None:
         case.pending_ending = None

@@ -32,6 +32,7 @@ from processes.directory import throttle
 from . import checks as _checks  # noqa: F401 - registers the handlers
 from . import checks_decision as _checks_decision  # noqa: F401 - registers the handlers
 from .checks import HANDLERS, Submission, all_failures
+from .checks_endings import refuse_penalty_during_ending
 from .forms import DATA_KEYS, FORMS
 from .models import PenaltyCase
 from .rule_overrides import effective_rules, rules_for_case, snapshot_case_rules
@@ -105,7 +106,10 @@ def validate_task(session: Session, task: HumanTask, actor: Actor, fields: Mappi
     case = case_of_instance(session, task.instance_id)
     rules = rules or rules_for_case(session, case.id)  # the rules the case started under
     sub = Submission(session, case, actor, form, rules, load_calendar(session), china_today(now))
-    return sub, all_failures(lambda: HANDLERS[form_key](sub))  # every legal problem in one round
+    def check() -> Any:
+        refuse_penalty_during_ending(sub, form_key)  # 国务院令第310号第十一条: no penalty beside an ending
+        return HANDLERS[form_key](sub)
+    return sub, all_failures(check)  # every legal problem in one round
 
 
 def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[str, Any], *,

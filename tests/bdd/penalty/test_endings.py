@@ -52,3 +52,35 @@ def receipt(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
 def no_tasks(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     assert world.ready_names(ctx["case"]) == []
     assert world.instance(ctx["case"]).status == "completed", world.instance(ctx["case"]).status
+
+
+@when(parsers.parse('重新办理"{title}"'))
+def redo_task(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    from tests.bdd.penalty.conftest import task_id
+
+    world.errors.clear()
+    world.try_submit(ctx["case"], task_id(title))
+
+
+@when("本案在负责人决定前已作出处罚决定（本规则施行前办理的案件）")
+def decided_before_the_rule(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    """A case already in the register in this state (the decision form did not yet refuse)."""
+    from processes.penalty.models import PenaltyCase
+
+    with world.factory() as session:
+        case = session.get(PenaltyCase, ctx["case"])
+        assert case is not None
+        case.decided_on, case.status = world.today, "decided"
+        session.commit()
+
+
+@when("负责人试图批准结案申请")
+def try_approve(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "approve_ending", {"approved": True, "opinion": "同意"})
+
+
+@then("案件没有处罚决定")
+def no_decision(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    case = world.case(ctx["case"])
+    assert case.decided_on is None and case.decided_penalty is None, (case.decided_on, case.decided_penalty)
