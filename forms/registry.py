@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 from marshmallow import RAISE, Schema, ValidationError, validate
 from marshmallow import fields as mfields
 
-from .fields import EntityPicker, FileUpload, Number, Select, StaffPicker, Text, html_value
+from .fields import LOCAL_TZ, EntityPicker, FileUpload, Number, Select, StaffPicker, Text, html_value
 
 
 class FormSchema(Schema):
@@ -108,6 +109,36 @@ def _widget(f: Any, has_choices: bool) -> str:
     return "select" if has_choices else "text"
 
 
+def _limits(f: Any) -> dict[str, Any]:
+    """The browser-side hints that mirror the server's checks: ``maxlength`` of text (our ``Text``
+    or any String with a ``Length`` validator), ``minimum``/``maximum`` of numbers (metadata or an
+    inclusive ``Range``), and ``maximum`` = today for a date that may not be in the future."""
+    out: dict[str, Any] = {}
+    validators = list(getattr(f, "validators", []))
+    if isinstance(f, Text):
+        out["maxlength"] = f.max_length
+    elif isinstance(f, mfields.String):
+        maxes = [v.max for v in validators if isinstance(v, validate.Length) and v.max is not None]
+        if maxes:
+            out["maxlength"] = min(maxes)
+    for key in ("minimum", "maximum"):
+        if key in f.metadata:
+            out[key] = f.metadata[key]
+    if isinstance(f, mfields.Number):
+        for v in validators:
+            if isinstance(v, validate.Range):
+                if v.min is not None and v.min_inclusive:
+                    out["minimum"] = max(out.get("minimum", v.min), v.min)
+                if v.max is not None and v.max_inclusive:
+                    out["maximum"] = min(out.get("maximum", v.max), v.max)
+    if isinstance(f, mfields.Date | mfields.DateTime) and (
+            getattr(f, "not_future", False) or f.metadata.get("not_future")
+            or any(getattr(v, "not_future", False) for v in validators)):
+        today = datetime.now(LOCAL_TZ).date().isoformat()
+        out["maximum"] = today if not isinstance(f, mfields.DateTime) else f"{today}T23:59"
+    return out
+
+
 def describe(schema: type[Schema] | Schema) -> list[FieldSpec]:
     """The fields of a form as the renderer needs them, in declaration order."""
     instance = schema() if isinstance(schema, type) else schema
@@ -120,11 +151,7 @@ def describe(schema: type[Schema] | Schema) -> list[FieldSpec]:
         widget = _widget(f, bool(choices))
         # a box that means yes unless unticked (load_default True) is drawn ticked
         attrs: dict[str, Any] = {"checked": True} if widget == "checkbox" and f.load_default is True else {}
-        if isinstance(f, Text):
-            attrs["maxlength"] = f.max_length
-        for key in ("minimum", "maximum"):
-            if key in meta:
-                attrs[key] = meta[key]
+        attrs.update(_limits(f))
         if isinstance(f, Number):
             attrs["integer"] = f.integer
         elif isinstance(f, mfields.Integer):
@@ -219,7 +246,7 @@ def validate_submission(form: RegisteredForm | type[Schema], raw: Mapping[str, A
     try:
         data: dict[str, Any] = schema.load(cleaned)
     except ValidationError as exc:
-        return {}, _flatten(exc.messages)
+        return {}, _flatten(exc.messages, schema)
     errors: Errors = {}
     for name, f in schema.fields.items():
         if name not in data:
@@ -250,20 +277,60 @@ def _check_reference(f: Any, value: Any, refs: References) -> str | None:
     return None
 
 
-def _flatten(messages: Any) -> Errors:
-    """marshmallow's nested messages as {field: [message, ...]} (unknown fields in Chinese)."""
-    out: Errors = {}
+# marshmallow's own English messages, as the sentences a person reads (the schemas' own are Chinese)
+ENGLISH_MESSAGES = {
+    "Invalid input type.": "格式不正确", "Unknown field.": "不允许的字段", "Not a valid list.": "应为列表",
+    "Missing data for required field.": "此项必填", "Field may not be null.": "此项必填",
+    "Not a valid string.": "应为文字", "Not a valid mapping type.": "格式不正确", "Not a valid date.": "不是有效日期",
+    "Not a valid datetime.": "不是有效的日期时间", "Not a valid number.": "应为数字",
+    "Not a valid integer.": "应为整数", "Not a valid boolean.": "应为是或否", "Invalid value.": "输入无效",
+}
+
+
+def _label(f: Any, name: str) -> str:
+    meta = getattr(f, "metadata", {}) or {}
+    return str(meta.get("x-label") or meta.get("label") or meta.get("title") or name)
+
+
+def _sub_schema(f: Any) -> Schema | None:
+    """The schema of a Nested field, or of a List of Nested (whose rows the messages number)."""
+    target = f.inner if isinstance(f, mfields.List) else f
+    return target.schema if isinstance(target, mfields.Nested) else None
+
+
+def _sentences(messages: Any, schema: Schema | None) -> list[str]:
+    """The messages of one field as sentences: a list's rows and items by number (第1行), a nested
+    object's fields by label, marshmallow's English in Chinese; never a serialised structure."""
+    if isinstance(messages, str):
+        return [ENGLISH_MESSAGES.get(messages, messages)]
+    if isinstance(messages, list | tuple):
+        return [s for m in messages for s in _sentences(m, schema)]
     if not isinstance(messages, Mapping):
-        return {"_schema": [str(messages)]}
+        return [str(messages)]
+    texts: list[str] = []
+    for key, value in messages.items():
+        if isinstance(key, int):  # a row of a list: numbered from 1, as a person counts
+            rows = isinstance(value, Mapping) or schema is not None
+            texts.extend(f"第{key + 1}{'行' if rows else '项'}：{t}" for t in _sentences(value, schema))
+            continue
+        f = schema.fields.get(str(key)) if schema is not None else None
+        inner = _sentences(value, _sub_schema(f) if f is not None else None)
+        if key == "_schema" or (f is None and schema is None):
+            texts.extend(inner)
+        else:
+            texts.extend(f"{_label(f, str(key))} {t}" for t in inner)
+    return texts
+
+
+def _flatten(messages: Any, form: RegisteredForm | type[Schema] | Schema | None = None) -> Errors:
+    """marshmallow's messages as {field: [sentence, ...]}: a nested row's problem names the row and
+    the field by its label (第1行：姓名 此项必填) when the form's schema is given."""
+    if not isinstance(messages, Mapping):
+        return {"_schema": _sentences(messages, None)}
+    schema_of = form.schema if isinstance(form, RegisteredForm) else form
+    schema = schema_of() if isinstance(schema_of, type) else schema_of
+    out: Errors = {}
     for name, value in messages.items():
-        items = value if isinstance(value, list) else [value]
-        texts: list[str] = []
-        for item in items:
-            if isinstance(item, Mapping):
-                texts.extend(str(m) for sub in item.values() for m in (sub if isinstance(sub, list) else [sub]))
-            elif item == "Unknown field.":
-                texts.append("不允许的字段")
-            else:
-                texts.append(str(item))
-        out[str(name)] = texts
+        f = schema.fields.get(str(name)) if schema is not None else None
+        out[str(name)] = _sentences(value, _sub_schema(f) if f is not None else None)
     return out

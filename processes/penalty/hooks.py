@@ -58,7 +58,9 @@ def submit(session: Session, actor: Actor, task: HumanTask, data: dict[str, Any]
     try:
         return submit_task(session, task.id, actor, data), {}
     except ValidationError as exc:
-        return None, _flatten(exc.messages)
+        from forms import get_form
+
+        return None, _flatten(exc.messages, get_form(task.form_key))  # rows and fields named by their labels
 
 
 def deploy(session: Session, actor: Actor, folder: Path) -> list[ProcessDefinition]:

@@ -1,0 +1,80 @@
+"""Browser-side hints that mirror the server's schema (maxlength, min, max), and errors that are
+sentences naming the row and the field, never a serialised structure (issue 15, items 1 and 5)."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.clock import china_today
+from engine.models import AuditEvent
+from forms import describe, get_form
+from forms.fields import DateField
+from tests.web.penalty_flow import form_data, ready_tasks
+from tests.web.test_penalty import Office, instance_of, office, penalty_db, run_until, start_lead  # noqa: F401
+
+
+def _specs(key: str) -> dict[str, dict[str, object]]:
+    from web.app import load_form_modules
+
+    load_form_modules()
+    form = get_form(key)
+    assert form is not None
+    return {spec.name: spec.attrs for spec in describe(form.schema)}
+
+
+def test_describe_reads_the_limits_of_plain_marshmallow_fields() -> None:
+    lead = _specs("penalty.lead")
+    assert lead["entity_name"]["maxlength"] == 300 and lead["suspected_violation"]["maxlength"] == 4000
+    assert lead["legal_representative"]["maxlength"] == 100
+
+    class Sample(Schema):
+        note = fields.String(validate=[validate.Length(max=80), validate.Length(min=1, max=50)])
+        count = fields.Integer(validate=validate.Range(min=1, max=9))
+        ratio = fields.Float(validate=validate.Range(min=0, max=1, max_inclusive=False))
+        seen_on = DateField("发现日期", not_future=True)
+        due_on = DateField("期限")
+
+    specs = {s.name: s.attrs for s in describe(Sample)}
+    assert specs["note"]["maxlength"] == 50  # the strictest of the two
+    assert (specs["count"]["minimum"], specs["count"]["maximum"]) == (1, 9)
+    assert specs["ratio"]["minimum"] == 0 and "maximum" not in specs["ratio"]  # 1 itself is refused
+    assert specs["seen_on"]["maximum"] == china_today().isoformat() and "maximum" not in specs["due_on"]
+
+
+def test_a_penalty_task_page_shows_the_length_limits_before_submitting(penalty_db: Session,  # noqa: F811
+                                                                       office: Office) -> None:  # noqa: F811
+    task_id = start_lead(office)
+    page = office("officer.a").get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert 'maxlength=""' not in page
+    textareas = re.findall(r"<textarea[^>]*>", page)
+    assert textareas and all(re.search(r'maxlength="\d+"', t) for t in textareas), textareas
+    entity_name = re.search(r'<input[^>]*name="entity_name"[^>]*>', page)
+    assert entity_name and 'maxlength="300"' in entity_name.group(0)
+    summary = re.search(r'<textarea[^>]*name="suspected_violation"[^>]*>', page)
+    assert summary and 'maxlength="4000"' in summary.group(0)
+
+
+def test_bad_rows_of_people_come_back_as_sentences_over_the_api(penalty_db: Session,  # noqa: F811
+                                                                office: Office) -> None:  # noqa: F811
+    instance_id = instance_of(penalty_db, start_lead(office))
+    run_until(office, penalty_db, instance_id, "prepare_filing")
+    task = next(t for t in ready_tasks(penalty_db, instance_id) if t.task_name == "prepare_filing")
+    events = penalty_db.scalar(select(func.count()).select_from(AuditEvent)
+                               .where(AuditEvent.instance_id == instance_id))
+    b = office("officer.a")
+    b.get("/inbox")  # a page with the CSRF token for the session-authenticated API
+    data = {**form_data(penalty_db, task), "officers": [{"user_id": "officer.a"}, "officer.b", {"name": "x" * 60}]}
+    response = b.api("POST", f"/api/v1/tasks/{task.id}/complete", json={"data": data})
+    assert response.status_code == 422, response.get_json()
+    officers = response.get_json()["errors"]["officers"]
+    assert "第1行：姓名 此项必填" in officers and "第1行：执法证号 此项必填" in officers
+    assert "第2行：格式不正确" in officers and "第3行：姓名 不能超过50个字" in officers
+    assert not any("{" in m or "Invalid" in m for m in officers)
+    penalty_db.expire_all()
+    assert penalty_db.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.instance_id == instance_id)) == events
+    assert [t.task_name for t in ready_tasks(penalty_db, instance_id)] == ["prepare_filing"]
