@@ -41,7 +41,8 @@ def archive_files(session: Session, case: PenaltyCase) -> dict[str, bytes]:
     documents = session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)
                                 .order_by(CaseDocument.created_at, CaseDocument.id))
     for n, document in enumerate(documents, start=1):
-        files[f"documents/{n:02d}-{document.file_name}"] = load_blob(session, document.sha256)
+        name = document.file_name.replace("/", "／")  # 撤销立案/终止调查审批表: one file, not a folder
+        files[f"documents/{n:02d}-{name}"] = load_blob(session, document.sha256)
     records = session.scalars(select(CaseRecord).where(CaseRecord.case_id == case.id).order_by(CaseRecord.id))
     n = 0
     for record in records:

@@ -220,13 +220,21 @@ def _tell_decided(ctx: OperatorContext, case: PenaltyCase) -> None:
                                               f"作出行政处罚决定（{label}）", case.decided_on))
 
 
+ENDED_STATUSES = frozenset({"transferred", "withdrawn", "terminated"})
+"""Cases closed by an ending (``checks_endings.ENDED_STATUS``): archived like the others, status kept."""
+
+
 @operator("penalty.archive_case", "结案归档：案卷（文书、证据、签名、审计记录）打包为ZIP并生成SHA-256清单")
 def archive_case(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
     case = _case(ctx, params)
     row = archive.build_archive(ctx.session, case, _as_of(params), job_id=ctx.job_id)
     _tell_decided(ctx, case)
-    case.status, case.closed_on = "closed", _as_of(params)
-    if case.decided_on is not None:  # 一案一卡: the second report is due after closing
+    ended = case.status in ENDED_STATUSES  # transferred/withdrawn/terminated: keep how and when it ended
+    if not ended or case.closed_on is None:
+        case.closed_on = _as_of(params)
+    if not ended:
+        case.status = "closed"
+    if case.decided_on is not None or ended:  # 一案一卡: the second report is due after closing
         case.card_second_due = reporting.second_report_due(load_calendar(ctx.session),
                                                            rules_for_case(ctx.session, case.id), case.closed_on)
     return {"sha256": row.sha256, "manifest_sha256": row.manifest_sha256, "file_name": row.file_name}

@@ -84,3 +84,29 @@ def try_approve(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 def no_decision(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     case = world.case(ctx["case"])
     assert case.decided_on is None and case.decided_penalty is None, (case.decided_on, case.decided_penalty)
+
+
+@then(parsers.parse('案卷已归档，含"{title}"'))
+def archived(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
+    import io
+    import zipfile
+
+    from sqlalchemy import select
+
+    from processes.penalty.models import CaseArchive
+    from processes.penalty.storage import load_blob
+
+    with world.factory() as session:
+        row = session.scalar(select(CaseArchive).where(CaseArchive.case_id == ctx["case"]))
+        assert row is not None, "the case was not archived"
+        names = zipfile.ZipFile(io.BytesIO(load_blob(session, row.sha256))).namelist()
+    assert any(title in name for name in names), names
+    assert all(name.count("/") == 1 for name in names if name.startswith("documents/")), names  # no stray folders
+    assert "case-card.json" in names and "audit/audit-trail.json" in names, names
+
+
+@then(parsers.parse('结案日期是"{closed}"，第二次报告期限是"{due}"'))
+def closed_and_card_due(world: PenaltyWorld, ctx: dict[str, Any], closed: str, due: str) -> None:
+    case = world.case(ctx["case"])
+    assert case.closed_on is not None and case.closed_on.isoformat() == closed, case.closed_on
+    assert case.card_second_due is not None and case.card_second_due.isoformat() == due, case.card_second_due
