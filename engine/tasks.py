@@ -144,7 +144,7 @@ class InboxFilters:
     descending: bool | None = None  # None: the scope's natural order
     entity_name: str | None = None  # a substring of the entity's name, any case
     search: str | None = None  # every word in the case number, the entity's name or the task's title
-    sort: str = "due"  # due | created | title | case | entity (see SORTS)
+    sort: str = "due"  # due, or a key of SORTS
     # More WHERE conditions over ``human_task`` from the caller (the web layer's follow-up dates:
     # the engine knows no such table). A page with any is always read by the narrow query.
     conditions: tuple[ColumnElement[bool], ...] = ()
@@ -218,9 +218,13 @@ def _filter_conditions(filters: InboxFilters) -> list[ColumnElement[bool]]:
 
 
 # The inbox's other sort keys (besides the due date, which pages by keyset): paged by offset,
-# within the actor's own tasks (a searched or re-sorted inbox is the narrow query).
+# within the actor's own tasks (a searched or re-sorted inbox is the narrow query, whose rows the
+# scope's index already bounds). "process" orders by process key (tasks of one process together),
+# "assignee" by the holder's user id (one person's tasks together, unassigned last); "deadline"
+# is the due date for the completed scope, whose "due" keyset is the completion time.
 SORTS = {"created": HumanTask.created_at, "title": HumanTask.title, "case": HumanTask.business_key,
-         "entity": HumanTask.entity_name}
+         "entity": HumanTask.entity_name, "process": HumanTask.process_key, "assignee": HumanTask.assignee,
+         "completed": HumanTask.completed_at, "deadline": HumanTask.due_sort}
 MAX_SEARCH_WORDS = 8
 MAX_OFFSET = 100_000
 

@@ -35,7 +35,8 @@ from .models import TaskFollowUp
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TABS = ("assigned", "deferred", "delegated", "claimable", "overdue", "completed")
-ORDERS = ("due", "-due", "created", "-created", "title", "-title", "case", "-case", "entity", "-entity")
+ORDERS = ("due", "-due", "created", "-created", "title", "-title", "case", "-case", "entity", "-entity",
+          "process", "-process", "assignee", "-assignee", "completed", "-completed", "deadline", "-deadline")
 SEARCH_MAX = 100  # characters of the inbox's search box and entity filter
 
 

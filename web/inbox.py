@@ -46,7 +46,7 @@ def index() -> str | tuple[str, int]:
     status = 422 if errors else 200
     return render_template("inbox.html", query=query, result=result, errors=errors,
                            processes=process_names(), tasks=task_names(query.process or None),
-                           saved=saved_filters(actor.user_id), sort_labels=sort_labels(),
+                           saved=saved_filters(actor.user_id), sort_labels=sort_labels(query.tab),
                            bulk_staff=_bulk_staff(actor, query)), status
 
 
@@ -58,13 +58,22 @@ def _bulk_staff(actor: Actor, query: InboxQuery) -> list[User]:
     return staff_in_units(dbs(), actor.unit_ids)
 
 
-def sort_labels() -> list[tuple[str, str]]:
-    """The inbox's sort orders as the select offers them."""
-    return [("due", _("Due date, soonest first")), ("-due", _("Due date, latest first")),
+def sort_labels(tab: str = "assigned") -> list[tuple[str, str]]:
+    """The inbox's sort orders as the select offers them (the completed tab's "due" is its natural
+    order, newest completion first; its due date is "deadline")."""
+    if tab == "completed":
+        first = [("due", _("Completed, newest first")), ("completed", _("Completed, oldest first")),
+                 ("deadline", _("Due date, soonest first")), ("-deadline", _("Due date, latest first"))]
+    else:
+        first = [("due", _("Due date, soonest first")), ("-due", _("Due date, latest first"))]
+    return [*first,
             ("created", _("Created, oldest first")), ("-created", _("Created, newest first")),
             ("title", _("Task, A to Z")), ("-title", _("Task, Z to A")),
             ("case", _("Case number, A to Z")), ("-case", _("Case number, Z to A")),
-            ("entity", _("Entity, A to Z")), ("-entity", _("Entity, Z to A"))]
+            ("entity", _("Entity, A to Z")), ("-entity", _("Entity, Z to A")),
+            ("process", _("Process, grouped")), ("-process", _("Process, grouped, reverse order")),
+            *([] if tab == "completed" else
+              [("assignee", _("Assignee, grouped")), ("-assignee", _("Assignee, grouped, reverse order"))])]
 
 
 @bp.post("/inbox/filters")

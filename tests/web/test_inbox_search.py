@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import start
+from engine import claim, start
 from engine.models import HumanTask
 from tests.engine_helpers import deploy_fixture
 from tests.web.conftest import COUNTY_A, COUNTY_B, ENTITY_A, ENTITY_A2, ENTITY_B, actor
 from tests.web.test_inbox import all_pages
 
-CASE_RE = re.compile(r'<td><a href="/cases/[0-9a-f-]{36}">([^<]+)</a></td>')
+CASE_RE = re.compile(r'<td[^>]*><a href="/cases/[0-9a-f-]{36}">([^<]+)</a></td>')
 
 
 @pytest.fixture
@@ -97,6 +97,38 @@ def test_sort_by_any_column_both_ways(as_user: Any, session: Session, tasks: dic
     html = officer.get(leads + "&order=case").get_data(as_text=True)
     assert 'aria-sort="ascending"' in html and "order=-case" in html  # the header turns it around
     assert "order=title" in html and "order=entity" in html and "order=due" in html
+
+
+def test_sort_by_process_and_assignee(as_user: Any, session: Session, tasks: dict[str, Any]) -> None:
+    officer = as_user("officer.a")
+    by_process = cases_of(officer, "/inbox?tab=claimable&order=process")
+    assert len(by_process) == 9 and [k[0] for k in by_process] == ["K"] * 5 + ["S"] * 4  # case_lead first
+    assert [k[0] for k in cases_of(officer, "/inbox?tab=claimable&order=-process")] == ["S"] * 4 + ["K"] * 5
+    # the overdue tab holds her own and claimable tasks: hers together, the unassigned ones last
+    for case in ("K-1", "K-3"):
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == case))
+        assert task is not None
+        claim(session, task.id, actor(session, "officer.a"))
+    session.commit()
+    assert cases_of(officer, "/inbox?tab=overdue&order=assignee")[:2] == ["K-1", "K-3"]
+    assert sorted(cases_of(officer, "/inbox?tab=overdue&order=-assignee")[2:]) == ["K-0", "K-2", "K-4"]
+    html = officer.get("/inbox?tab=overdue&order=process").get_data(as_text=True)
+    assert re.search(r'<th scope="col" aria-sort="ascending"><a href="[^"]*order=-process', html)
+    for key in ("title", "case", "entity", "due", "assignee"):  # every other header sorts its column
+        assert re.search(rf'<th scope="col"><a href="[^"]*order={key}[&"]', html), key
+    assert '<option value="assignee"' in html
+
+
+def test_completed_tab_sorts_by_completion_and_due_date(as_user: Any, tasks: dict[str, Any]) -> None:
+    officer = as_user("officer.a")
+    html = officer.get("/inbox?tab=completed").get_data(as_text=True)
+    # its natural order is the newest completion first, and the header says so
+    assert re.search(r'<th scope="col" aria-sort="descending"><a href="[^"]*order=completed[&"]', html)
+    assert re.search(r'<a href="[^"]*order=deadline[&"][^>]*data-sort="deadline"', html)
+    assert officer.get("/inbox?tab=completed&order=-deadline").status_code == 200
+    # an order only the completed tab knows is not carried to the other tabs
+    html = officer.get("/inbox?tab=completed&order=completed").get_data(as_text=True)
+    assert re.search(r'href="/inbox\?tab=assigned" class="tab', html)
 
 
 def test_bad_search_gets_an_answer(as_user: Any, tasks: dict[str, Any]) -> None:
