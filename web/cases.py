@@ -13,14 +13,14 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WResponse
 
-from engine import EngineError, NotFound
+from engine import Actor, EngineError, NotFound
 from engine import permissions as perm
-from engine.models import HumanTask, ProcessDefinition
+from engine.models import HumanTask, ProcessDefinition, ProcessInstance
 from forms.names import safe_filename
 from integrations.celery_app import dispatch_after_commit
-from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, StoredFile, Unit
+from processes.directory.models import ENTITY_CATEGORIES, CaseDocument, Entity, StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, search_entities
-from processes.registry import StartRequest, start_process
+from processes.registry import StartRequest, package_for_process, start_process
 
 from . import directory
 from .api.schemas import EntityUpdateSchema
@@ -41,6 +41,7 @@ from .security import current_actor, require_roles
 
 bp = Blueprint("cases", __name__)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+MAX_NAME_MATCHES = 10  # entities listed when a typed name matches several
 
 
 @bp.get("/cases/<instance_id>")
@@ -91,7 +92,7 @@ def new_case() -> str | WResponse | tuple[str, int]:
     units = list(dbs().scalars(select(Unit).where(Unit.id.in_(sorted(actor.unit_ids)), Unit.active)
                                      .order_by(Unit.path)))
     values = {"process": request.values.get("process", ""), "entity": request.values.get("entity", ""),
-              "unit": request.values.get("unit", ""), "business_key": request.form.get("business_key", "")}
+              "unit": request.values.get("unit", "")}
     errors: dict[str, str] = {}
     if request.method == "POST":
         keys = {d.process_key: d for d in processes}
@@ -100,15 +101,13 @@ def new_case() -> str | WResponse | tuple[str, int]:
         unit_id = values["unit"] or (units[0].id if units else "")
         if not perm.can_start(actor, unit_id) or unit_id not in {u.id for u in units}:
             errors["unit"] = _("Choose one of your units.")
-        entity = None
-        try:
-            entity = visible_entity(actor, values["entity"]) if values["entity"] else None
-        except NotFound:
-            errors["entity"] = _("No such entity in your units.")
-        if entity is None and "entity" not in errors:
-            errors["entity"] = _("Choose the entity concerned.")
-        key = values["business_key"].strip()[:100] or _business_key()
+        entity, problem = _entity(actor, values["entity"])
+        if problem:
+            errors["entity"] = problem
         if not errors and entity is not None:
+            # the case number is never typed: a package numbers its cases itself (penalty: at
+            # filing, from its numbering service); a plain process gets a fresh unique key
+            key = None if package_for_process(values["process"]) else _business_key()
             try:
                 unit = next(u for u in units if u.id == unit_id)
                 instance = start_process(dbs(), actor, StartRequest(
@@ -120,7 +119,8 @@ def new_case() -> str | WResponse | tuple[str, int]:
             else:
                 dbs().commit()
                 dispatch_after_commit(dbs())
-                flash(_("Case %(key)s started.", key=key), "success")
+                flash(_("Case %(key)s started.", key=instance.business_key) if instance.business_key
+                      else _("Case started."), "success")
                 return redirect(url_for("cases.show", instance_id=instance.id))
         dbs().rollback()
     entities = search_entities(dbs(), actor, "", limit=300)
@@ -129,7 +129,35 @@ def new_case() -> str | WResponse | tuple[str, int]:
 
 
 def _business_key() -> str:
-    return f"{datetime.now(LOCAL_TZ):%Y%m%d}-{secrets.token_hex(3).upper()}"
+    """A key no other case has (the day and a random part, drawn again on the rare collision)."""
+    while True:
+        key = f"{datetime.now(LOCAL_TZ):%Y%m%d}-{secrets.token_hex(3).upper()}"
+        if dbs().scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == key).limit(1)) is None:
+            return key
+
+
+def _entity(actor: Actor, typed: str) -> tuple[Entity | None, str]:
+    """The entity a person typed into the box: its credit code, or its name (a unique match among
+    the entities of their units; several matches are listed to choose from by credit code)."""
+    text = typed.strip()
+    if not text:
+        return None, _("Choose the entity concerned.")
+    try:
+        return visible_entity(actor, text), ""
+    except NotFound:
+        pass
+    stmt = select(Entity).order_by(Entity.name, Entity.credit_code).limit(MAX_NAME_MATCHES + 1)
+    if not actor.is_admin:
+        stmt = stmt.where(Entity.unit_id.in_(sorted(actor.unit_ids)))
+    matches = list(dbs().scalars(stmt.where(Entity.name == text))) \
+        or list(dbs().scalars(stmt.where(Entity.name.contains(text, autoescape=True))))
+    if len(matches) == 1:
+        return matches[0], ""
+    if not matches:
+        return None, _("No such entity in your units.")
+    listed = "、".join(f"{e.name}（{e.credit_code}）" for e in matches[:MAX_NAME_MATCHES])
+    return None, _("Several entities in your units match “%(name)s”; type the credit code of the one you mean: "
+                   "%(choices)s", name=text, choices=listed + ("……" if len(matches) > MAX_NAME_MATCHES else ""))
 
 
 @bp.get("/entities")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from engine.models import ProcessDefinition, ProcessInstance
 from engine.xmlsafe import parse_xml
 from processes.directory.codes import make_credit_code
-from tests.web.conftest import COUNTY_A, ENTITY_A, ENTITY_B, ready_task, start_lead
+from tests.web.conftest import COUNTY_A, ENTITY_A, ENTITY_A2, ENTITY_B, ready_task, start_lead
 from web.diagram import BPMN, BPMNDI, process_xml
 
 VALID = {"source": "inspection", "summary": "超范围执业", "facts": "开展医疗美容。", "kinds": ["beyond_scope"],
@@ -85,15 +85,49 @@ def test_start_a_case_from_the_ui(as_user: Any, session: Session) -> None:
     officer = as_user("officer.a")
     page = officer.get("/cases/new").get_data(as_text=True)
     assert "case_lead" in page
+    assert 'name="business_key"' not in page  # case numbers are never typed
     missing = officer.post("/cases/new", {"process": "case_lead", "entity": ENTITY_B})
     assert missing.status_code == 422 and "您的管辖范围内没有该单位" in missing.get_data(as_text=True)
     unknown = officer.post("/cases/new", {"process": "drop_tables", "entity": ENTITY_A})
     assert unknown.status_code == 422 and "请选择流程" in unknown.get_data(as_text=True)
     started = officer.post("/cases/new", {"process": "case_lead", "entity": ENTITY_A, "business_key": "AY-1"})
     assert started.status_code == 302
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == "AY-1"))
+    instance = session.get(ProcessInstance, started.headers["Location"].rsplit("/", 1)[1])
     assert instance is not None and instance.unit_id == COUNTY_A and instance.entity_id == ENTITY_A
+    assert instance.business_key and re.fullmatch(r"\d{8}-[0-9A-F]{6}", instance.business_key)  # not "AY-1"
+    again = officer.post("/cases/new", {"process": "case_lead", "entity": ENTITY_A})
+    other = session.get(ProcessInstance, again.headers["Location"].rsplit("/", 1)[1])
+    assert other is not None and other.business_key != instance.business_key
     assert as_user("reviewer.a").get("/cases/new").status_code == 403
+
+
+def test_a_case_is_started_for_an_entity_typed_by_its_name(as_user: Any, session: Session) -> None:
+    from sqlalchemy import func
+
+    from processes.directory.services import create_entity
+
+    similar = make_credit_code("610302", "MA6X8K22B", "92")
+    create_entity(session, similar, "康宁口腔诊所", "medical", COUNTY_A)
+    session.commit()
+    officer = as_user("officer.a")
+    by_name = officer.post("/cases/new", {"process": "case_lead", "entity": " 康宁诊所 "})
+    assert by_name.status_code == 302, by_name.get_data(as_text=True)
+    instance = session.get(ProcessInstance, by_name.headers["Location"].rsplit("/", 1)[1])
+    assert instance is not None and instance.entity_id == ENTITY_A and instance.entity_name == "康宁诊所"
+    by_part = officer.post("/cases/new", {"process": "case_lead", "entity": "自来水"})  # one entity matches
+    part = session.get(ProcessInstance, by_part.headers["Location"].rsplit("/", 1)[1])
+    assert part is not None and part.entity_id == ENTITY_A2
+
+    count = session.scalar(select(func.count()).select_from(ProcessInstance))
+    several = officer.post("/cases/new", {"process": "case_lead", "entity": "康宁"})
+    text = unescape(several.get_data(as_text=True))
+    assert several.status_code == 422
+    assert "请输入所指单位的统一社会信用代码" in text and f"康宁诊所（{ENTITY_A}）" in text \
+        and f"康宁口腔诊所（{similar}）" in text
+    foreign = officer.post("/cases/new", {"process": "case_lead", "entity": "仁和口腔门诊部"})  # another county's
+    assert foreign.status_code == 422 and "您的管辖范围内没有该单位" in foreign.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(ProcessInstance)) == count  # nothing started
 
 
 def test_register_an_entity(as_user: Any, session: Session) -> None:
