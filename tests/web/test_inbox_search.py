@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import claim, start
+from engine import claim, complete_task, start
 from engine.models import HumanTask
 from tests.engine_helpers import deploy_fixture
 from tests.web.conftest import COUNTY_A, COUNTY_B, ENTITY_A, ENTITY_A2, ENTITY_B, actor
@@ -119,8 +119,22 @@ def test_sort_by_process_and_assignee(as_user: Any, session: Session, tasks: dic
     assert '<option value="assignee"' in html
 
 
-def test_completed_tab_sorts_by_completion_and_due_date(as_user: Any, tasks: dict[str, Any]) -> None:
+def test_completed_tab_sorts_by_completion_and_due_date(as_user: Any, session: Session,
+                                                        tasks: dict[str, Any]) -> None:
     officer = as_user("officer.a")
+    done_at = datetime.now(UTC) - timedelta(hours=3)
+    for hours, case in enumerate(("K-2", "K-0", "K-1")):  # K-i's lead is due i days after K-0's
+        task = session.scalar(select(HumanTask).where(HumanTask.business_key == case))
+        assert task is not None
+        complete_task(session, task.id, actor(session, "officer.a"), {"amount": 1, "facts": "x"},
+                      now=done_at + timedelta(hours=hours))
+        session.commit()
+    done = "/inbox?tab=completed&process=case_lead"
+    assert cases_of(officer, done) == ["K-1", "K-0", "K-2"]  # newest completion first
+    assert cases_of(officer, done + "&order=completed") == ["K-2", "K-0", "K-1"]
+    assert cases_of(officer, done + "&order=-completed") == ["K-1", "K-0", "K-2"]
+    assert cases_of(officer, done + "&order=deadline") == ["K-0", "K-1", "K-2"]
+    assert cases_of(officer, done + "&order=-deadline") == ["K-2", "K-1", "K-0"]
     html = officer.get("/inbox?tab=completed").get_data(as_text=True)
     # its natural order is the newest completion first, and the header says so
     assert re.search(r'<th scope="col" aria-sort="descending"><a href="[^"]*order=completed[&"]', html)
