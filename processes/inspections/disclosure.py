@@ -199,12 +199,13 @@ def disclosed_decisions(session: Session, *, credit_code: str | None = None, lim
     return out
 
 
-def decision_periods() -> list[dict[str, Any]]:
+def decision_periods(session: Session) -> list[dict[str, Any]]:
     """The disclosure periods of penalty decisions as the public page states them, read from
-    ``rules.toml`` with their label ([law]/[unconfirmed]) and source, so the page and the rule agree."""
-    from .rules import load_rules
+    ``rules.toml`` (with the administrators' changes) with their label ([law]/[unconfirmed]) and
+    source, so the page and the rule agree."""
+    from .rule_store import effective_rules
 
-    rules = load_rules()
+    rules = effective_rules(session)
     return [{"key": "decision_workdays", "days": rules.decision_workdays,
              "source": rules.disclosure_sources.get("decision_workdays", "")},
             {"key": "decision_withdraw_workdays", "days": rules.decision_withdraw_workdays,

@@ -39,7 +39,7 @@ from processes.directory.services import DirectoryError
 
 from . import draw_record
 from .models import Draw, DrawSigning, Plan
-from .rules import load_rules
+from .rule_store import effective_rules
 
 SIGN_PROCESS = "inspection_draw_signing"
 SIGN_FORM = "inspections.sign_draw"
@@ -63,7 +63,7 @@ def start_signing(session: Session, draw: Draw, *, now: datetime | None = None) 
     plan = session.get(Plan, draw.plan_id)
     assert plan is not None
     people = draw_record.signers(session, draw, plan)
-    due = load_calendar(session).add_workdays(china_today(now), load_rules().sign_workdays).due
+    due = load_calendar(session).add_workdays(china_today(now), effective_rules(session).sign_workdays).due
     data = {"draw_id": draw.id, "plan_code": plan.code, "sign_due": due.isoformat(),
             "signers": [{"user_id": p.user_id, "name": p.name, "role": p.role} for p in people]}
     suffix = f"-{draw.period}" if draw.period and not plan.code.endswith(draw.period) else ""

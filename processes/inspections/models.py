@@ -332,3 +332,18 @@ class PublicChange(Base):
     changes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     actor: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InspectionRuleOverride(Base):
+    """One administrator's change of one ``rules.toml`` entry (``section.name``); ``value`` None = reset.
+    Plans created afterwards copy the changed value; existing plans and draws keep theirs."""
+
+    __tablename__ = "insp_rule_override"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    previous: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)

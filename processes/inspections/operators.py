@@ -23,7 +23,7 @@ from processes.directory.models import Unit, User
 from . import directories, plans
 from . import draw as draws
 from .models import Draw, Inspection, Plan, Replacement
-from .rules import load_rules
+from .rule_store import effective_rules
 from .service import _items, _people, start_inspections
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
@@ -167,7 +167,7 @@ def record_result(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any
     row = _inspection(ctx, params)
     as_of = date.fromisoformat(str(params["as_of"]))
     row.result_on, row.status = as_of, "done"
-    workdays = load_rules().result_workdays
+    workdays = effective_rules(ctx.session).result_workdays
     row.disclosure_due = load_calendar(ctx.session).add_workdays(as_of, workdays).due
     profile = directories.profile_of(ctx.session, row.credit_code)
     if row.checked_on is not None and (profile.last_inspected_on is None or row.checked_on > profile.last_inspected_on):

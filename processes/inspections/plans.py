@@ -25,7 +25,8 @@ from processes.directory.services import DirectoryError
 
 from .directories import scope_units
 from .models import InspectionItem, Plan
-from .rules import Rules, load_rules
+from .rule_store import effective_rules
+from .rules import Rules
 
 KINDS = {"annual": "年度抽查计划", "quarterly": "季度抽查计划", "national": "国家随机监督抽查任务"}
 SEED_SOURCES = {"generated": "系统生成随机种子", "witnessed": "见证人录入公开随机数"}
@@ -84,7 +85,7 @@ def create_plan(session: Session, actor: Actor, *, title: str, kind: str, unit_i
         raise DirectoryError("随机种子来源不正确", "seed_source")
     if seed_source == "witnessed" and not witness_id:
         raise DirectoryError("见证人录入公开随机数的，须指定见证人", "witness_id")
-    params = (rules or load_rules()).as_params()
+    params = (rules or effective_rules(session)).as_params()
     for key, value in (exclusions or {}).items():
         if key not in ("recent_months", "frequency_cap") or not isinstance(value, int) or value < 0:
             raise DirectoryError(f"排除条件{key}不正确", "exclusions")

@@ -18,14 +18,14 @@ from processes.registry import EntityEvent
 
 from . import directories
 from .models import RiskEntry
-from .rules import load_rules
+from .rule_store import effective_rules
 
 SOURCES = {"complaint_violation": "complaint", "penalty_decided": "penalty"}
 
 
 def on_entity_event(session: Session, event: EntityEvent) -> None:
     source = SOURCES.get(event.kind)
-    level = load_rules().risk_levels.get(event.kind)
+    level = effective_rules(session).risk_levels.get(event.kind)
     if source is None or level is None or session.get(Entity, event.credit_code) is None:
         return  # not a kind the ledger records, or an entity outside the directory (free text)
     already = session.scalar(select(RiskEntry.id).where(RiskEntry.source == source,

@@ -39,7 +39,7 @@ from processes.directory.services import DirectoryError
 from . import recurrence
 from .models import Plan, Schedule, ScheduleRun
 from .plans import create_plan
-from .rules import load_rules
+from .rule_store import effective_rules
 from .service import draw_plan
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def create_schedule(session: Session, actor: Actor, *, name: str, template_plan_
         raise DirectoryError("检查时段至少1天", "window_days")
     schedule = Schedule(name=name.strip() or plan.title, template={"plan_id": plan.id, "window_days": window_days},
                         recurrence=" ".join(recurrence_spec.split()),
-                        grace_hours=load_rules().grace_hours if grace_hours is None else grace_hours,
+                        grace_hours=effective_rules(session).grace_hours if grace_hours is None else grace_hours,
                         paused=False, active_from=now or engine_now(), created_by=actor.user_id)
     session.add(schedule)
     session.flush()

@@ -41,6 +41,7 @@ from . import NavLink, Panel, WebPackage
 from .inspections_admin import bp as admin_bp
 from .inspections_api import api_bp
 from .inspections_public import bp as public_bp
+from .inspections_rules import bp as rules_bp
 from .inspections_sign import bp as sign_bp
 from .inspections_sign import draw_signatures
 
@@ -435,7 +436,7 @@ def public_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 WEB_PACKAGE = WebPackage(
     name="inspections",
-    blueprints=(bp, admin_bp, public_bp, sign_bp),
+    blueprints=(bp, admin_bp, public_bp, sign_bp, rules_bp),
     task_panel=task_panel,
     case_panel=case_panel,
     public_values=public_values,
@@ -445,5 +446,6 @@ WEB_PACKAGE = WebPackage(
                  roles=ROLES),
          NavLink("inspections_admin.imports_index", _l("Inspection directories"), element_id="nav-inspection-imports",
                  roles=frozenset({"head"}))),
-    admin_links=(NavLink("inspections_admin.imports_index", _l("Inspection directories")),),
+    admin_links=(NavLink("inspections_admin.imports_index", _l("Inspection directories")),
+                 NavLink("admin_inspection_rules.rules", _l("Inspection rules"), roles=frozenset({"admin"}))),
 )

@@ -79,7 +79,7 @@ def decisions() -> Response:
     page = _page()
     rows = disclosure.disclosed_decisions(dbs(), limit=PAGE + 1, offset=(page - 1) * PAGE)
     return _cached(make_response(render_template("public/penalty_decisions.html", rows=rows[:PAGE], page=page,
-                                                 more=len(rows) > PAGE, periods=disclosure.decision_periods())))
+                                                 more=len(rows) > PAGE, periods=disclosure.decision_periods(dbs()))))
 
 
 @bp.get("/changes")

@@ -1,0 +1,106 @@
+"""Issue 12: the inspection rules (rules.toml) are edited by administrators on the same pages as
+the penalty and complaint rules, with each value's label and source; the next plan and its draw
+use the changed value, and bad input is refused with a sentence and writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent
+from processes.inspections import plans
+from processes.inspections.models import Draw, InspectionRuleOverride, Plan
+from tests.web.conftest import actor
+from tests.web.inspections_flow import draft_plan, inspections_of, setup_inspections, submit
+
+
+@pytest.fixture
+def world(app: Flask, session: Session) -> Session:
+    setup_inspections(session)
+    return session
+
+
+def _overrides(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(InspectionRuleOverride)) or 0
+
+
+def _drawn_by_default_ratio(session: Session) -> int:
+    """A plan of the bathhouses without its own ratio, approved by the head: how many were drawn."""
+    plan = draft_plan(session)
+    plan.params = {**plan.params, "categories": {"public_place": {}}}
+    session.commit()
+    plans.submit_plan(session, actor(session, "officer.a"), plan.id)
+    session.commit()
+    assert plan.instance_id
+    submit(session, plan.instance_id, "inspections.approve_plan", "head.a", {"approved": True, "opinion": "同意"})
+    draw = session.scalar(select(Draw).where(Draw.plan_id == plan.id))
+    assert draw is not None and draw.status == "drawn"
+    return len(inspections_of(session, draw))
+
+
+def test_the_rules_page_shows_every_value_with_its_label_and_source(world: Session, as_user: Any) -> None:
+    admin = as_user("admin")
+    page = admin.get("/admin/inspections/rules").get_data(as_text=True)
+    for key in ("sampling.default_ratio", "exclusions.recent_months", "disclosure.result_workdays",
+                "disclosure.decision_withdraw_workdays", "risk.penalty_decided", "schedule.grace_hours"):
+        assert key in page
+    assert "[practice]" in page and "[law]" in page and "[unconfirmed]" in page
+    assert "国发〔2019〕5号" in page and "第四十八条第二款" in page  # the sources are shown
+    assert "/admin/inspections/rules" in admin.get("/admin/").get_data(as_text=True)
+    assert as_user("head.a").get("/admin/inspections/rules").status_code == 403
+    assert as_user("officer.a").get("/admin/inspections/rules/sampling.default_ratio").status_code == 403
+
+
+def test_a_changed_default_ratio_reaches_the_next_plan_and_its_draw(world: Session, as_user: Any) -> None:
+    assert _drawn_by_default_ratio(world) == 1  # 5 % of six bathhouses, at least one
+    admin = as_user("admin")
+    done = admin.post("/admin/inspections/rules/sampling.default_ratio",
+                      {"value": "0.5", "reason": "市局2027年计划要求"})
+    assert done.status_code == 302
+    world.expire_all()
+    earlier = world.scalar(select(Plan).order_by(Plan.created_at))
+    assert earlier is not None and earlier.params["default_ratio"] == "0.05"  # an old plan keeps its copy
+    assert world.scalar(select(AuditEvent).where(AuditEvent.action == "inspection_rule_changed")) is not None
+    assert _drawn_by_default_ratio(world) == 3  # half of six
+    newer = world.scalar(select(Plan).order_by(Plan.created_at.desc()))
+    assert newer is not None and newer.params["default_ratio"] == "0.5"
+    history = admin.get("/admin/inspections/rules/sampling.default_ratio").get_data(as_text=True)
+    assert "市局2027年计划要求" in history
+    reset = admin.post("/admin/inspections/rules/sampling.default_ratio/reset", {"reason": "恢复默认"})
+    assert reset.status_code == 302
+    draft = draft_plan(world)
+    assert draft.params["default_ratio"] == "0.05"
+
+
+def test_a_changed_disclosure_period_is_what_the_public_page_states(world: Session, as_user: Any,
+                                                                   browser: Any) -> None:
+    admin = as_user("admin")
+    law = admin.post("/admin/inspections/rules/disclosure.decision_withdraw_workdays", {"value": "5", "reason": "试试"})
+    assert law.status_code == 422 and "法定期限" in law.get_data(as_text=True)  # [law] needs the confirmation
+    assert _overrides(world) == 0
+    done = admin.post("/admin/inspections/rules/disclosure.decision_workdays", {"value": "20", "reason": "本省规定"})
+    assert done.status_code == 302
+    public = browser.get("/public/inspections/decisions").get_data(as_text=True)
+    assert "作出处罚决定之日起20个工作日内公开" in public
+    assert _overrides(world) == 1
+
+
+@pytest.mark.parametrize(("key", "value", "reason", "sentence"), [
+    ("sampling.default_ratio", "1.5", "理由", "比率应大于0且不大于1"),
+    ("sampling.default_ratio", "五成", "理由", "应为数字"),
+    ("exclusions.recent_months", "-3", "理由", "应为不小于1的整数"),
+    ("matching.min_specialists", "5", "理由", "与其他配置冲突"),
+    ("risk.penalty_decided", "critical", "理由", "与其他配置冲突"),
+    ("disclosure.result_workdays", "15", "", "请写明修改理由"),
+])
+def test_bad_values_are_refused_with_a_sentence_and_nothing_is_written(
+        world: Session, as_user: Any, key: str, value: str, reason: str, sentence: str) -> None:
+    refused = as_user("admin").post(f"/admin/inspections/rules/{key}", {"value": value, "reason": reason})
+    assert refused.status_code == 422 and sentence in refused.get_data(as_text=True)
+    assert _overrides(world) == 0
+    assert draft_plan(world).params["default_ratio"] == "0.05"
