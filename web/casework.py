@@ -23,13 +23,14 @@ from engine import permissions as perm
 from engine.db import utcnow
 from engine.models import AuditEvent, HumanTask, ProcessDefinition, ProcessInstance
 from engine.scripting import load_calendar
-from forms import FieldSpec, FileInfo, RegisteredForm, UploadStore, describe, format_value, get_form
+from forms import FieldSpec, FileInfo, RegisteredForm, UploadStore, describe, get_form
 from processes.directory.codes import CREDIT_ALPHABET
 from processes.directory.files import may_reference
 from processes.directory.models import CaseDocument, Entity, StoredFile, User
 from processes.directory.services import display_names
 from processes.registry import can_start_by_hand
 
+from .entered import form_entries, reading, staff_ids
 from .extensions import dbs
 from .models import TaskFollowUp
 
@@ -299,6 +300,8 @@ class Fact:
     value: Any
     field: str
     text: str
+    task_name: str = ""
+    source: str = ""  # the task's title, when more than one task entered this field (every opinion kept)
 
 
 def _specs(form_key: str | None) -> dict[str, FieldSpec]:
@@ -314,24 +317,37 @@ def schema_specs(schema: type[Any]) -> dict[str, FieldSpec]:
     return {s.name: s for s in describe(schema)}
 
 
-def case_facts(events: Iterable[AuditEvent]) -> list[Fact]:
-    """The case's key facts: the latest value of every form field entered so far, labelled by its form.
+def case_facts(events: Iterable[AuditEvent], titles: Mapping[str, str] | None = None) -> list[Fact]:
+    """The case's key facts: what every task's form entered, labelled by its form, in the order
+    they were last entered.
 
-    Only fields a form describes are shown: process data without a form (start parameters,
-    rule snapshots) has no label an officer would understand and stays in the audit trail.
+    One fact per task and field: a task done again (another investigation record) shows its latest
+    value, but the same field of different tasks stays apart (the opinions of the filing approval,
+    the legal review and the head's decision are all ``opinion``), each then named with its task.
+    People are shown by name, staff ids by display name. Only fields a form describes are shown:
+    process data without a form (start parameters, rule snapshots) has no label an officer would
+    understand and stays in the audit trail.
     """
-    facts: dict[str, Fact] = {}
+    found: dict[tuple[str, str], tuple[FieldSpec, Any, str]] = {}
     for ev in events:
         if ev.action != "task_completed":
             continue
-        payload = (ev.data or {}).get("data") or {}
-        specs = _specs((ev.data or {}).get("form_key"))
-        for name, value in payload.items():
-            spec = specs.get(name)
-            nested = isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value))
-            if spec is not None and not nested:
-                facts[name] = Fact(spec.label, value, name, format_value(spec, value))
-    return list(facts.values())
+        form_key = (ev.data or {}).get("form_key")
+        specs = _specs(form_key)
+        form = get_form(form_key)
+        title = (titles or {}).get(ev.task_name or "") or (form.title if form else "") or (ev.task_name or "")
+        for name, value in form_entries((ev.data or {}).get("data") or {}, specs).items():
+            key = (ev.task_name or form_key or "", name)
+            found.pop(key, None)  # re-entered: moves to the end, so the latest value of a field comes last
+            found[key] = (specs[name], value, title)
+    ids = {i for spec, value, _t in found.values() for i in staff_ids({spec.name: spec}, {spec.name: value})}
+    names = display_names(dbs(), ids) if ids else {}
+    tasks_per_field: dict[str, set[str]] = {}
+    for task_name, name in found:
+        tasks_per_field.setdefault(name, set()).add(task_name)
+    return [Fact(spec.label, value, name, reading(spec, value, names), task_name,
+                 title if len(tasks_per_field[name]) > 1 and title != spec.label else "")
+            for (task_name, name), (spec, value, title) in found.items()]
 
 
 @dataclass
@@ -367,7 +383,7 @@ def case_view(actor: Actor, instance: ProcessInstance, *, with_unit: bool = True
                                                           if definition else [])}
     return CaseView(instance, definition,
                     [(t, people.get(t.assignee or "", t.assignee or ""), deadline(t.due_at, now, t.due_uncertain))
-                     for t in tasks], events, people, documents, case_facts(events),
+                     for t in tasks], events, people, documents, case_facts(events, titles),
                     unit.name if unit else (instance.unit_id or ""), titles)
 
 

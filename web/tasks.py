@@ -42,6 +42,7 @@ from .oversight import eligible_staff, refusal, unit_paths
 from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
 from .security import current_actor
 from .task_history import task_events
+from .task_record import task_record
 
 bp = Blueprint("tasks", __name__)
 
@@ -168,7 +169,8 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
         can_release=task.status == "ready" and task.assignee is not None
         and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
         assignable=assignable, can_set_due=task.status == "ready" and perm.can_reassign(actor, task),
-        history=task_events(task), follow_up=current_follow_up(task) if task.status == "ready" else None,
+        history=task_events(task), record=task_record(task),
+        follow_up=current_follow_up(task) if task.status == "ready" else None,
         can_follow_up=task.status == "ready" and task.assignee == actor.user_id), status
 
 

@@ -1,0 +1,71 @@
+"""A completed task opens read-only with what was entered, by whom and when; every task page keeps
+the earlier opinions in view, each with the task it came from, and the officers by name."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import HumanTask
+from tests.web.penalty_flow import ready_tasks
+from tests.web.test_penalty import Office, filed, office, penalty_db, run_until  # noqa: F401
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def _section(page: str, marker: str) -> str:
+    return page.split(marker, 1)[1].split("</section>", 1)[0]
+
+
+def _facts(page: str) -> dict[str, str]:
+    """The case context's key facts on a task page: label (with its task when several) -> value."""
+    card = _section(page, '<section class="card case-context">')
+    pairs = (item.split("</dt>", 1) for item in card.split("<dt>")[1:])
+    return {_text(dt): _text(dd.split("</dd>", 1)[0]) for dt, dd in pairs if dd.startswith('<dd class="fact"')}
+
+
+def completed(session: Session, instance_id: str, name: str) -> HumanTask:
+    task = session.scalar(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.task_name == name,
+                                                  HumanTask.status == "completed"))
+    assert task is not None
+    return task
+
+
+def test_a_completed_filing_approval_shows_the_opinion_the_approver_and_when_and_no_form(
+        filed: str, penalty_db: Session, office: Office) -> None:  # noqa: F811
+    approval = completed(penalty_db, filed, "approve_filing")
+    page = office("officer.a").get(f"/tasks/{approval.id}").get_data(as_text=True)
+    record = _section(page, 'id="task-record"')
+    assert re.search(r'<dd data-field="opinion">\s*同意\s*</dd>', record)
+    assert re.search(r'<dd data-field="approved">\s*是\s*</dd>', record)
+    assert '<strong class="completed-by">赵磊</strong>' in record  # head.a, by display name
+    when = re.search(r'<time class="completed-at" datetime="[^"]+">(\d{4}-\d{2}-\d{2} \d{2}:\d{2})', record)
+    assert when is not None
+    assert 'id="submit"' not in page and 'action="/tasks/' + approval.id + '"' not in page  # read-only
+    report = completed(penalty_db, filed, "prepare_filing")
+    record = _section(office("head.a").get(f"/tasks/{report.id}").get_data(as_text=True), 'id="task-record"')
+    assert re.search(r'<dd data-field="officers">\s*张伟、李娜\s*</dd>', record)  # people by name, not JSON
+    assert "certificate_no" not in record and "user_id" not in record
+
+
+def test_an_open_task_shows_no_record_and_its_form(filed: str, penalty_db: Session, office: Office) -> None:  # noqa: F811
+    task = next(t for t in ready_tasks(penalty_db, filed) if t.task_name == "investigate")
+    page = office("officer.a").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'id="task-record"' not in page and 'id="submit"' in page
+
+
+def test_the_head_deciding_sees_every_earlier_opinion_with_its_task_and_the_officers(
+        filed: str, penalty_db: Session, office: Office) -> None:  # noqa: F811
+    run_until(office, penalty_db, filed, "approve_decision")
+    approve = next(t for t in ready_tasks(penalty_db, filed) if t.task_name == "approve_decision")
+    page = office("head.a").get(f"/tasks/{approve.id}").get_data(as_text=True)
+    facts = _facts(page)
+    assert facts["意见（立案审批）"] == "同意"
+    assert facts["合议意见"] == "事实清楚，同意承办人意见。"
+    assert facts["承办人（不少于两名执法人员）（立案报告）"] == "张伟、李娜"  # officers, by name
+    api = office("head.a").client.get(f"/api/v1/cases/{filed}").json
+    assert api["facts"]["opinion"] == "事实清楚，同意承办人意见。"  # the API keeps the latest value per field
