@@ -298,39 +298,40 @@ def _sub_schema(f: Any) -> Schema | None:
     return target.schema if isinstance(target, mfields.Nested) else None
 
 
-def _sentences(messages: Any, schema: Schema | None) -> list[str]:
-    """The messages of one field as sentences: a list's rows and items by number (第1行), a nested
-    object's fields by label, marshmallow's English in Chinese; never a serialised structure."""
+def _sentences(messages: Any, schema: Schema | None) -> list[tuple[str, str]]:
+    """The messages of one field as (where, message): a list's rows and items by number (第1行), a
+    nested object's fields by label, marshmallow's English in Chinese; never a serialised structure."""
     if isinstance(messages, str):
-        return [ENGLISH_MESSAGES.get(messages, messages)]
+        return [("", ENGLISH_MESSAGES.get(messages, messages))]
     if isinstance(messages, list | tuple):
         return [s for m in messages for s in _sentences(m, schema)]
     if not isinstance(messages, Mapping):
-        return [str(messages)]
-    texts: list[str] = []
+        return [("", str(messages))]
+    found: list[tuple[str, str]] = []
     for key, value in messages.items():
         if isinstance(key, int):  # a row of a list: numbered from 1, as a person counts
-            rows = isinstance(value, Mapping) or schema is not None
-            texts.extend(f"第{key + 1}{'行' if rows else '项'}：{t}" for t in _sentences(value, schema))
+            where = f"第{key + 1}{'行' if isinstance(value, Mapping) or schema is not None else '项'}"
+            found.extend((f"{where} {w}".strip(), m) for w, m in _sentences(value, schema))
             continue
         f = schema.fields.get(str(key)) if schema is not None else None
         inner = _sentences(value, _sub_schema(f) if f is not None else None)
         if key == "_schema" or (f is None and schema is None):
-            texts.extend(inner)
+            found.extend(inner)
         else:
-            texts.extend(f"{_label(f, str(key))} {t}" for t in inner)
-    return texts
+            found.extend((f"{_label(f, str(key))} {w}".strip(), m) for w, m in inner)
+    return found
 
 
 def _flatten(messages: Any, form: RegisteredForm | type[Schema] | Schema | None = None) -> Errors:
     """marshmallow's messages as {field: [sentence, ...]}: a nested row's problem names the row and
-    the field by its label (第1行：姓名 此项必填) when the form's schema is given."""
+    the field by its label (第1行 姓名：此项必填) when the form's schema is given."""
     if not isinstance(messages, Mapping):
-        return {"_schema": _sentences(messages, None)}
+        return {"_schema": [m for _w, m in _sentences(messages, None)]}
     schema_of = form.schema if isinstance(form, RegisteredForm) else form
     schema = schema_of() if isinstance(schema_of, type) else schema_of
     out: Errors = {}
     for name, value in messages.items():
         f = schema.fields.get(str(name)) if schema is not None else None
-        out[str(name)] = _sentences(value, _sub_schema(f) if f is not None else None)
+        found = _sentences(value, _sub_schema(f) if f is not None else None)
+        out[str(name)] = [f"{where}：{message}" if where else message for where, message in found]
     return out

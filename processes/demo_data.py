@@ -36,18 +36,19 @@ UNITS = [
 ]
 
 USERS = [
-    ("admin", "系统管理员", "610000", ["admin"], None),
-    ("wu.min", "吴敏", "610000", ["officer"], "61000020170001"),
-    ("zhou.qiang", "周强", "610300", ["head", "officer"], "61030020120007"),
-    ("zhang.wei", "张伟", "610302", ["officer"], "61030220180012"),
-    ("li.na", "李娜", "610302", ["officer"], "61030220190031"),
-    ("zhao.lei", "赵磊", "610302", ["head", "officer"], "61030220100003"),
+    ("admin", "系统管理员", "610000", ["admin"], None, None),
+    ("wu.min", "吴敏", "610000", ["officer"], "61000020170001", "2028-06-30"),
+    ("zhou.qiang", "周强", "610300", ["head", "officer"], "61030020120007", "2029-03-31"),
+    ("zhang.wei", "张伟", "610302", ["officer"], "61030220180012", "2028-12-31"),
+    ("li.na", "李娜", "610302", ["officer"], "61030220190031", "2029-09-30"),
+    ("zhao.lei", "赵磊", "610302", ["head", "officer"], "61030220100003", "2028-04-30"),
     # a deputy head: a collective discussion (Art. 57(2)) needs at least two of the unit's heads
-    ("yang.fan", "杨帆", "610302", ["head", "officer"], "61030220110005"),
-    ("chen.jing", "陈静", "610302", ["legal_reviewer"], None),
-    ("sun.li", "孙丽", "610302", ["complaint_clerk"], None),
-    ("liu.yang", "刘洋", "610303", ["officer"], "61030320200008"),
-    ("ma.hui", "马慧", "610303", ["head", "officer"], "61030320110002"),
+    ("yang.fan", "杨帆", "610302", ["head", "officer"], "61030220110005", "2029-01-31"),
+    ("chen.jing", "陈静", "610302", ["legal_reviewer"], None, None),
+    ("sun.li", "孙丽", "610302", ["complaint_clerk"], None, None),
+    # an expired certificate: pickers still list him, marked 执法证已过期
+    ("liu.yang", "刘洋", "610303", ["officer"], "61030320200008", "2026-03-31"),
+    ("ma.hui", "马慧", "610303", ["head", "officer"], "61030320110002", "2028-10-31"),
 ]
 
 ENTITIES = [
@@ -72,9 +73,9 @@ def _directory(session: Session) -> list[str]:
             create_unit(session, unit_id, name, level, region, parent, short)
             session.flush()
             made.append(f"unit {unit_id}")
-    for username, display, unit_id, roles, cert in USERS:
+    for username, display, unit_id, roles, cert, valid_until in USERS:
         if session.get(User, username) is None:
-            create_user(session, username, display, unit_id, roles, DEMO_PASSWORD, cert)
+            create_user(session, username, display, unit_id, roles, DEMO_PASSWORD, cert, valid_until)
             made.append(f"user {username}")
     for kind, region, serial, name, category, unit_id, address, legal, licences in ENTITIES:
         code = make_credit_code(region, serial, kind)
@@ -175,7 +176,7 @@ def load_demo(session: Session) -> str:
     elif skipped:
         lines.append(f"not deployed, no demo data: {', '.join(skipped)} (run `weijian deploy`, then load again)")
     lines.append(f"sign in at /login with any of these login names, password {DEMO_PASSWORD!r}:")
-    for username, display, unit_id, roles, _cert in USERS:
+    for username, display, unit_id, roles, _cert, _valid in USERS:
         lines.append(f"  {username:<11} {display}  {unit_id}  {', '.join(roles)}")
     for package in packages():
         lines += package.demo_notes() if package.demo_notes is not None else []

@@ -88,13 +88,14 @@ def _user_form(user: User | None, values: dict[str, Any], errors: dict[str, str]
 @bp.route("/users/new", methods=["GET", "POST"])
 def user_new() -> Any:
     values: dict[str, Any] = {k: request.form.get(k, "") for k in
-                              ("id", "display_name", "unit_id", "certificate_no", "password")}
+                              ("id", "display_name", "unit_id", "certificate_no", "certificate_valid_until",
+                               "password")}
     values["roles"] = request.form.getlist("roles")
     if request.method == "GET":
         return _user_form(None, values, {})
     try:
         user = create_user(dbs(), values["id"], values["display_name"], values["unit_id"], values["roles"],
-                           values["password"], values["certificate_no"])
+                           values["password"], values["certificate_no"], values["certificate_valid_until"])
     except DirectoryError as exc:
         dbs().rollback()
         return _user_form(None, values, {exc.field or "_": exc.message}, 422)
@@ -111,16 +112,19 @@ def user_edit(user_id: str) -> Any:
         return render_template("error.html", status=404, message=_("Not found.")), 404
     if request.method == "GET":
         current = {"display_name": user.display_name, "unit_id": user.unit_id, "roles": user.roles,
-                   "certificate_no": user.certificate_no or "", "active": user.active}
+                   "certificate_no": user.certificate_no or "", "active": user.active,
+                   "certificate_valid_until": (user.certificate_valid_until.isoformat()
+                                               if user.certificate_valid_until else "")}
         return _user_form(user, current, {})
     values: dict[str, Any] = {k: request.form.get(k, "") for k in
-                              ("display_name", "unit_id", "certificate_no", "password")}
+                              ("display_name", "unit_id", "certificate_no", "certificate_valid_until", "password")}
     values["roles"] = request.form.getlist("roles")
     values["active"] = request.form.get("active") == "1"
     before = {"unit": user.unit_id, "roles": list(user.roles), "active": user.active}
     try:
         update_user(dbs(), user, display_name=values["display_name"], unit_id=values["unit_id"],
-                    roles=values["roles"], certificate_no=values["certificate_no"], active=values["active"])
+                    roles=values["roles"], certificate_no=values["certificate_no"],
+                    certificate_valid_until=values["certificate_valid_until"], active=values["active"])
         if values["password"]:
             set_password(user, values["password"])
             end_all_sessions(user.id)

@@ -16,7 +16,6 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from engine import ConflictError, InvalidData, TaskNotReady, assign, claim, set_due, unclaim
@@ -28,9 +27,8 @@ from engine.models import HumanTask, ProcessInstance
 from forms import FieldSpec, RegisteredForm, UploadRejected, describe, get_form, validate_submission
 from integrations.celery_app import dispatch_after_commit
 from processes.directory.files import grant_upload
-from processes.directory.models import ROLES, Unit, User
+from processes.directory.models import User
 from processes.directory.notifications import announce_assigned
-from processes.directory.services import search_entities, staff_in_units
 from processes.registry import package_for_process
 
 from .casework import DirectoryRefs, case_view, complete_with_form, upload_store, visible_instance, visible_task
@@ -40,37 +38,12 @@ from .follow_up import current_follow_up
 from .i18n import domain_text
 from .oversight import eligible_staff, refusal, unit_paths
 from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
+from .pickers import picker_options
 from .security import current_actor
 from .task_history import task_events
 from .task_record import task_record
 
 bp = Blueprint("tasks", __name__)
-
-
-def picker_options(specs: list[FieldSpec]) -> dict[str, list[tuple[str, str]]]:
-    """Choices for entity, staff and unit pickers: what the actor's units hold (units: those units)."""
-    actor = current_actor()
-    options: dict[str, list[tuple[str, str]]] = {}
-    for spec in specs:
-        if spec.widget == "entity":
-            options[spec.name] = [(e.credit_code, f"{e.name}（{e.credit_code}）")
-                                  for e in search_entities(dbs(), actor, "", limit=300)]
-        elif spec.widget in ("staff", "people"):
-            options[spec.name] = [(u.id, _person_label(u))
-                                  for u in staff_in_units(dbs(), actor.unit_ids, spec.attrs.get("role"))]
-        elif spec.widget == "staffnames":
-            options[spec.name] = [(u.display_name, _person_label(u))
-                                  for u in staff_in_units(dbs(), actor.unit_ids, spec.attrs.get("role"))]
-        elif spec.widget == "unit":
-            options[spec.name] = [(u.id, u.name) for u in dbs().scalars(
-                select(Unit).where(Unit.id.in_(sorted(actor.unit_ids)), Unit.active).order_by(Unit.path))]
-    return options
-
-
-def _person_label(user: User) -> str:
-    """Name, certificate and roles: what tells two people of one unit apart in a picker."""
-    roles = "、".join(ROLES.get(r, r) for r in user.roles or [])
-    return f"{user.display_name}（{user.certificate_no or _('no certificate')}）· {roles}"
 
 
 def read_people(spec: FieldSpec) -> tuple[list[dict[str, Any]], list[str]]:

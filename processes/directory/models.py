@@ -72,6 +72,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     certificate_no: Mapped[str | None] = mapped_column(String(50))  # 执法证号
+    certificate_valid_until: Mapped[date | None]  # 执法证有效期至 (last valid day)
     unit_id: Mapped[str] = mapped_column(ForeignKey("dir_unit.id"), index=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

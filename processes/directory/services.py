@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -123,7 +123,8 @@ def hash_password(password: str) -> str:
 
 
 def create_user(session: Session, username: str, display_name: str, unit_id: str, roles: Sequence[str],
-                password: str, certificate_no: str | None = None) -> User:
+                password: str, certificate_no: str | None = None,
+                certificate_valid_until: str | None = None) -> User:
     username = (username or "").strip().lower()
     if not USERNAME_RE.match(username):
         raise DirectoryError("登录名为2-50位小写字母、数字、点、下划线或连字符", "id")
@@ -135,8 +136,10 @@ def create_user(session: Session, username: str, display_name: str, unit_id: str
     checked = _check_roles(roles)
     if "officer" in checked and not (certificate_no or "").strip():
         raise DirectoryError("执法人员须填写执法证号", "certificate_no")
+    valid_until = certificate_valid_until_from(certificate_valid_until)
     user = User(id=username, display_name=display_name.strip()[:100], password_hash=hash_password(password),
-                certificate_no=(certificate_no or "").strip() or None, unit_id=unit_id, roles=checked,
+                certificate_no=(certificate_no or "").strip() or None, certificate_valid_until=valid_until,
+                unit_id=unit_id, roles=checked,
                 active=True, failed_logins=0, password_changed_at=utcnow())
     session.add(user)
     return user
@@ -144,7 +147,8 @@ def create_user(session: Session, username: str, display_name: str, unit_id: str
 
 def update_user(session: Session, user: User, *, display_name: str | None = None, unit_id: str | None = None,
                 roles: Sequence[str] | None = None, certificate_no: str | None = None,
-                active: bool | None = None) -> User:
+                certificate_valid_until: str | None = None, active: bool | None = None) -> User:
+    """Change what is given; ``None`` leaves a field as it is (an empty validity date clears it)."""
     if display_name is not None:
         if not display_name.strip():
             raise DirectoryError("请填写姓名", "display_name")
@@ -156,6 +160,8 @@ def update_user(session: Session, user: User, *, display_name: str | None = None
         active_unit(session, user.unit_id, "所属单位不存在", "unit_id")  # no active staff in a closed unit
     if certificate_no is not None:
         user.certificate_no = certificate_no.strip() or None
+    if certificate_valid_until is not None:
+        user.certificate_valid_until = certificate_valid_until_from(certificate_valid_until)
     if roles is not None:
         user.roles = _check_roles(roles)
     if "officer" in user.roles and not user.certificate_no:
@@ -163,6 +169,17 @@ def update_user(session: Session, user: User, *, display_name: str | None = None
     if active is not None:
         user.active = active
     return user
+
+
+def certificate_valid_until_from(text: str | None) -> date | None:
+    """The certificate's last valid day as entered (YYYY-MM-DD); empty means not recorded."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DirectoryError("执法证有效期请按YYYY-MM-DD填写，例如2027-12-31", "certificate_valid_until") from None
 
 
 def set_password(user: User, password: str) -> None:

@@ -71,9 +71,12 @@ def test_bad_rows_of_people_come_back_as_sentences_over_the_api(penalty_db: Sess
     response = b.api("POST", f"/api/v1/tasks/{task.id}/complete", json={"data": data})
     assert response.status_code == 422, response.get_json()
     officers = response.get_json()["errors"]["officers"]
-    assert "第1行：姓名 此项必填" in officers and "第1行：执法证号 此项必填" in officers
-    assert "第2行：格式不正确" in officers and "第3行：姓名 不能超过50个字" in officers
+    assert "第1行 姓名：此项必填" in officers and "第1行 执法证号：此项必填" in officers
+    assert "第2行：格式不正确" in officers and "第3行 姓名：不能超过50个字" in officers
     assert not any("{" in m or "Invalid" in m for m in officers)
+    english = b.api("POST", f"/api/v1/tasks/{task.id}/complete", json={"data": data},
+                    headers={"Accept-Language": "en-GB,en;q=0.9"}).get_json()["errors"]["officers"]
+    assert "Row 1, Name: This field is required" in english and "Row 2: Invalid format" in english
     penalty_db.expire_all()
     assert penalty_db.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.instance_id == instance_id)) == events
