@@ -118,6 +118,21 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def overdue_decision(sub: Submission, on: date, field_name: str = "overdue_reason") -> tuple[bool, str]:
+    """Whether a decision step dated ``on`` is after the decision period (Art. 60), and the reason
+    given for it: an overdue case is still decided (it must not deadlock), but only with the reason
+    recorded; without one the form is refused."""
+    due = sub.case.decision_due
+    overdue = bool(due and on > due)
+    reason = (sub.form.get(field_name) or "").strip()
+    if overdue and not reason:
+        assert due is not None
+        fail(field_name, f"已超过办案期限：应当在{law.cn(due)}前作出决定（立案之日起"
+                         f"{sub.rules.periods.decision_days}日，第六十条）；逾期作出决定的，请写明逾期原因，"
+                         f"将记录在案并报告负责人")
+    return overdue, reason
+
+
 def penalty_of(form: dict[str, Any]) -> Penalty:
     return Penalty.of({"kinds": form.get("penalty_kinds"), "fine": form.get("fine"),
                        "confiscation": form.get("confiscation")})

@@ -22,6 +22,7 @@ from .checks import (
     handles,
     jsonable,
     not_heavier,
+    overdue_decision,
     penalty_of,
     project_party,
     refuse_recused,
@@ -111,6 +112,8 @@ def hearing_record(sub: Submission) -> Result:
     terminated with its reason, which goes to the case's status reason (``forms_hearing``)."""
     f = sub.form
     refuse_recused(sub, sub.actor.user_id, actor_name(sub), "听证主持人", "attended")
+    if f["held_on"] > sub.today:
+        fail("held_on", "听证日期不能晚于今天")
     outcome = hearing_outcome(f)
     if outcome == "held":
         penalty = penalty_of(f)
@@ -163,8 +166,14 @@ def collective_discussion(sub: Submission) -> Result:
     """The head's decision, taken by the heads together: the participants are the directory's heads
     (``checks_discussion``); each then confirms the record on a task of their own."""
     participants = check_participants(sub)
+    discussed_on: date = sub.form["discussed_on"]
+    if discussed_on > sub.today:
+        fail("discussed_on", "讨论日期不能晚于今天")
+    if sub.case.filed_on and discussed_on < sub.case.filed_on:
+        fail("discussed_on", "讨论日期不能早于立案日期")
+    overdue, _reason = overdue_decision(sub, discussed_on)
     result = head_decision(sub)
-    result.payload["participants"] = participants
+    result.payload.update(participants=participants, overdue=overdue)
     return result
 
 
@@ -181,13 +190,7 @@ def decision(sub: Submission) -> Result:
         fail("decided_on", "决定日期不能晚于今天")
     if case.filed_on and decided_on < case.filed_on:
         fail("decided_on", "决定日期不能早于立案日期")
-    overdue = bool(case.decision_due and decided_on > case.decision_due)
-    reason = (f.get("overdue_reason") or "").strip()
-    if overdue and not reason:
-        assert case.decision_due is not None
-        fail("overdue_reason", f"已超过办案期限：应当在{law.cn(case.decision_due)}前作出决定（立案之日起"
-                               f"{sub.rules.periods.decision_days}日，第六十条）；逾期作出决定的，请写明逾期原因，"
-                               f"将记录在案并报告负责人")
+    overdue, reason = overdue_decision(sub, decided_on)
     penalty = penalty_of(f)
     not_heavier(sub, penalty, "penalty_kinds",
                 "处罚决定不得重于事先告知的处罚；拟加重的，应当重新告知（第四十四、四十五条）")

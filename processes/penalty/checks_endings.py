@@ -11,8 +11,9 @@ from engine.clock import china_today
 from engine.models import HumanTask
 
 from . import law, reporting
-from .checks import Result, Submission, fail, handles, jsonable
+from .checks import Result, Submission, fail, handles, jsonable, overdue_decision
 from .forms_endings import ENDING_KINDS, NO_PENALTY_GROUNDS, TRANSFER_KINDS
+from .models import DeadlineNotice
 
 NO_PENALTY_TEXT = "不予行政处罚"
 
@@ -25,6 +26,7 @@ def no_penalty_decision(sub: Submission) -> Result:
         fail("decided_on", "决定日期不能晚于今天")
     if case.filed_on and decided_on < case.filed_on:
         fail("decided_on", "决定日期不能早于立案日期")
+    overdue, reason = overdue_decision(sub, decided_on)  # Art. 60, as for a penalty decision
     ground = NO_PENALTY_GROUNDS[f["ground"]]
     outcome = {"kinds": [], "fine": 0.0, "confiscation": 0.0, "text": f"{NO_PENALTY_TEXT}（{ground}）",
                "no_penalty_ground": f["ground"]}
@@ -34,8 +36,16 @@ def no_penalty_decision(sub: Submission) -> Result:
         case.fine_fen = case.confiscation_fen = 0
         case.status = "decided"
         case.status_reason = f"{NO_PENALTY_TEXT}：{ground}"
+        if overdue:
+            assert case.decision_due is not None
+            case.overdue_decision = {"due": case.decision_due.isoformat(), "decided_on": decided_on.isoformat(),
+                                     "reason": reason, "recorded_by": sub.actor.user_id}
+            sub.session.add(DeadlineNotice(
+                case_id=case.id, kind="decision_made_overdue", role="head", due=case.decision_due,
+                message=f"本案超过办案期限（{law.cn(case.decision_due)}）于{law.cn(decided_on)}作出不予行政处罚"
+                        f"决定，逾期原因：{reason}"))
     return Result({**jsonable(f), "ground_text": ground, "decision_number": case.case_number,
-                   "penalty": outcome}, project=project)
+                   "penalty": outcome, "overdue": overdue}, project=project)
 
 
 @handles("penalty.no_penalty_service")

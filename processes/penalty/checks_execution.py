@@ -167,6 +167,8 @@ def payment_arrangement(sub: Submission) -> Result:
 @handles("penalty.appeal_result")
 def appeal_result(sub: Submission) -> Result:
     f, case = sub.form, sub.case
+    if f["concluded_on"] > sub.today:
+        fail("concluded_on", "结果日期不能晚于今天")
     event = ExecutionEvent(case_id=case.id, kind=f"appeal_{f['result']}", occurred_on=f["concluded_on"],
                            amount_fen=_money_fen(f.get("new_fine")), note=f.get("note"), recorded_by=sub.actor.user_id)
 

@@ -305,6 +305,7 @@ class CollectiveDiscussionForm(HeadDecisionForm):
     discussed_on = day("讨论日期")
     participants = people("参加讨论的负责人（每人确认讨论记录）", Participant, min_items=1, role="head")
     minutes = text("讨论记录", long=True)
+    overdue_reason = text("逾期作出决定的原因", required=False, long=True)
 
 
 class DecisionForm(PenaltyFields):

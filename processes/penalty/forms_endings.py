@@ -57,6 +57,7 @@ class NoPenaltyDecisionForm(Schema):
     correction_ordered = flag("责令改正")
     correction_content = text("责令改正的内容", required=False, long=True)
     correction_deadline = day("改正期限", required=False)
+    overdue_reason = text("逾期作出决定的原因", required=False, long=True)
     reconsideration_body = text("行政复议机关", max_length=200)
     court = text("人民法院", max_length=200)
 

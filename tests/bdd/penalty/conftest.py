@@ -142,6 +142,21 @@ def task_due(world: PenaltyWorld, ctx: dict[str, Any], title: str, day: str) -> 
     assert task.due_at.astimezone(SH).date().isoformat() == day
 
 
+@when(parsers.parse('写明逾期原因"{reason}"办理"{title}"'))
+def decide_with_reason(world: PenaltyWorld, ctx: dict[str, Any], reason: str, title: str) -> None:
+    """A decision (penalty or no penalty) made after the decision period, with the reason (Art. 60)."""
+    world.errors.clear()
+    world.try_submit(ctx["case"], task_id(title), {"overdue_reason": reason})
+
+
+@then(parsers.parse('案件记录逾期作出决定，逾期原因为"{reason}"'))
+def overdue_recorded(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    case = world.case(ctx["case"])
+    assert case.overdue_decision is not None, case.status
+    assert case.overdue_decision["reason"] == reason
+    assert case.overdue_decision["due"] == (case.decision_due.isoformat() if case.decision_due else None)
+
+
 FLAGS = {"案情疑难复杂": "complex_case", "涉及重大公共利益": "major_public_interest", "重大违法行为": "major_violation",
          "直接关系当事人或者第三人重大权益": "major_rights"}
 

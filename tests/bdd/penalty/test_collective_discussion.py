@@ -94,3 +94,18 @@ def not_generated(world: PenaltyWorld, ctx: dict[str, Any], title: str) -> None:
 def record_states(world: PenaltyWorld, ctx: dict[str, Any], text: str) -> None:
     content = _record_text(world, ctx)
     assert content is not None and text in content, content
+
+
+@when(parsers.parse('负责人记录集体讨论，讨论日期为"{day}"'))
+def record_discussion_on(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "collective_discussion",
+                     {"participants": _people("刘局长、周副局长、吴副局长"), "discussed_on": day})
+
+
+@when(parsers.parse('负责人记录集体讨论，讨论日期为"{day}"，逾期原因为"{reason}"'))
+def record_discussion_overdue(world: PenaltyWorld, ctx: dict[str, Any], day: str, reason: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "collective_discussion",
+                     {"participants": _people("刘局长、周副局长、吴副局长"), "discussed_on": day,
+                      "overdue_reason": reason})

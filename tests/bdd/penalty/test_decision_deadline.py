@@ -8,7 +8,6 @@ from marshmallow import ValidationError
 from pytest_bdd import parsers, scenarios, then, when
 
 from processes.penalty import request_extension
-from tests.bdd.penalty.conftest import task_id
 from tests.bdd.penalty.test_endings import approve as approve_ending
 from tests.bdd.penalty.test_endings import request as request_ending_step
 from tests.penalty.driver import OFFICER1, PenaltyWorld
@@ -44,20 +43,6 @@ def approve_extension(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 def collective_extension(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     world.errors.clear()
     world.try_submit(ctx["case"], "approve_extension", {"collective_discussed": True})
-
-
-@when(parsers.parse('写明逾期原因"{reason}"办理"{title}"'))
-def decide_with_reason(world: PenaltyWorld, ctx: dict[str, Any], reason: str, title: str) -> None:
-    world.errors.clear()
-    world.try_submit(ctx["case"], task_id(title), {"overdue_reason": reason})
-
-
-@then(parsers.parse('案件记录逾期作出决定，逾期原因为"{reason}"'))
-def overdue_recorded(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
-    case = world.case(ctx["case"])
-    assert case.overdue_decision is not None, case.status
-    assert case.overdue_decision["reason"] == reason
-    assert case.overdue_decision["due"] == (case.decision_due.isoformat() if case.decision_due else None)
 
 
 @then(parsers.parse('延长记录在案，理由为"{reason}"'))

@@ -137,3 +137,9 @@ def terminated_with_reason(world: PenaltyWorld, ctx: dict[str, Any], label: str)
 @then(parsers.parse('案件记录的理由为"{text}"'))
 def case_reason(world: PenaltyWorld, ctx: dict[str, Any], text: str) -> None:
     assert world.case(ctx["case"]).status_reason == text
+
+
+@when(parsers.parse('听证主持人提交听证笔录，听证日期为"{day}"'))
+def record_held_on(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    _hold(world, ctx, {"held_on": day, "refused_to_sign": True, "refusal_noted_by": "书记员孙某",
+                       "refusal_noted_at": "11:40"})

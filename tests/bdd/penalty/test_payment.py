@@ -20,3 +20,9 @@ def deferral(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
 @when("负责人批准延期缴纳")
 def approve_deferral(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     world.submit(ctx["case"], "approve_arrangement", {"approved": True, "opinion": "同意"})
+
+
+@when(parsers.parse('复议机关于"{day}"决定维持'))
+def upheld_on(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "await_appeal", {"result": "upheld", "concluded_on": day})
