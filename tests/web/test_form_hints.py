@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -81,3 +82,25 @@ def test_bad_rows_of_people_come_back_as_sentences_over_the_api(penalty_db: Sess
     assert penalty_db.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.instance_id == instance_id)) == events
     assert [t.task_name for t in ready_tasks(penalty_db, instance_id)] == ["prepare_filing"]
+
+
+def test_the_form_macro_draws_min_max_and_maxlength_only_when_the_schema_has_them(app: Flask) -> None:
+    from flask import get_template_attribute
+
+    class Sample(Schema):
+        count = fields.Integer(validate=validate.Range(min=1, max=9), metadata={"label": "份数"})
+        seen_on = DateField("发现日期", not_future=True)
+        due_on = DateField("期限")
+        note = fields.String(metadata={"label": "备注", "widget": "textarea"})
+
+    with app.test_request_context("/"):
+        render_field = get_template_attribute("forms/macros.html", "render_field")
+        html = {s.name: str(render_field(s, None, {}, {})) for s in describe(Sample)}
+    count = re.search(r"<input[^>]*>", html["count"])
+    assert count and 'type="number"' in count.group(0) and 'min="1"' in count.group(0) \
+        and 'max="9"' in count.group(0)
+    seen_on = re.search(r"<input[^>]*>", html["seen_on"])
+    assert seen_on and f'max="{china_today().isoformat()}"' in seen_on.group(0)  # no future day to pick
+    due_on = re.search(r"<input[^>]*>", html["due_on"])
+    assert due_on and " max=" not in due_on.group(0) and " min=" not in due_on.group(0)
+    assert "<textarea" in html["note"] and "maxlength" not in html["note"]  # no limit, no empty attribute
