@@ -3,12 +3,16 @@ the earlier opinions in view, each with the task it came from, and the officers 
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask
+from processes.directory.models import CaseDocument
+from tests.web.conftest import ready_task, start_lead
 from tests.web.penalty_flow import ready_tasks
 from tests.web.test_penalty import Office, filed, office, penalty_db, run_until  # noqa: F401
 
@@ -68,4 +72,34 @@ def test_the_head_deciding_sees_every_earlier_opinion_with_its_task_and_the_offi
     assert facts["合议意见"] == "事实清楚，同意承办人意见。"
     assert facts["承办人（不少于两名执法人员）（立案报告）"] == "张伟、李娜"  # officers, by name
     api = office("head.a").client.get(f"/api/v1/cases/{filed}").json
-    assert api["facts"]["opinion"] == "事实清楚，同意承办人意见。"  # the API keeps the latest value per field
+    assert api is not None and api["facts"]["opinion"] == "事实清楚，同意承办人意见。"  # the API keeps the latest value per field
+
+
+def test_a_completed_generic_form_shows_choice_labels_money_staff_by_name_and_the_file_as_a_link(
+        as_user: Any, session: Session) -> None:
+    from tests.web.test_tasks import PDF, VALID
+
+    instance = start_lead(session, key="L-REC")
+    register = ready_task(session, instance.id)
+    officer, head = as_user("officer.a"), as_user("head.a")
+    officer.get(f"/tasks/{register.id}")
+    data = dict(VALID, evidence=(io.BytesIO(PDF), "现场照片.pdf"))
+    assert officer.post(f"/tasks/{register.id}", data, content_type="multipart/form-data").status_code == 302
+    session.expire_all()
+    approve = ready_task(session, instance.id)
+    head.get(f"/tasks/{approve.id}")
+    done = head.post(f"/tasks/{approve.id}", {"approved": "true", "opinion": "同意立案", "officers": ["officer.a",
+                                                                                              "officer.a2"]})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    doc = session.scalar(select(CaseDocument).where(CaseDocument.instance_id == instance.id))
+    assert doc is not None
+    record = _section(head.get(f"/tasks/{register.id}").get_data(as_text=True), 'id="task-record"')
+    assert re.search(r'<dd data-field="kinds">\s*超范围执业\s*</dd>', record)  # the choice's label, not its code
+    assert re.search(r'<dd data-field="amount">\s*20,000.00 元\s*</dd>', record)
+    assert f'<a href="/documents/{doc.id}">现场照片.pdf</a>' in record
+    assert '<strong class="completed-by">张伟</strong>' in record
+    assert "persons" not in record  # not entered: not listed
+    record = _section(officer.get(f"/tasks/{approve.id}").get_data(as_text=True), 'id="task-record"')
+    assert re.search(r'<dd data-field="officers">\s*张伟、李娜\s*</dd>', record)  # staff ids shown as names
+    assert re.search(r'<dd data-field="approved">\s*同意立案\s*</dd>', record)
+    assert '<strong class="completed-by">赵磊</strong>' in record
