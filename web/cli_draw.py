@@ -52,4 +52,4 @@ def draw_schedules() -> None:
             when = s.next_run.astimezone(CHINA_TZ) if s.next_run else None
             state = "paused" if s.paused else f"next {s.next_period} at {when:%Y-%m-%d %H:%M}"
             click.echo(f"{s.schedule_id}\t{s.name}\t{s.recurrence}\t{state}\tlast {s.last_period or '-'} "
-                       f"{s.last_outcome or ''}")
+                       f"{s.last_outcome or ''}{' ' + s.last_note if s.last_note else ''}")

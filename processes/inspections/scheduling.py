@@ -45,6 +45,12 @@ from .service import draw_plan
 log = logging.getLogger(__name__)
 ON_TIME = timedelta(minutes=5)  # later than this after the occurrence counts as a catch-up
 RUNNER = f"{socket.gethostname()}:{os.getpid()}"
+# How a period's run reads on the schedules page and in ``weijian draw schedules`` (Chinese at the
+# source; the English is in this package's catalog, domain.en.po).
+OUTCOME_NAMES = {("done", "schedule"): "已按期抽取", ("done", "catch_up"): "已补做抽取",
+                 ("done", "manual"): "已立即执行抽取", ("missed", "schedule"): "已错过，未抽取"}
+STATUS_NAMES = {"done": "已抽取", "missed": "已错过"}
+TRIGGER_NAMES = {"schedule": "按期", "catch_up": "补做", "manual": "立即执行"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,13 @@ class ScheduleStatus:
     last_period: str | None
     last_run: datetime | None
     last_outcome: str | None
+    last_note: str | None = None  # how late a catch-up ran, or why a period was missed
+
+
+def outcome_name(status: str, trigger: str) -> str:
+    """The run's outcome in Chinese, e.g. 已立即执行抽取 (done, manual)."""
+    return OUTCOME_NAMES.get((status, trigger)) or (
+        f"{STATUS_NAMES.get(status, status)}（{TRIGGER_NAMES.get(trigger, trigger)}）")
 
 
 def create_schedule(session: Session, actor: Actor, *, name: str, template_plan_id: str, recurrence_spec: str,
@@ -135,7 +148,7 @@ def _unit_of_work(session: Session, actor: Actor, schedule: Schedule, period: st
     draw = draw_plan(session, actor, plan, period=period, now=now)
     run.plan_id, run.draw_id = plan.id, draw.id
     late = now - due_at
-    run.detail = f"{late.total_seconds() / 3600:.1f} h after the occurrence" if trigger == "catch_up" else None
+    run.detail = f"比计划时间晚{late.total_seconds() / 3600:.1f}小时补做" if trigger == "catch_up" else None
     audit.append(session, actor.user_id, "inspection_schedule_ran", now=now, data={
         "schedule": schedule.id, "period": period, "trigger": trigger, "draw": draw.id})
     return run
@@ -162,7 +175,7 @@ def run_schedule(session: Session, schedule_id: int, *, now: datetime | None = N
     if now - due_at > timedelta(hours=schedule.grace_hours):
         session.add(ScheduleRun(schedule_id=schedule.id, period=period, due_at=due_at, ran_at=now, status="missed",
                                 trigger="schedule", runner=RUNNER,
-                                detail=f"beyond the grace of {schedule.grace_hours} h"))
+                                detail=f"超过{schedule.grace_hours}小时的补做时限"))
         session.flush()
         audit.append(session, "system", "inspection_schedule_missed", now=now,
                      data={"schedule": schedule.id, "period": period})
@@ -220,5 +233,6 @@ def statuses(session: Session, *, now: datetime | None = None) -> list[ScheduleS
         out.append(ScheduleStatus(schedule.id, schedule.name, schedule.recurrence, schedule.paused,
                                   upcoming[0] if upcoming else None, upcoming[1] if upcoming else None,
                                   last.period if last else None, last.ran_at if last else None,
-                                  f"{last.status} ({last.trigger})" if last else None))
+                                  outcome_name(last.status, last.trigger) if last else None,
+                                  last.detail if last else None))
     return out

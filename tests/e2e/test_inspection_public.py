@@ -137,7 +137,7 @@ def test_quarterly_plan_run_now_approved_inspected_with_a_correction_public_and_
     row.locator("button.run-now").click()
     expect(planner.locator(".flash")).to_contain_text("期已抽取")
     expect(planner.locator("#schedule-list tbody tr", has_text=template.title).locator(".outcome")).to_have_text(
-        "done (manual)")
+        "已立即执行抽取")
 
     with live_server.session() as session:
         run = session.scalar(select(ScheduleRun).where(ScheduleRun.plan_id.is_not(None))

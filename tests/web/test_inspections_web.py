@@ -187,7 +187,7 @@ def test_schedules_run_now_once_pause_and_resume(world: Session, as_user: Any) -
     run = world.scalar(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule.id))
     assert run is not None and run.status == "done" and run.trigger == "manual" and run.draw_id
     page = officer.get("/inspections/schedules").get_data(as_text=True)
-    assert run.period in page and "done (manual)" in page
+    assert run.period in page and "已立即执行抽取" in page and "done (manual)" not in page
     twice = officer.post(f"/inspections/schedules/{schedule.id}/run", follow_redirects=True)
     assert "期已经执行" in twice.get_data(as_text=True)
     assert len(list(world.scalars(select(ScheduleRun)))) == 1
