@@ -72,7 +72,8 @@ def test_the_head_deciding_sees_every_earlier_opinion_with_its_task_and_the_offi
     assert facts["合议意见"] == "事实清楚，同意承办人意见。"
     assert facts["承办人（不少于两名执法人员）（立案报告）"] == "张伟、李娜"  # officers, by name
     api = office("head.a").client.get(f"/api/v1/cases/{filed}").json
-    assert api is not None and api["facts"]["opinion"] == "事实清楚，同意承办人意见。"  # the API keeps the latest value per field
+    assert api is not None
+    assert api["facts"]["opinion"] == "事实清楚，同意承办人意见。"  # the API keeps the latest value per field
 
 
 def test_a_completed_generic_form_shows_choice_labels_money_staff_by_name_and_the_file_as_a_link(
