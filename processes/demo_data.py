@@ -38,17 +38,17 @@ UNITS = [
 USERS = [
     ("admin", "系统管理员", "610000", ["admin"], None, None),
     ("wu.min", "吴敏", "610000", ["officer"], "61000020170001", "2028-06-30"),
-    ("zhou.qiang", "周强", "610300", ["head", "officer"], "61030020120007", "2029-03-31"),
+    ("zhou.qiang", "周强", "610300", ["chief_head", "head", "officer"], "61030020120007", "2029-03-31"),
     ("zhang.wei", "张伟", "610302", ["officer"], "61030220180012", "2028-12-31"),
     ("li.na", "李娜", "610302", ["officer"], "61030220190031", "2029-09-30"),
-    ("zhao.lei", "赵磊", "610302", ["head", "officer"], "61030220100003", "2028-04-30"),
+    ("zhao.lei", "赵磊", "610302", ["chief_head", "head", "officer"], "61030220100003", "2028-04-30"),
     # a deputy head: a collective discussion (Art. 57(2)) needs at least two of the unit's heads
     ("yang.fan", "杨帆", "610302", ["head", "officer"], "61030220110005", "2029-01-31"),
     ("chen.jing", "陈静", "610302", ["legal_reviewer"], None, None),
     ("sun.li", "孙丽", "610302", ["complaint_clerk"], None, None),
     # an expired certificate: pickers still list him, marked 执法证已过期
     ("liu.yang", "刘洋", "610303", ["officer"], "61030320200008", "2026-03-31"),
-    ("ma.hui", "马慧", "610303", ["head", "officer"], "61030320110002", "2028-10-31"),
+    ("ma.hui", "马慧", "610303", ["chief_head", "head", "officer"], "61030320110002", "2028-10-31"),
 ]
 
 ENTITIES = [

@@ -20,6 +20,7 @@ ROLES: dict[str, str] = {
     "officer": "执法人员",
     "legal_reviewer": "法制审核员",
     "head": "负责人",
+    "chief_head": "正职负责人（主持工作的负责人）",  # with head: decides a transfer to the police (310号 Art. 5)
     "complaint_clerk": "投诉受理员",
     "admin": "系统管理员",
 }

@@ -11,7 +11,7 @@ from engine.clock import china_today
 from engine.models import HumanTask
 
 from . import law, reporting
-from .checks import Result, Submission, fail, handles, jsonable, overdue_decision
+from .checks import Result, Submission, actor_name, fail, handles, jsonable, overdue_decision
 from .forms_endings import ENDING_KINDS, NO_PENALTY_GROUNDS, TRANSFER_KINDS
 from .models import DeadlineNotice
 
@@ -83,6 +83,10 @@ def correction_check(sub: Submission) -> Result:
 
 ENDED_STATUS = {"police": "transferred", "agency": "transferred", "withdraw": "withdrawn", "terminate": "terminated"}
 
+CHIEF_HEAD_ROLE = "chief_head"
+"""The directory role of the agency's chief head, or the head in charge of its work (正职负责人或者主持工作的
+负责人), held with ``head``: only they decide a transfer to the police (国务院令第310号第五条)."""
+
 PENALTY_PATH_FORMS = frozenset({
     "penalty.collective_discussion", "penalty.discussion_confirmation", "penalty.decision_approval",
     "penalty.decision", "penalty.no_penalty_decision", "penalty.service", "penalty.no_penalty_service",
@@ -113,6 +117,9 @@ def refuse_penalty_during_ending(sub: Submission, form_key: str) -> None:
 def ending_approval(sub: Submission) -> Result:
     case, request = sub.case, dict(sub.case.pending_ending or {})
     kind = request.get("kind", "")
+    if kind == "police" and CHIEF_HEAD_ROLE not in sub.actor.roles:
+        fail("approved", f"是否移送公安机关，由本机关正职负责人或者主持工作的负责人决定（国务院令第310号第五条）；"
+                         f"{actor_name(sub)}不是正职负责人，请由正职负责人审批")
     if sub.form["approved"] and case.decided_on is not None:
         fail("approved", f"本案已于{law.cn(case.decided_on)}作出决定，不能再批准{ENDING_KINDS.get(kind, kind)}，"
                          f"请不批准本申请；涉嫌犯罪的仍应另行移送公安机关，已作出的处罚决定不停止执行，罚款依法折抵"

@@ -38,10 +38,10 @@ ENTITY_B = make_credit_code("610303", "MA6Y1T4R0", "92")
 STAFF = [  # login, name, unit, roles, certificate
     ("officer.a", "张伟", COUNTY_A, ["officer"], "C-A-1"),
     ("officer.a2", "李娜", COUNTY_A, ["officer"], "C-A-2"),
-    ("head.a", "赵磊", COUNTY_A, ["head", "officer"], "C-A-3"),
+    ("head.a", "赵磊", COUNTY_A, ["chief_head", "head", "officer"], "C-A-3"),
     ("reviewer.a", "陈静", COUNTY_A, ["legal_reviewer"], None),
     ("officer.b", "刘洋", COUNTY_B, ["officer"], "C-B-1"),
-    ("head.b", "马慧", COUNTY_B, ["head", "officer"], "C-B-2"),
+    ("head.b", "马慧", COUNTY_B, ["chief_head", "head", "officer"], "C-B-2"),
     ("officer.p", "吴敏", PROVINCE, ["officer"], "C-P-1"),
     ("admin", "管理员", PROVINCE, ["admin"], None),
 ]

@@ -8,7 +8,7 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from processes.penalty import request_ending
 from processes.penalty.forms_endings import ENDING_KINDS
-from tests.penalty.driver import OFFICER1, PenaltyWorld
+from tests.penalty.driver import ACTORS, NAMES, OFFICER1, PenaltyWorld
 
 scenarios("endings.feature")
 
@@ -110,3 +110,20 @@ def closed_and_card_due(world: PenaltyWorld, ctx: dict[str, Any], closed: str, d
     case = world.case(ctx["case"])
     assert case.closed_on is not None and case.closed_on.isoformat() == closed, case.closed_on
     assert case.card_second_due is not None and case.card_second_due.isoformat() == due, case.card_second_due
+
+
+@when(parsers.parse('副职负责人"{name}"批准结案申请'))
+def deputy_approves(world: PenaltyWorld, ctx: dict[str, Any], name: str) -> None:
+    _deputy_decides(world, ctx, name, {"approved": True, "opinion": "同意"})
+
+
+@when(parsers.parse('副职负责人"{name}"不批准结案申请'))
+def deputy_refuses(world: PenaltyWorld, ctx: dict[str, Any], name: str) -> None:
+    _deputy_decides(world, ctx, name, {"approved": False, "opinion": "证据不足，继续调查"})
+
+
+def _deputy_decides(world: PenaltyWorld, ctx: dict[str, Any], name: str, fields: dict[str, Any]) -> None:
+    user_id = {n: u for u, n in NAMES.items()}[name]
+    assert "chief_head" not in ACTORS[user_id].roles and "head" in ACTORS[user_id].roles
+    world.errors.clear()
+    world.try_submit(ctx["case"], "approve_ending", fields, actor=ACTORS[user_id])
