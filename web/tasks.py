@@ -38,7 +38,7 @@ from .follow_up import current_follow_up
 from .i18n import domain_text
 from .oversight import eligible_staff, refusal, unit_paths
 from .packages import file_reader, public_values, submit_form, submits_itself, task_panel
-from .pickers import picker_options
+from .pickers import person_options, picker_options
 from .security import current_actor
 from .task_history import task_events
 from .task_record import task_record
@@ -131,17 +131,19 @@ def _render(task: HumanTask, form: RegisteredForm | None, values: dict[str, Any]
     specs = describe(form.schema) if form else []
     view = case_view(actor, instance)
     assignable = eligible_staff(actor, task) if task.status == "ready" and perm.can_reassign(actor, task) else []
+    delegates = delegate_candidates(actor, task) if can_delegate(actor, task) else []
     return render_template(
         "task.html", task=task, form=form, specs=specs, values=public_values(task.form_key, values), errors=errors,
         panel=task_panel(actor, instance, task),
         options=picker_options(specs) if task.status == "ready" else {}, view=view,
         can_complete=task.status == "ready" and perm.can_complete(actor, task) and task.delegation != "pending",
         delegated_to_me=task.status == "ready" and task.delegation == "pending" and task.assignee == actor.user_id,
-        delegates=delegate_candidates(actor, task) if can_delegate(actor, task) else [],
+        delegates=person_options(delegates) if delegates else [],
         can_claim=task.status == "ready" and perm.can_claim(actor, task),
         can_release=task.status == "ready" and task.assignee is not None
         and (task.assignee == actor.user_id or perm.can_reassign(actor, task)),
-        assignable=assignable, can_set_due=task.status == "ready" and perm.can_reassign(actor, task),
+        assignable=person_options(assignable) if assignable else [],
+        can_set_due=task.status == "ready" and perm.can_reassign(actor, task),
         history=task_events(task), record=task_record(task),
         follow_up=current_follow_up(task) if task.status == "ready" else None,
         can_follow_up=task.status == "ready" and task.assignee == actor.user_id), status

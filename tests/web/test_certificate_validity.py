@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from processes.directory.models import User
-from tests.web.conftest import COUNTY_A
+from tests.web.conftest import COUNTY_A, ready_task, start_lead
 from web.pickers import pinyin_initials
 
 
@@ -44,3 +44,19 @@ def test_names_are_found_by_the_initials_of_each_reading() -> None:
     # 单 is read dan or shan (as a surname, Shan): both initials find 单明
     assert set(pinyin_initials("单明").split()) >= {"dm", "sm"}
     assert pinyin_initials("宝鸡渭滨康宁诊所").startswith("bjwbknzs")
+
+
+def test_the_reassignment_picker_shows_validity_and_can_be_searched(as_user: Any, session: Session) -> None:
+    """The head's 改派 list is a picker like the form's: each person with what finds them and a label
+    with certificate, unit and validity (an expired certificate is marked, not hidden)."""
+    officer = session.get(User, "officer.a")
+    assert officer is not None
+    officer.certificate_valid_until = date(2020, 1, 31)
+    session.commit()
+    task = ready_task(session, start_lead(session).id)
+    page = as_user("head.a").get(f"/tasks/{task.id}").get_data(as_text=True)
+    assignee = page[page.index('id="assignee"'):]
+    assignee = assignee[:assignee.index("</select>")]
+    assert "data-picker=" in assignee and "picker.js" in page
+    assert 'value="officer.a" data-name="张伟" data-initials="zw" data-codes="officer.a C-A-1"' in assignee
+    assert "张伟（C-A-1） · 执法人员 · " in assignee and "执法证已过期" in assignee
