@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from engine import start
 from engine.clock import china_today
 from engine.models import HumanTask
 from processes.directory.models import User
@@ -23,6 +24,7 @@ from processes.penalty.models import PenaltyCase
 from tests.e2e.conftest import ARTIFACTS, LiveServer
 from tests.e2e.test_accessibility import FOCUS_VISIBLE, Audit, new_page, sign_in
 from tests.e2e.test_penalty_case import People, work_on
+from tests.web.conftest import COUNTY_A, ENTITY_A, ENTITY_A2, actor
 from tests.web.penalty_flow import EVIDENCE, form_data, ready_tasks, setup_penalty, who
 
 pytestmark = pytest.mark.e2e
@@ -129,3 +131,26 @@ def test_officers_are_found_by_pinyin_initials_and_certificate_number(
         case = session.scalar(select(PenaltyCase).where(PenaltyCase.instance_id == instance_id))
         assert case is not None
         assert [(o["name"], o["certificate_no"]) for o in case.officers] == [("李娜", "C-A-2"), ("张伟", "C-A-1")]
+
+
+def test_an_entity_is_found_by_pinyin_initials_and_chosen_into_the_credit_code_field(
+        people: People, picker_server: LiveServer) -> None:
+    with picker_server.session() as session:
+        instance = start(session, "case_lead", actor(session, "officer.a"), {}, "宝卫医案〔2026〕9号",
+                         unit_id=COUNTY_A, entity_id=ENTITY_A, entity_name="康宁诊所")
+        session.commit()
+        task = ready_tasks(session, instance.id)[0]
+    page = people.page("officer.a")
+    page.goto(f"{picker_server.url}/tasks/{task.id}")
+    if page.locator("#claim").count():
+        page.click("#claim")
+    search = page.get_by_label("按名称、拼音首字母或编号查找关联单位")
+    search.fill("dezls")  # 第二自来水公司
+    matches = page.locator("#f-related_entity-matches")
+    expect(matches).to_be_visible()
+    assert matches.evaluate("s => Array.from(s.options).map(o => o.value)") == [ENTITY_A2]
+    search.press("Enter")
+    expect(page.locator("#f-related_entity")).to_have_value(ENTITY_A2)
+    expect(matches).to_be_hidden()
+    search.fill("92610302")  # a credit code's beginning finds the entities it starts
+    assert ENTITY_A in matches.evaluate("s => Array.from(s.options).map(o => o.value)")
