@@ -302,6 +302,7 @@ class Fact:
     text: str
     task_name: str = ""
     source: str = ""  # the task's title, when more than one task entered this field (every opinion kept)
+    task_title: str = ""
 
 
 def _specs(form_key: str | None) -> dict[str, FieldSpec]:
@@ -346,8 +347,16 @@ def case_facts(events: Iterable[AuditEvent], titles: Mapping[str, str] | None = 
     for task_name, name in found:
         tasks_per_field.setdefault(name, set()).add(task_name)
     return [Fact(spec.label, value, name, reading(spec, value, names), task_name,
-                 title if len(tasks_per_field[name]) > 1 and title != spec.label else "")
+                 title if len(tasks_per_field[name]) > 1 and title != spec.label else "", title)
             for (task_name, name), (spec, value, title) in found.items()]
+
+
+def fact_groups(facts: Iterable[Fact]) -> list[tuple[str, list[Fact]]]:
+    """The facts by the task that entered them (task title, its facts), in the order of the facts."""
+    groups: dict[str, tuple[str, list[Fact]]] = {}
+    for fact in facts:
+        groups.setdefault(fact.task_name, (fact.task_title, []))[1].append(fact)
+    return list(groups.values())
 
 
 @dataclass
@@ -361,6 +370,10 @@ class CaseView:
     facts: list[Fact]
     unit_name: str = ""
     task_titles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fact_groups(self) -> list[tuple[str, list[Fact]]]:
+        return fact_groups(self.facts)
 
 
 def case_view(actor: Actor, instance: ProcessInstance, *, with_unit: bool = True) -> CaseView:

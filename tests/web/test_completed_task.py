@@ -71,6 +71,10 @@ def test_the_head_deciding_sees_every_earlier_opinion_with_its_task_and_the_offi
     assert facts["意见（立案审批）"] == "同意"
     assert facts["合议意见"] == "事实清楚，同意承办人意见。"
     assert facts["承办人（不少于两名执法人员）（立案报告）"] == "张伟、李娜"  # officers, by name
+    case = office("head.a").get(f"/cases/{filed}").get_data(as_text=True)
+    groups = dict(re.findall(r'<details class="fact-group"><summary>(\S+) .*?</summary>(.*?)</details>', case, re.S))
+    assert re.search(r'data-field="opinion">\s*同意\s*<', groups["立案审批"])  # the case page keeps each opinion
+    assert re.search(r'data-field="opinion">\s*事实清楚，同意承办人意见。\s*<', groups["合议意见"])  # with its task
     api = office("head.a").client.get(f"/api/v1/cases/{filed}").json
     assert api is not None
     assert api["facts"]["opinion"] == "事实清楚，同意承办人意见。"  # the API keeps the latest value per field
