@@ -224,7 +224,10 @@ def add_leave(session: Session, actor: Actor, user_id: str, starts_on: date, end
         raise DirectoryError(f"{user_id}不在执法检查人员名录库中", "user_id")
     if ends_on < starts_on:
         raise DirectoryError("结束日期不能早于开始日期", "ends_on")
-    leave = InspectorLeave(user_id=user_id, starts_on=starts_on, ends_on=ends_on, reason=(reason or "请假").strip())
+    if len((reason or "").strip()) > 200:
+        raise DirectoryError("请假事由不超过200个字符", "reason")
+    leave = InspectorLeave(user_id=user_id, starts_on=starts_on, ends_on=ends_on,
+                           reason=(reason or "").strip() or "请假")
     session.add(leave)
     session.flush()
     _audit(session, actor, "inspection_inspector_leave", {"user_id": user_id, "from": starts_on.isoformat(),
