@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     babel.init_app(app, locale_selector=selected_locale)
     load_form_modules()
 
-    from . import api, comments, errors, filters, notifications, operations, public, security
+    from . import api, comments, errors, filters, notifications, operations, pickers, public, security
     from .admin import bp as admin_bp
     from .admin_calendar import bp as admin_calendar_bp
     from .admin_instances import bp as admin_instances_bp
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, config: Mapping[str, Any] | Non
     operations.init_operations(app)  # first: the request id is set before any other hook
     security.init_security(app)
     filters.init_filters(app)
+    pickers.init_pickers(app)  # picker_option / picker_search for pages' own person, unit and entity lists
     public.init_public(app)  # /public/: no sign-in, its own limits and challenge
     comments.init_comments(app)
     notifications.init_notifications(app)

@@ -16,7 +16,9 @@ from functools import lru_cache
 from itertools import islice, product
 from typing import NamedTuple
 
+from flask import Flask
 from flask_babel import gettext as _
+from markupsafe import Markup
 from pypinyin import Style, pinyin
 from sqlalchemy import select
 
@@ -77,6 +79,24 @@ def person_options(users: Iterable[User], by_name: bool = False) -> list[PickerO
                          u.display_name, pinyin_initials(u.display_name),
                          " ".join(c for c in (u.id, u.certificate_no) if c))
             for u in people]
+
+
+def option_data(name: str, *codes: str | None) -> Markup:
+    """The attributes picker.js finds an option by, for a page's own `<option>` (templates:
+    ``picker_option(u.display_name, u.id, u.certificate_no)``)."""
+    return Markup(' data-name="{}" data-initials="{}" data-codes="{}"').format(
+        name, pinyin_initials(name), " ".join(c for c in codes if c))
+
+
+def search_texts(label: str) -> Markup:
+    """Marks a `<select>` as a picker: the search box's accessible name, placeholder and no-match line."""
+    return Markup(' data-picker="{}" data-picker-placeholder="{}" data-picker-none="{}"').format(
+        label, _("Name, pinyin initials or number"), _("No match"))
+
+
+def init_pickers(app: Flask) -> None:
+    app.add_template_global(option_data, "picker_option")
+    app.add_template_global(search_texts, "picker_search")
 
 
 def picker_options(specs: list[FieldSpec]) -> dict[str, list[PickerOption]]:

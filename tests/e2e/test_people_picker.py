@@ -154,3 +154,13 @@ def test_an_entity_is_found_by_pinyin_initials_and_chosen_into_the_credit_code_f
     expect(matches).to_be_hidden()
     search.fill("92610302")  # a credit code's beginning finds the entities it starts
     assert ENTITY_A in matches.evaluate("s => Array.from(s.options).map(o => o.value)")
+
+
+def test_the_new_lead_page_finds_the_entity_by_pinyin_initials(people: People, picker_server: LiveServer) -> None:
+    page = people.page("officer.a")
+    page.click("#nav-new-lead")
+    expect(page.locator("h1")).to_have_text("新建案源")
+    page.get_by_label("按名称、拼音首字母或编号查找被监督单位").fill("knzs")  # 康宁诊所
+    assert visible_options(page, "#entity") == [ENTITY_A]
+    page.keyboard.press("Enter")
+    expect(page.locator("#entity")).to_have_value(ENTITY_A)

@@ -1,6 +1,6 @@
 /* Searchable pickers: a search box above each person, unit or entity picker of a form
    (forms/templates/forms/macros.html marks them with data-picker, web/pickers.py gives each option
-   data-name, data-initials and data-codes).
+   data-name, data-initials and data-codes; an option without them is found by its text).
 
    Typing filters the choices: the name contains the text, or the pinyin initials start with it
    (zw for 张伟), or a login name, certificate number or credit code contains it. The form itself is
@@ -12,6 +12,9 @@
 
   function matches(el, query) {
     if (!query) { return true; }
+    if (!el.hasAttribute("data-name")) {  // an option without search data: its text (name and login)
+      return el.textContent.toLowerCase().indexOf(query) !== -1;
+    }
     var name = (el.getAttribute("data-name") || "").toLowerCase();
     if (name.indexOf(query) !== -1) { return true; }
     var initials = (el.getAttribute("data-initials") || "").split(" ");
