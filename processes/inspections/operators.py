@@ -157,8 +157,10 @@ def open_penalty_lead(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
                           "suspected_violation": f"{reason}：{onsite.get('findings', '')}"})
     case.source = "random_inspection"
     row.penalty_case_id = case.id
-    directories.open_risk(ctx.session, SYSTEM, row.credit_code, source="inspection", level="high",
-                          reason=f"双随机抽查{reason}", on=china_today(ctx.now), source_ref=row.id)
+    level = effective_rules(ctx.session).risk_levels.get("inspection_penalty_lead")
+    if level is not None:  # rules.toml [risk]; an agency's file without the key records no entry
+        directories.open_risk(ctx.session, SYSTEM, row.credit_code, source="inspection", level=level,
+                              reason=f"双随机抽查{reason}", on=china_today(ctx.now), source_ref=row.id)
     return {"case_id": case.id, "instance_id": case.instance_id}
 
 

@@ -104,3 +104,29 @@ def test_bad_values_are_refused_with_a_sentence_and_nothing_is_written(
     assert refused.status_code == 422 and sentence in refused.get_data(as_text=True)
     assert _overrides(world) == 0
     assert draft_plan(world).params["default_ratio"] == "0.05"
+
+
+def test_a_penalty_leads_risk_entry_takes_its_level_from_the_rules(world: Session) -> None:
+    """Issue 12: the risk entry opened with a penalty lead from an inspection is at the level of
+    ``[risk] inspection_penalty_lead`` in force (high by default), not a fixed one."""
+    from processes.inspections import rule_store
+    from processes.inspections.models import EntityProfile, RiskEntry
+    from tests.web.inspections_flow import approved_plan, finish
+
+    _plan, draw = approved_plan(world)
+    first, second = inspections_of(world, draw)
+    finish(world, first, "violation")
+    world.expire_all()
+    entry = world.scalar(select(RiskEntry).where(RiskEntry.source_ref == first.id))
+    assert entry is not None and entry.source == "inspection" and entry.level == "high"
+    assert world.get(EntityProfile, first.credit_code).risk_level == "high"  # type: ignore[union-attr]
+
+    rule_store.set_rule(world, "admin", "risk.inspection_penalty_lead", "normal", "本地风险分级办法调整")
+    world.commit()
+    finish(world, second, "violation")
+    world.expire_all()
+    entry = world.scalar(select(RiskEntry).where(RiskEntry.source_ref == second.id))
+    assert entry is not None and entry.level == "normal"
+    assert world.get(EntityProfile, second.credit_code).risk_level == "normal"  # type: ignore[union-attr]
+    with pytest.raises(rule_store.RuleValueError, match="与其他配置冲突"):
+        rule_store.set_rule(world, "admin", "risk.inspection_penalty_lead", "severe", "试试")
