@@ -30,6 +30,7 @@ from engine import (
 )
 from engine import permissions as perm
 from engine.audit import append as audit_append
+from engine.clock import china_today
 from engine.db import utcnow
 from engine.models import ProcessDefinition, ProcessInstance
 from integrations.celery_app import dispatch_after_commit
@@ -77,7 +78,7 @@ def index() -> str:
 def users() -> str:
     rows = list(dbs().scalars(select(User).order_by(User.unit_id, User.id)))
     names = dict(dbs().execute(select(Unit.id, Unit.name)).all())
-    return render_template("admin/users.html", users=rows, unit_names=names, now=utcnow())
+    return render_template("admin/users.html", users=rows, unit_names=names, now=utcnow(), today=china_today())
 
 
 def _user_form(user: User | None, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:

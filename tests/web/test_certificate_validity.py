@@ -32,6 +32,7 @@ def test_the_certificate_validity_is_entered_by_the_administrator_and_a_wrong_da
     session.expire_all()
     assert session.get(User, "officer.a2").certificate_valid_until == date(2030, 6, 30)  # type: ignore[union-attr]
     assert 'value="2030-06-30"' in admin.get("/admin/users/officer.a2").get_data(as_text=True)
+    assert "执法证有效至2030-06-30" in admin.get("/admin/users").get_data(as_text=True)
 
     assert admin.post("/admin/users/officer.a2", _edit("")).status_code == 302  # cleared: not recorded
     session.expire_all()
