@@ -132,6 +132,32 @@ def test_officers_are_found_by_pinyin_initials_and_certificate_number(
         assert case is not None
         assert [(o["name"], o["certificate_no"]) for o in case.officers] == [("李娜", "C-A-2"), ("张伟", "C-A-1")]
 
+    # on to the investigation, whose 参加的执法人员 are checkboxes: the search hides the others
+    for _ in range(10):
+        with server.session() as session:
+            task = ready_tasks(session, instance_id)[0]
+            if task.task_name == "investigate":
+                break
+            data = form_data(session, task)
+            session.expunge(task)
+        work_on(people.page(who(task)), server, task, data, evidence)
+    else:
+        raise AssertionError("the case did not reach the investigation")
+    page = people.page(who(task))
+    page.goto(f"{server.url}/tasks/{task.id}")
+    if page.locator("#claim").count():
+        page.click("#claim")
+    search = page.get_by_label("按名称、拼音首字母或编号查找参加的执法人员")
+    search.fill("ln")
+    shown = page.locator("#field-officers label.check:not([hidden]) input")
+    assert shown.evaluate_all("inputs => inputs.map(i => i.value)") == ["officer.a2"]
+    search.press("Enter")
+    expect(page.locator("#field-officers input[value='officer.a2']")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator("#field-officers input[value='officer.a2']")).to_be_checked()
+    search.fill("zl")  # 赵磊; 李娜 stays shown because she is checked
+    assert sorted(shown.evaluate_all("inputs => inputs.map(i => i.value)")) == ["head.a", "officer.a2"]
+
 
 def test_an_entity_is_found_by_pinyin_initials_and_chosen_into_the_credit_code_field(
         people: People, picker_server: LiveServer) -> None:
