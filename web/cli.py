@@ -82,16 +82,19 @@ def users() -> None:
 @click.option("--unit", "unit_id", required=True, help="unit id")
 @click.option("--roles", required=True, help="comma-separated: officer,legal_reviewer,head,complaint_clerk,admin")
 @click.option("--certificate", default=None, help="enforcement certificate number (officers)")
+@click.option("--certificate-valid-until", "valid_until", default=None,
+              help="last day the certificate is valid, YYYY-MM-DD")
 @click.password_option(envvar="WEIJIAN_NEW_PASSWORD", help="password (prompted if not given)")
 def users_create(username: str, display_name: str, unit_id: str, roles: str, certificate: str | None,
-                 password: str) -> None:
+                 valid_until: str | None, password: str) -> None:
     """Create a staff account."""
     from integrations.db import session_scope
     from processes.directory.services import DirectoryError, create_user
 
     try:
         with session_scope() as session:
-            user = create_user(session, username, display_name, unit_id, roles.split(","), password, certificate)
+            user = create_user(session, username, display_name, unit_id, roles.split(","), password, certificate,
+                               valid_until)
             click.echo(f"created {user.id} ({user.display_name}) in {user.unit_id}: {', '.join(user.roles)}")
     except DirectoryError as exc:
         click.echo(f"not created: {exc.message}", err=True)
