@@ -28,6 +28,7 @@ from processes.directory.models import ROLES, Unit, User
 from processes.directory.services import search_entities, staff_in_units
 
 from .extensions import dbs
+from .i18n import domain_text
 from .security import current_actor
 
 MAX_INITIALS = 8  # readings kept per name: a name of many two-reading characters stays small
@@ -62,7 +63,7 @@ def certificate_validity(valid_until: date | None, today: date) -> str:
 
 def person_label(user: User, unit_name: str, today: date) -> str:
     """Name, certificate, roles, unit and validity: what tells two people of one unit apart."""
-    roles = "、".join(ROLES.get(r, r) for r in user.roles or [])
+    roles = "、".join(domain_text(ROLES.get(r, r)) for r in user.roles or [])  # in the UI language
     parts = [f"{user.display_name}（{user.certificate_no or _('no certificate')}）", roles, unit_name]
     if user.certificate_no:
         parts.append(certificate_validity(user.certificate_valid_until, today))
@@ -97,6 +98,7 @@ def search_texts(label: str) -> Markup:
 def init_pickers(app: Flask) -> None:
     app.add_template_global(option_data, "picker_option")
     app.add_template_global(search_texts, "picker_search")
+    app.add_template_global(person_options, "person_choices")  # labels with certificate, roles, unit, validity
 
 
 def picker_options(specs: list[FieldSpec]) -> dict[str, list[PickerOption]]:

@@ -61,3 +61,15 @@ def test_the_reassignment_picker_shows_validity_and_can_be_searched(as_user: Any
     assert "data-picker=" in assignee and "picker.js" in page
     assert 'value="officer.a" data-name="张伟" data-initials="zw" data-codes="officer.a C-A-1"' in assignee
     assert "张伟（C-A-1） · 执法人员 · " in assignee and "执法证已过期" in assignee
+
+
+def test_the_oversight_bulk_list_labels_people_with_unit_and_validity(as_user: Any, session: Session) -> None:
+    officer = session.get(User, "officer.a")
+    assert officer is not None
+    officer.certificate_valid_until = date(2020, 1, 31)
+    session.commit()
+    start_lead(session)
+    page = as_user("head.a").get("/oversight").get_data(as_text=True)
+    bulk = page[page.index('id="bulk-assignee"'):]
+    bulk = bulk[:bulk.index("</select>")]
+    assert 'data-initials="zw"' in bulk and "张伟（C-A-1） · 执法人员 · " in bulk and "执法证已过期" in bulk
