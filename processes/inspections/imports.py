@@ -34,6 +34,8 @@ ALIASES = {
     "用户名": "user_id", "执法证号": "certificate_no", "有效期起": "valid_from", "有效期止": "valid_until",
     "专业特长": "specialties", "亲属任职单位": "relatives_at", "曾任职单位": "former_employers",
 }
+COLUMN_LABELS = {column: header for header, column in ALIASES.items()}
+"""A row error's column by its header in the file (Chinese; the English is in the package catalog)."""
 LIST_SEPARATORS = ("|", "；", ";", "、")
 KINDS = {"items": "抽查事项清单", "entities": "检查对象名录库", "inspectors": "执法检查人员名录库"}
 REQUIRED = {"items": ("code", "category", "name", "legal_basis", "checklist"), "entities": ("credit_code",),

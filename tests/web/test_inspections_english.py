@@ -68,3 +68,73 @@ def test_a_visitor_who_chose_english_reads_the_public_pages_in_english(
     assert "Entity snapshot hash matches" in verify and "identical to the record" in verify
     checked = re.search(r'<ul id="checked">(.*?)</ul>', verify, re.S)
     assert checked is not None and not CJK.search(checked.group(1))
+
+
+# -- issue 12: the package's own refusals, import columns and row errors, draw parameters ---------
+
+MESSAGE_MODULES = ("processes/inspections/directories.py", "processes/inspections/scheduling.py",
+                   "processes/inspections/imports.py", "processes/inspections/national.py")
+
+
+def _row_error_texts(path: Any) -> list[str]:
+    """The Chinese message of every ``RowError(...)`` and ``DirectoryError(...)`` in a module, values
+    in f-strings replaced by a sample (the catalog has them as named placeholders)."""
+    import ast
+
+    texts = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        name = getattr(node, "func", None)
+        called = getattr(name, "id", None) or getattr(name, "attr", None)
+        if not isinstance(node, ast.Call) or called not in ("RowError", "DirectoryError"):
+            continue
+        for arg in node.args:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and CJK.search(arg.value):
+                texts.append(arg.value)
+            elif isinstance(arg, ast.JoinedStr):
+                texts.append("".join(str(v.value) if isinstance(v, ast.Constant) else "7" for v in arg.values))
+    return [t for t in texts if CJK.search(t)]
+
+
+def test_every_refusal_and_row_error_of_the_package_has_english() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    texts = [t for module in MESSAGE_MODULES for t in _row_error_texts(root / module)]
+    assert len(texts) > 30  # the four modules were read
+    missing = [t for t in texts if CJK.search(domain_text(t, "en"))]
+    assert missing == [], f"add these to processes/inspections/domain.en.po: {missing}"
+
+
+def test_import_columns_directories_and_draw_parameters_have_english() -> None:
+    from processes.inspections import draw_record, imports, national
+
+    labels = [*imports.ALIASES, *imports.KINDS.values(), *national.COLUMN_NAMES.values(),
+              *draw_record.PARAMETER_LABELS.values()]
+    missing = [label for label in labels if not has_domain_translation(label)]
+    assert missing == []
+    assert domain_text("第3行（统一社会信用代码）：统一社会信用代码不在检查对象名录库中：X", "en") == (
+        "Row 3 (Unified social credit code): The unified social credit code is not in the entity directory: X")
+    assert domain_text("周期计划的模板计划尚未经负责人批准发布", "en") == (
+        "The recurring plan's template has not yet been approved and published by the head")
+
+
+def test_a_refused_import_reads_in_english_for_a_head_who_chose_english(app: Flask, session: Session,
+                                                                        as_user: Any) -> None:
+    import io
+
+    setup_inspections(session)
+    head = as_user("head.a")
+    head.get("/inbox")
+    assert head.post("/lang", {"lang": "en", "next": "/inbox"}).status_code == 302
+    bad = ("统一社会信用代码,经营状态,信用等级,投诉举报次数\n"
+           "91610302MA7Q00001X,active,A,-1\n"
+           "91610302MA7Q00002X,active,E,0\n").encode()
+    refused = head.post("/inspections/directories/entities", {"file": (io.BytesIO(bad), "entities.csv")},
+                        content_type="multipart/form-data")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="import-errors"' in text
+    errors = text.split('id="import-errors"', 1)[1].split("</table>", 1)[0]
+    assert not CJK.search(errors), errors
+    assert "<td>2</td><td>number of complaints</td>" in errors
+    assert "The number of complaints must be a whole number of at least 0" in errors
+    assert "The directory has no entity with the unified social credit code 91610302MA7Q00002X" in errors

@@ -220,7 +220,7 @@ def test_imports_show_row_errors_and_write_nothing_then_import_a_good_file(world
     refused = _upload(head, "items", "items.csv", bad)
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422 and 'id="import-errors"' in text
-    assert re.search(r"<td>3</td><td>category</td>", text) and re.search(r"<td>4</td><td>code</td>", text)
+    assert re.search(r"<td>3</td><td>专业类别</td>", text) and re.search(r"<td>4</td><td>事项编码</td>", text)
     world.expire_all()
     assert world.scalar(select(InspectionItem).where(InspectionItem.code == "GG-101")) is None  # nothing written
     assert _upload(head, "items", "items.txt", b"x").status_code == 422

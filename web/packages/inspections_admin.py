@@ -38,6 +38,12 @@ COLUMNS = {
 }
 
 
+@bp.context_processor
+def _column_labels() -> dict[str, Any]:
+    """Row errors name their column by the file's header (``imports.COLUMN_LABELS``)."""
+    return {"column_labels": imports.COLUMN_LABELS}
+
+
 @bp.get("/schedules")
 @login_required
 @require_roles(*PLANNERS)
