@@ -93,7 +93,7 @@ PARAMETER_LABELS: dict[str, str] = {
     "min_specialists": "至少专业人员数", "previous_inspector_months": "检查过该对象的人员回避期（月）",
     "pair_months": "共同检查过的人员不同组期限（月）", "categories": "抽查类别", "ratio": "抽取比例",
     "count": "抽取数量", "scope_units": "抽查范围（单位）", "algorithm": "算法", "numpy": "NumPy 版本",
-    "fixed_entities": "固定检查对象名单", "{}": "按默认比例",
+    "fixed_entities": "固定检查对象名单", "{}": "按默认比例", "correction_max_days": "最长整改期限（日）",
 }
 """The Chinese names of a plan's parameters (``rules.Rules.as_params`` and ``plans.create_plan``)
 on the draw record's page; the signed record keeps the keys (its bytes never change)."""

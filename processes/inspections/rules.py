@@ -71,7 +71,7 @@ class Rules:
                 "weights": asdict(self.weights), "recent_months": self.recent_months,
                 "frequency_cap": self.frequency_cap, "min_inspectors": self.min_inspectors,
                 "min_specialists": self.min_specialists, "previous_inspector_months": self.previous_inspector_months,
-                "pair_months": self.pair_months}
+                "pair_months": self.pair_months, "correction_max_days": self.correction_max_days}
 
 
 def _positive(value: Any, name: str, minimum: int = 1) -> int:

@@ -29,6 +29,7 @@ from . import draw_signing, draw_witness
 from .forms import DATA_KEYS, FORMS
 from .models import Draw, InspectionItem, Plan
 from .models import Inspection as InspectionRow
+from .rule_store import effective_rules
 
 TASK_PROCESS = "inspection_task"
 
@@ -75,7 +76,7 @@ def start_inspections(session: Session, draw: Draw, *, now: datetime | None = No
             data = {"inspection_id": row.id, "plan_code": plan.code, "window_end": plan.window_end.isoformat(),
                     "entity": {"credit_code": code, "name": row.entity_name, "category": row.category},
                     "items": _items(session, plan, row.category), "inspectors": people, "declarers": people,
-                    "lead": pair[0], "correction_max_days": int(plan.params.get("correction_max_days", 90))}
+                    "lead": pair[0], "correction_max_days": _correction_max_days(session, plan)}
             instance = start(session, TASK_PROCESS, SYSTEM, data, business_key=f"双随机-{plan.code}-{draw.seq}-{n}",
                              unit_id=plan.unit_id, entity_id=code, entity_name=row.entity_name, now=now)
             row.instance_id = instance.id
@@ -150,6 +151,12 @@ def _ready_task(session: Session, task_id: str) -> HumanTask:
     return task
 
 
+def _correction_max_days(session: Session, plan: Plan) -> int:
+    """The plan's copy of ``[correction] max_days``; a plan made before it was copied uses the rules in force."""
+    kept = plan.params.get("correction_max_days")
+    return int(kept) if kept is not None else effective_rules(session).correction_max_days
+
+
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -172,7 +179,7 @@ def _check_onsite(session: Session, task: HumanTask, form: dict[str, Any], now: 
         line = unknown[0].strip()
         raise ValidationError({"nonconforming": [f"不是本事项的检查内容：{line}"]})
     if form["outcome"] == "correction":
-        due, limit = _as_date(form["correction_due"]), int(plan.params.get("correction_max_days", 90))
+        due, limit = _as_date(form["correction_due"]), _correction_max_days(session, plan)
         if due <= checked:
             raise ValidationError({"correction_due": ["整改期限应晚于检查日期"]})
         if due > checked + timedelta(days=limit):

@@ -130,3 +130,31 @@ def test_a_penalty_leads_risk_entry_takes_its_level_from_the_rules(world: Sessio
     assert world.get(EntityProfile, second.credit_code).risk_level == "normal"  # type: ignore[union-attr]
     with pytest.raises(rule_store.RuleValueError, match="与其他配置冲突"):
         rule_store.set_rule(world, "admin", "risk.inspection_penalty_lead", "severe", "试试")
+
+
+def test_a_changed_longest_correction_period_binds_the_next_plans_inspections(world: Session, as_user: Any) -> None:
+    """``[correction] max_days`` was never read (a fixed 90 days); a plan now copies it, so the
+    on-site record of a plan made after an admin's change is held to the new limit."""
+    from datetime import timedelta
+
+    from marshmallow import ValidationError
+
+    from engine.clock import china_today
+    from tests.web.inspections_flow import NOTES, approved_plan
+
+    assert as_user("admin").post("/admin/inspections/rules/correction.max_days",
+                                 {"value": "30", "reason": "本局整改期限规定"}).status_code == 302
+    plan, draw = approved_plan(world)
+    assert plan.params["correction_max_days"] == 30
+    row = inspections_of(world, draw)[0]
+    assert row.instance_id
+    for _user in list(row.inspectors):
+        submit(world, row.instance_id, "inspections.declare", "", {"conflict": False})
+    onsite = {"checked_on": china_today().isoformat(), "co_inspector_present": True, "findings": NOTES,
+              "outcome": "correction", "representative": "signed", "nonconforming": "顾客用品用具清洗消毒"}
+    with pytest.raises(ValidationError, match="整改期限不能超过检查之日起30日"):
+        submit(world, row.instance_id, "inspections.onsite", "",
+               {**onsite, "correction_due": (china_today() + timedelta(days=45)).isoformat()})
+    world.rollback()
+    submit(world, row.instance_id, "inspections.onsite", "",
+           {**onsite, "correction_due": (china_today() + timedelta(days=30)).isoformat()})
