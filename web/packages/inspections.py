@@ -40,6 +40,7 @@ from web.security import current_actor, require_roles
 from . import NavLink, Panel, WebPackage
 from .inspections_admin import bp as admin_bp
 from .inspections_api import api_bp
+from .inspections_edit import bp as edit_bp
 from .inspections_ledger import bp as ledger_bp
 from .inspections_public import bp as public_bp
 from .inspections_rules import bp as rules_bp
@@ -437,7 +438,7 @@ def public_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 WEB_PACKAGE = WebPackage(
     name="inspections",
-    blueprints=(bp, admin_bp, public_bp, sign_bp, rules_bp, ledger_bp),
+    blueprints=(bp, admin_bp, public_bp, sign_bp, rules_bp, ledger_bp, edit_bp),
     task_panel=task_panel,
     case_panel=case_panel,
     public_values=public_values,

@@ -1,0 +1,162 @@
+"""Issue 12: a head edits one row of each inspection directory on a page (an item, an entity's
+profile, an inspector), reached from the directories page. The pages write through the same services
+as the import, so the same refusals come back (a zh-CN sentence, what was typed kept, nothing
+written) and the same audit events are appended; a saved item is a new version and the old one
+stays readable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.models import AuditEvent
+from processes.directory.codes import make_credit_code
+from processes.inspections.models import EntityProfile, InspectionItem, Inspector
+from tests.web.inspections_flow import SHOPS, setup_inspections
+
+ITEM = {"category": "public_place", "name": "公共场所卫生监督抽查",
+        "legal_basis": "《公共场所卫生管理条例》第三条、第十四条",
+        "checklist": "卫生许可证\n从业人员健康合格证明\n顾客用品用具清洗消毒\n空气质量检测报告"}
+
+
+@pytest.fixture
+def world(app: Flask, session: Session) -> Session:
+    setup_inspections(session)
+    return session
+
+
+def _audited(session: Session, action: str) -> list[dict[str, Any]]:
+    session.expire_all()
+    return [e.data for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                            .order_by(AuditEvent.id))]
+
+
+def test_the_directories_page_links_to_the_edit_pages(world: Session, as_user: Any) -> None:
+    page = as_user("head.a").get("/inspections/directories").get_data(as_text=True)
+    for href in ("/inspections/directory-edit/items", "/inspections/directory-edit/entities",
+                 "/inspections/directory-edit/inspectors"):
+        assert f'href="{href}"' in page
+    items = as_user("head.a").get("/inspections/directory-edit/items").get_data(as_text=True)
+    assert 'href="/inspections/directory-edit/items/GG-001"' in items
+
+
+def test_saving_an_item_makes_a_new_version_and_keeps_the_old_one(world: Session, as_user: Any) -> None:
+    head = as_user("head.a")
+    before = len(_audited(world, "inspection_item_saved"))
+    saved = head.post("/inspections/directory-edit/items/GG-001", ITEM)
+    assert saved.status_code == 302
+    world.expire_all()
+    versions = list(world.scalars(select(InspectionItem).where(InspectionItem.code == "GG-001")
+                                  .order_by(InspectionItem.version)))
+    assert [(v.version, v.active) for v in versions] == [(1, False), (2, True)]
+    assert versions[0].checklist == ["卫生许可证", "从业人员健康合格证明", "顾客用品用具清洗消毒"]
+    assert versions[1].checklist[-1] == "空气质量检测报告" and versions[1].created_by == "head.a"
+    assert _audited(world, "inspection_item_saved")[before:] == [
+        {"code": "GG-001", "version": 2, "category": "public_place"}]
+    page = head.get("/inspections/directory-edit/items/GG-001").get_data(as_text=True)
+    assert 'data-version="1"' in page and 'data-version="2"' in page
+    assert "《公共场所卫生管理条例》第三条</td>" in page  # version 1's legal basis, still readable
+    assert "空气质量检测报告" in page
+
+
+def test_a_wrong_item_is_refused_with_what_was_typed_and_nothing_written(world: Session, as_user: Any) -> None:
+    head = as_user("head.a")
+    before = len(_audited(world, "inspection_item_saved"))
+    for form, sentence in (({"checklist": " \n "}, "检查内容至少一项"), ({"legal_basis": ""}, "请填写检查依据"),
+                           ({"category": "moon_base"}, "专业类别moon_base不存在")):
+        refused = head.post("/inspections/directory-edit/items/GG-001", {**ITEM, **form})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and sentence in text, sentence
+        assert ITEM["name"] in text
+    unchanged = head.post("/inspections/directory-edit/items/GG-001",
+                          {**ITEM, "legal_basis": "《公共场所卫生管理条例》第三条",
+                           "checklist": "卫生许可证\n从业人员健康合格证明\n顾客用品用具清洗消毒"})
+    assert unchanged.status_code == 422 and "未作修改" in unchanged.get_data(as_text=True)
+    world.expire_all()
+    assert world.scalar(select(func.count()).select_from(InspectionItem)) == 1
+    assert len(_audited(world, "inspection_item_saved")) == before
+    assert as_user("officer.a").post("/inspections/directory-edit/items/GG-001", ITEM).status_code == 403
+
+
+def test_a_head_edits_an_entitys_profile_but_not_its_risk_level(world: Session, as_user: Any) -> None:
+    head, shop = as_user("head.a"), SHOPS[0]
+    page = head.get(f"/inspections/directory-edit/entities?credit_code={shop}").get_data(as_text=True)
+    assert "渭滨区第1洗浴中心" in page and 'id="profile-form"' in page and "/inspections/risk?credit_code=" in page
+    form = {"credit_code": shop, "status": "inactive", "credit_grade": "c", "complaint_count": "3",
+            "last_inspected_on": "2026-03-02", "region_code": "610302", "latitude": "34.3712",
+            "longitude": "107.2371", "risk_level": "high"}
+    assert head.post("/inspections/directory-edit/entities", form).status_code == 302
+    world.expire_all()
+    row = world.get(EntityProfile, shop)
+    assert row is not None
+    assert (row.status, row.credit_grade, row.complaint_count, str(row.last_inspected_on), row.latitude,
+            row.longitude) == ("inactive", "C", 3, "2026-03-02", "34.3712", "107.2371")
+    assert row.risk_level == "normal"  # only the risk ledger sets it
+    event = _audited(world, "inspection_entity_profile_changed")[-1]
+    assert event["credit_code"] == shop and event["status"] == "inactive" and event["complaint_count"] == 3
+
+
+def test_a_wrong_profile_is_refused_and_other_units_entities_are_not_found(world: Session, as_user: Any) -> None:
+    head, shop = as_user("head.a"), SHOPS[1]
+    before = len(_audited(world, "inspection_entity_profile_changed"))
+    good = {"credit_code": shop, "status": "active", "credit_grade": "B", "complaint_count": "1",
+            "last_inspected_on": "", "region_code": "610302", "latitude": "34.37", "longitude": "107.23"}
+    for form, sentence in (({"latitude": "134.5"}, "坐标应在-90到90之间"),
+                           ({"complaint_count": "-2"}, "投诉举报次数应为不小于0的整数"),
+                           ({"credit_grade": "E"}, "信用等级应为A、B、C或者D"),
+                           ({"last_inspected_on": "2026-02-30"}, "日期格式应为YYYY-MM-DD")):
+        refused = head.post("/inspections/directory-edit/entities", {**good, **form})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and sentence in text, sentence
+        assert 'value="107.23"' in text  # what was typed is kept
+    world.expire_all()
+    row = world.get(EntityProfile, shop)
+    assert row is not None and row.credit_grade == "B" and row.complaint_count == 0 and row.latitude is None
+    assert len(_audited(world, "inspection_entity_profile_changed")) == before
+    other = as_user("head.b")
+    assert "本单位" in other.get(f"/inspections/directory-edit/entities?credit_code={shop}").get_data(as_text=True)
+    assert other.post("/inspections/directory-edit/entities", good).status_code == 404
+
+
+def test_a_head_edits_an_inspectors_certificate_and_conflicts(world: Session, as_user: Any) -> None:
+    head = as_user("head.a")
+    relative = make_credit_code("610302", "MA7R00001", "92")
+    form = {"certificate_no": "ZF-6103-0099", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
+            "specialties": ["public_place", "drinking_water"], "relatives_at": SHOPS[2],
+            "former_employers": f"{SHOPS[3]}\n{relative}", "active": "1"}
+    assert head.post("/inspections/directory-edit/inspectors/officer.a2", form).status_code == 302
+    world.expire_all()
+    row = world.get(Inspector, "officer.a2")
+    assert row is not None and row.certificate_no == "ZF-6103-0099" and str(row.certificate_valid_until) == "2031-06-30"
+    assert row.specialties == ["drinking_water", "public_place"] and row.relatives_at == [SHOPS[2]]
+    assert row.former_employers == sorted([SHOPS[3], relative]) and row.active
+    event = _audited(world, "inspection_inspector_saved")[-1]
+    assert event == {"user_id": "officer.a2", "certificate_no": "ZF-6103-0099", "valid_until": "2031-06-30",
+                     "specialties": ["drinking_water", "public_place"], "conflicts": 3}
+    page = head.get("/inspections/directory-edit/inspectors/officer.a2").get_data(as_text=True)
+    assert "ZF-6103-0099" in page and SHOPS[2] in page
+
+
+def test_a_wrong_inspector_is_refused_and_nothing_is_written(world: Session, as_user: Any) -> None:
+    head = as_user("head.a")
+    before = len(_audited(world, "inspection_inspector_saved"))
+    good = {"certificate_no": "ZF-new", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
+            "specialties": ["public_place"], "relatives_at": "", "former_employers": "", "active": "1"}
+    for form, sentence in (({"valid_until": "2024-12-31"}, "执法证有效期截止日期不能早于起始日期"),
+                           ({"relatives_at": "91610302MA7Q0000X1"}, "91610302MA7Q0000X1："),
+                           ({"specialties": []}, "此项为必填项"),
+                           ({"certificate_no": " "}, "此项为必填项")):
+        refused = head.post("/inspections/directory-edit/inspectors/officer.a2", {**good, **form})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and sentence in text, sentence
+        assert 'value="2025-01-01"' in text
+    world.expire_all()
+    row = world.get(Inspector, "officer.a2")
+    assert row is not None and row.certificate_no == "ZF-officer.a2" and row.relatives_at == []
+    assert len(_audited(world, "inspection_inspector_saved")) == before
+    assert as_user("head.b").get("/inspections/directory-edit/inspectors/officer.a2").status_code == 404
+    assert as_user("officer.a").get("/inspections/directory-edit/inspectors").status_code == 403
