@@ -160,3 +160,22 @@ def test_a_wrong_inspector_is_refused_and_nothing_is_written(world: Session, as_
     assert len(_audited(world, "inspection_inspector_saved")) == before
     assert as_user("head.b").get("/inspections/directory-edit/inspectors/officer.a2").status_code == 404
     assert as_user("officer.a").get("/inspections/directory-edit/inspectors").status_code == 403
+
+
+def test_a_head_who_chose_english_reads_the_edit_pages_and_refusals_in_english(world: Session, as_user: Any) -> None:
+    head = as_user("head.a")
+    with head.client.session_transaction() as state:
+        state["lang"] = "en"
+    page = head.get(f"/inspections/directory-edit/entities?credit_code={SHOPS[0]}").get_data(as_text=True)
+    assert "Risk level" in page and ">Active<" in page and "Deregistered or closed" in page
+    refused = head.post("/inspections/directory-edit/entities",
+                        {"credit_code": SHOPS[0], "status": "active", "complaint_count": "x"})
+    assert refused.status_code == 422
+    assert "The number of complaints must be a whole number of at least 0" in refused.get_data(as_text=True)
+    item = head.post("/inspections/directory-edit/items/GG-001", {**ITEM, "checklist": ""})
+    assert item.status_code == 422 and "Save as a new version" in item.get_data(as_text=True)
+    assert "Enter at least one checklist point" in item.get_data(as_text=True)
+    roster = head.post("/inspections/directory-edit/inspectors/officer.a2",
+                       {"certificate_no": "", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
+                        "specialties": ["public_place"]})
+    assert roster.status_code == 422 and "This field is required" in roster.get_data(as_text=True)
