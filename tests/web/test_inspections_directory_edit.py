@@ -179,3 +179,32 @@ def test_a_head_who_chose_english_reads_the_edit_pages_and_refusals_in_english(w
                        {"certificate_no": "", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
                         "specialties": ["public_place"]})
     assert roster.status_code == 422 and "This field is required" in roster.get_data(as_text=True)
+
+
+def test_a_head_adds_an_item_and_a_staff_member_of_the_unit_to_the_roster(world: Session, as_user: Any) -> None:
+    head = as_user("head.a")
+    new = {**ITEM, "code": "SY-001", "category": "drinking_water", "name": "生活饮用水卫生监督抽查",
+           "legal_basis": "《生活饮用水卫生监督管理办法》第四条", "checklist": "卫生许可批件|水质检测报告"}
+    duplicate = head.post("/inspections/directory-edit/items/new", {**new, "code": "GG-001"})
+    assert duplicate.status_code == 422 and "该事项编码已在清单中" in duplicate.get_data(as_text=True)
+    assert 'value="生活饮用水卫生监督抽查"' in duplicate.get_data(as_text=True)
+    assert head.post("/inspections/directory-edit/items/new", new).status_code == 302
+    world.expire_all()
+    added = world.scalar(select(InspectionItem).where(InspectionItem.code == "SY-001"))
+    assert added is not None and (added.version, added.checklist) == (1, ["卫生许可批件", "水质检测报告"])
+    assert world.scalar(select(func.count()).select_from(InspectionItem).where(InspectionItem.code == "GG-001")) == 1
+    assert _audited(world, "inspection_item_saved")[-1] == {"code": "SY-001", "version": 1,
+                                                            "category": "drinking_water"}
+
+    roster = head.get("/inspections/directory-edit/inspectors").get_data(as_text=True)
+    assert 'href="/inspections/directory-edit/inspectors/reviewer.a"' in roster  # 渭滨 staff not yet listed
+    assert "/inspections/directory-edit/inspectors/officer.b" not in roster  # another unit's staff
+    assert head.get("/inspections/directory-edit/inspectors/officer.b").status_code == 404
+    assert world.get(Inspector, "reviewer.a") is None
+    form = {"certificate_no": "ZF-6103-0100", "valid_from": "2026-01-01", "valid_until": "2030-12-31",
+            "specialties": ["drinking_water"], "relatives_at": "", "former_employers": "", "active": "1"}
+    assert head.post("/inspections/directory-edit/inspectors/reviewer.a", form).status_code == 302
+    world.expire_all()
+    row = world.get(Inspector, "reviewer.a")
+    assert row is not None and row.unit_id == "610302" and row.specialties == ["drinking_water"]
+    assert _audited(world, "inspection_inspector_saved")[-1]["user_id"] == "reviewer.a"

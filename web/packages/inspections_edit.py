@@ -75,6 +75,31 @@ def items() -> str:
     return render_template("inspections/edit_items.html", items=rows, categories=ENTITY_CATEGORIES)
 
 
+ITEM_FIELDS = ("code", "category", "name", "legal_basis", "checklist")
+
+
+@bp.route("/items/new", methods=["GET", "POST"])
+def new_item() -> Any:
+    """A new code in the list (version 1); an existing code is changed on its own page."""
+    values = {k: request.form.get(k, "") for k in ITEM_FIELDS}
+    if request.method == "GET":
+        return render_template("inspections/edit_item_new.html", values=values, errors={},
+                               categories=ENTITY_CATEGORIES)
+    code = values["code"].strip()
+    try:
+        if dbs().scalar(select(InspectionItem.id).where(InspectionItem.code == code).limit(1)) is not None:
+            raise DirectoryError(_("This code is already in the list: change that item on its own page."), "code")
+        directories.add_item(dbs(), current_actor(), code=code, category=values["category"], name=values["name"],
+                             legal_basis=values["legal_basis"], checklist=_lines(values["checklist"]))
+    except DirectoryError as exc:
+        dbs().rollback()
+        return render_template("inspections/edit_item_new.html", values=values,
+                               errors={exc.field or "_": [exc.message]}, categories=ENTITY_CATEGORIES), 422
+    dbs().commit()
+    flash(_("Item %(code)s added to the list.", code=code), "success")
+    return redirect(url_for("inspections_edit.item", code=code))
+
+
 def _item_page(code: str, values: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> Any:
     versions = list(dbs().scalars(select(InspectionItem).where(InspectionItem.code == code)
                                   .order_by(InspectionItem.version.desc())))
@@ -187,14 +212,26 @@ def _roster() -> list[tuple[Inspector, str]]:
     return [(row[0], row[1]) for row in rows if _in_scope(row[0].unit_id)]
 
 
+def _others(people: list[tuple[Inspector, str]]) -> list[User]:
+    """Active staff of the head's units not yet in the roster (they can be added)."""
+    listed = {p.user_id for p, _name in people}
+    users = dbs().scalars(select(User).where(User.active).order_by(User.unit_id, User.id))
+    return [u for u in users if u.id not in listed and _in_scope(u.unit_id)]
+
+
 @bp.get("/inspectors")
 def inspectors() -> str:
-    return render_template("inspections/edit_inspectors.html", people=_roster(), categories=ENTITY_CATEGORIES)
+    people = _roster()
+    return render_template("inspections/edit_inspectors.html", people=people, others=_others(people),
+                           categories=ENTITY_CATEGORIES)
 
 
-def _person(user_id: str) -> tuple[Inspector, User]:
+def _person(user_id: str) -> tuple[Inspector | None, User]:
+    """The roster entry (None: a staff member of the head's units not in the roster yet) and user."""
     inspector, user = dbs().get(Inspector, user_id), dbs().get(User, user_id)
-    if inspector is None or user is None or not _in_scope(inspector.unit_id):
+    unit = inspector.unit_id if inspector is not None else (user.unit_id if user is not None and user.active
+                                                            else None)
+    if user is None or not _in_scope(unit):
         abort(404)
     return inspector, user
 
@@ -208,6 +245,8 @@ def _inspector_page(user_id: str, values: dict[str, Any], errors: dict[str, list
 @bp.get("/inspectors/<user_id>")
 def inspector(user_id: str) -> Any:
     row, _user = _person(user_id)
+    if row is None:
+        return _inspector_page(user_id, {"specialties": [], "active": True}, {})
     values: dict[str, Any] = {
         "certificate_no": row.certificate_no, "valid_from": row.certificate_valid_from.isoformat(),
         "valid_until": row.certificate_valid_until.isoformat(), "specialties": list(row.specialties),
@@ -218,7 +257,7 @@ def inspector(user_id: str) -> Any:
 
 @bp.post("/inspectors/<user_id>")
 def save_inspector(user_id: str) -> Any:
-    row, _user = _person(user_id)
+    _person(user_id)
     values: dict[str, Any] = {k: request.form.get(k, "") for k in INSPECTOR_FIELDS}
     values["specialties"] = request.form.getlist("specialties")
     values["active"] = request.form.get("active") == "1"
@@ -229,7 +268,7 @@ def save_inspector(user_id: str) -> Any:
         valid_from, valid_until = _day(values["valid_from"], "valid_from"), _day(values["valid_until"], "valid_until")
         if valid_from is None or valid_until is None:  # not reached: both are required above
             raise DirectoryError(REQUIRED, "valid_from" if valid_from is None else "valid_until")
-        directories.save_inspector(dbs(), current_actor(), row.user_id, certificate_no=values["certificate_no"],
+        directories.save_inspector(dbs(), current_actor(), user_id, certificate_no=values["certificate_no"],
                                    valid_from=valid_from, valid_until=valid_until, specialties=values["specialties"],
                                    relatives_at=_lines(values["relatives_at"]),
                                    former_employers=_lines(values["former_employers"]), active=values["active"])
