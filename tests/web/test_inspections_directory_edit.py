@@ -18,7 +18,7 @@ from processes.directory.codes import make_credit_code
 from processes.inspections.models import EntityProfile, InspectionItem, Inspector
 from tests.web.inspections_flow import SHOPS, setup_inspections
 
-ITEM = {"category": "public_place", "name": "公共场所卫生监督抽查",
+ITEM = {"based_on": "1", "category": "public_place", "name": "公共场所卫生监督抽查",
         "legal_basis": "《公共场所卫生管理条例》第三条、第十四条",
         "checklist": "卫生许可证\n从业人员健康合格证明\n顾客用品用具清洗消毒\n空气质量检测报告"}
 
@@ -183,7 +183,7 @@ def test_a_head_who_chose_english_reads_the_edit_pages_and_refusals_in_english(w
 
 def test_a_head_adds_an_item_and_a_staff_member_of_the_unit_to_the_roster(world: Session, as_user: Any) -> None:
     head = as_user("head.a")
-    new = {**ITEM, "code": "SY-001", "category": "drinking_water", "name": "生活饮用水卫生监督抽查",
+    new = {**ITEM, "based_on": "", "code": "SY-001", "category": "drinking_water", "name": "生活饮用水卫生监督抽查",
            "legal_basis": "《生活饮用水卫生监督管理办法》第四条", "checklist": "卫生许可批件|水质检测报告"}
     duplicate = head.post("/inspections/directory-edit/items/new", {**new, "code": "GG-001"})
     assert duplicate.status_code == 422 and "该事项编码已在清单中" in duplicate.get_data(as_text=True)
@@ -208,3 +208,20 @@ def test_a_head_adds_an_item_and_a_staff_member_of_the_unit_to_the_roster(world:
     row = world.get(Inspector, "reviewer.a")
     assert row is not None and row.unit_id == "610302" and row.specialties == ["drinking_water"]
     assert _audited(world, "inspection_inspector_saved")[-1]["user_id"] == "reviewer.a"
+
+
+def test_an_edit_of_an_item_someone_changed_meanwhile_is_not_saved_over_it(world: Session, as_user: Any) -> None:
+    first, second = as_user("head.a"), as_user("head.a")
+    assert 'name="based_on" value="1"' in second.get("/inspections/directory-edit/items/GG-001").get_data(as_text=True)
+    assert first.post("/inspections/directory-edit/items/GG-001", ITEM).status_code == 302  # version 2
+    late = {**ITEM, "name": "公共场所卫生监督抽查（住宿场所）"}
+    stale = second.post("/inspections/directory-edit/items/GG-001", late)
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "已有人保存了该事项的第2版" in text
+    assert 'value="公共场所卫生监督抽查（住宿场所）"' in text and 'name="based_on" value="2"' in text
+    world.expire_all()
+    assert world.scalar(select(func.max(InspectionItem.version)).where(InspectionItem.code == "GG-001")) == 2
+    assert second.post("/inspections/directory-edit/items/GG-001", {**late, "based_on": "2"}).status_code == 302
+    world.expire_all()
+    newest = world.scalar(select(InspectionItem).where(InspectionItem.active, InspectionItem.code == "GG-001"))
+    assert newest is not None and (newest.version, newest.name) == (3, "公共场所卫生监督抽查（住宿场所）")

@@ -20,7 +20,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from processes.directory.codes import normalize_credit_code
 from processes.directory.models import ENTITY_CATEGORIES, Entity, User
@@ -86,16 +87,21 @@ def new_item() -> Any:
         return render_template("inspections/edit_item_new.html", values=values, errors={},
                                categories=ENTITY_CATEGORIES)
     code = values["code"].strip()
+    taken = _("This code is already in the list: change that item on its own page.")
     try:
         if dbs().scalar(select(InspectionItem.id).where(InspectionItem.code == code).limit(1)) is not None:
-            raise DirectoryError(_("This code is already in the list: change that item on its own page."), "code")
+            raise DirectoryError(taken, "code")
         directories.add_item(dbs(), current_actor(), code=code, category=values["category"], name=values["name"],
                              legal_basis=values["legal_basis"], checklist=_lines(values["checklist"]))
+        dbs().commit()
+    except IntegrityError:  # the same code added by someone else at the same moment
+        dbs().rollback()
+        return render_template("inspections/edit_item_new.html", values=values, errors={"code": [taken]},
+                               categories=ENTITY_CATEGORIES), 422
     except DirectoryError as exc:
         dbs().rollback()
         return render_template("inspections/edit_item_new.html", values=values,
                                errors={exc.field or "_": [exc.message]}, categories=ENTITY_CATEGORIES), 422
-    dbs().commit()
     flash(_("Item %(code)s added to the list.", code=code), "success")
     return redirect(url_for("inspections_edit.item", code=code))
 
@@ -116,8 +122,13 @@ def item(code: str) -> Any:
     if current is None:
         abort(404)
     values = {"category": current.category, "name": current.name, "legal_basis": current.legal_basis,
-              "checklist": "\n".join(current.checklist)}
+              "checklist": "\n".join(current.checklist), "based_on": str(current.version)}
     return _item_page(code, values, {})
+
+
+def _stale(version: int) -> str:
+    return _("Someone saved version %(version)s of this item meanwhile, so nothing of yours was saved. Compare "
+             "it below; saving again saves your text as the next version.", version=version)
 
 
 @bp.post("/items/<code>")
@@ -126,18 +137,25 @@ def save_item(code: str) -> Any:
                            .order_by(InspectionItem.version.desc()).limit(1))
     if current is None:
         abort(404)
-    values = {k: request.form.get(k, "") for k in ("category", "name", "legal_basis", "checklist")}
+    values = {k: request.form.get(k, "") for k in ("category", "name", "legal_basis", "checklist", "based_on")}
     checklist = _lines(values["checklist"])
+    if values["based_on"] != str(current.version):  # someone saved a version since this form was opened
+        return _item_page(code, {**values, "based_on": str(current.version)}, {"_": [_stale(current.version)]}, 409)
     if (values["category"], values["name"].strip(), values["legal_basis"].strip(), checklist) == (
             current.category, current.name, current.legal_basis, current.checklist):
         return _item_page(code, values, {"_": [_("Nothing was changed, so no new version was saved.")]}, 422)
     try:
         saved = directories.add_item(dbs(), current_actor(), code=code, category=values["category"],
                                      name=values["name"], legal_basis=values["legal_basis"], checklist=checklist)
+        dbs().commit()
     except DirectoryError as exc:
         dbs().rollback()
         return _item_page(code, values, {exc.field or "_": [exc.message]}, 422)
-    dbs().commit()
+    except IntegrityError:  # two saves of the same code at once: (code, version) is unique
+        dbs().rollback()
+        latest = dbs().scalar(select(func.max(InspectionItem.version)).where(InspectionItem.code == code))
+        latest = latest or current.version
+        return _item_page(code, {**values, "based_on": str(latest)}, {"_": [_stale(latest)]}, 409)
     flash(_("Saved as version %(version)s; the earlier versions are kept.", version=saved.version), "success")
     return redirect(url_for("inspections_edit.item", code=code))
 
