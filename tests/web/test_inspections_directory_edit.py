@@ -6,6 +6,7 @@ stays readable."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -33,6 +34,13 @@ def _audited(session: Session, action: str) -> list[dict[str, Any]]:
     session.expire_all()
     return [e.data for e in session.scalars(select(AuditEvent).where(AuditEvent.action == action)
                                             .order_by(AuditEvent.id))]
+
+
+def _based_on(browser: Any, url: str) -> str:
+    """The form's record of when the row was last saved (sent back with the edit)."""
+    found = re.search(r'name="based_on" value="([^"]*)"', browser.get(url).get_data(as_text=True))
+    assert found is not None
+    return found.group(1)
 
 
 def test_the_directories_page_links_to_the_edit_pages(world: Session, as_user: Any) -> None:
@@ -88,7 +96,8 @@ def test_a_head_edits_an_entitys_profile_but_not_its_risk_level(world: Session, 
     assert "渭滨区第1洗浴中心" in page and 'id="profile-form"' in page and "/inspections/risk?credit_code=" in page
     form = {"credit_code": shop, "status": "inactive", "credit_grade": "c", "complaint_count": "3",
             "last_inspected_on": "2026-03-02", "region_code": "610302", "latitude": "34.3712",
-            "longitude": "107.2371", "risk_level": "high"}
+            "longitude": "107.2371", "risk_level": "high",
+            "based_on": _based_on(head, f"/inspections/directory-edit/entities?credit_code={shop}")}
     assert head.post("/inspections/directory-edit/entities", form).status_code == 302
     world.expire_all()
     row = world.get(EntityProfile, shop)
@@ -104,7 +113,8 @@ def test_a_wrong_profile_is_refused_and_other_units_entities_are_not_found(world
     head, shop = as_user("head.a"), SHOPS[1]
     before = len(_audited(world, "inspection_entity_profile_changed"))
     good = {"credit_code": shop, "status": "active", "credit_grade": "B", "complaint_count": "1",
-            "last_inspected_on": "", "region_code": "610302", "latitude": "34.37", "longitude": "107.23"}
+            "last_inspected_on": "", "region_code": "610302", "latitude": "34.37", "longitude": "107.23",
+            "based_on": _based_on(head, f"/inspections/directory-edit/entities?credit_code={shop}")}
     for form, sentence in (({"latitude": "134.5"}, "坐标应在-90到90之间"),
                            ({"complaint_count": "-2"}, "投诉举报次数应为不小于0的整数"),
                            ({"credit_grade": "E"}, "信用等级应为A、B、C或者D"),
@@ -127,7 +137,8 @@ def test_a_head_edits_an_inspectors_certificate_and_conflicts(world: Session, as
     relative = make_credit_code("610302", "MA7R00001", "92")
     form = {"certificate_no": "ZF-6103-0099", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
             "specialties": ["public_place", "drinking_water"], "relatives_at": SHOPS[2],
-            "former_employers": f"{SHOPS[3]}\n{relative}", "active": "1"}
+            "former_employers": f"{SHOPS[3]}\n{relative}", "active": "1",
+            "based_on": _based_on(head, "/inspections/directory-edit/inspectors/officer.a2")}
     assert head.post("/inspections/directory-edit/inspectors/officer.a2", form).status_code == 302
     world.expire_all()
     row = world.get(Inspector, "officer.a2")
@@ -145,7 +156,8 @@ def test_a_wrong_inspector_is_refused_and_nothing_is_written(world: Session, as_
     head = as_user("head.a")
     before = len(_audited(world, "inspection_inspector_saved"))
     good = {"certificate_no": "ZF-new", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
-            "specialties": ["public_place"], "relatives_at": "", "former_employers": "", "active": "1"}
+            "specialties": ["public_place"], "relatives_at": "", "former_employers": "", "active": "1",
+            "based_on": _based_on(head, "/inspections/directory-edit/inspectors/officer.a2")}
     for form, sentence in (({"valid_until": "2024-12-31"}, "执法证有效期截止日期不能早于起始日期"),
                            ({"relatives_at": "91610302MA7Q0000X1"}, "91610302MA7Q0000X1："),
                            ({"specialties": []}, "此项为必填项"),
@@ -169,7 +181,8 @@ def test_a_head_who_chose_english_reads_the_edit_pages_and_refusals_in_english(w
     page = head.get(f"/inspections/directory-edit/entities?credit_code={SHOPS[0]}").get_data(as_text=True)
     assert "Risk level" in page and ">Active<" in page and "Deregistered or closed" in page
     refused = head.post("/inspections/directory-edit/entities",
-                        {"credit_code": SHOPS[0], "status": "active", "complaint_count": "x"})
+                        {"credit_code": SHOPS[0], "status": "active", "complaint_count": "x",
+                         "based_on": _based_on(head, f"/inspections/directory-edit/entities?credit_code={SHOPS[0]}")})
     assert refused.status_code == 422
     assert "The number of complaints must be a whole number of at least 0" in refused.get_data(as_text=True)
     item = head.post("/inspections/directory-edit/items/GG-001", {**ITEM, "checklist": ""})
@@ -177,7 +190,8 @@ def test_a_head_who_chose_english_reads_the_edit_pages_and_refusals_in_english(w
     assert "Enter at least one checklist point" in item.get_data(as_text=True)
     roster = head.post("/inspections/directory-edit/inspectors/officer.a2",
                        {"certificate_no": "", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
-                        "specialties": ["public_place"]})
+                        "specialties": ["public_place"],
+                        "based_on": _based_on(head, "/inspections/directory-edit/inspectors/officer.a2")})
     assert roster.status_code == 422 and "This field is required" in roster.get_data(as_text=True)
 
 
@@ -202,7 +216,8 @@ def test_a_head_adds_an_item_and_a_staff_member_of_the_unit_to_the_roster(world:
     assert head.get("/inspections/directory-edit/inspectors/officer.b").status_code == 404
     assert world.get(Inspector, "reviewer.a") is None
     form = {"certificate_no": "ZF-6103-0100", "valid_from": "2026-01-01", "valid_until": "2030-12-31",
-            "specialties": ["drinking_water"], "relatives_at": "", "former_employers": "", "active": "1"}
+            "specialties": ["drinking_water"], "relatives_at": "", "former_employers": "", "active": "1",
+            "based_on": ""}
     assert head.post("/inspections/directory-edit/inspectors/reviewer.a", form).status_code == 302
     world.expire_all()
     row = world.get(Inspector, "reviewer.a")
@@ -225,3 +240,30 @@ def test_an_edit_of_an_item_someone_changed_meanwhile_is_not_saved_over_it(world
     world.expire_all()
     newest = world.scalar(select(InspectionItem).where(InspectionItem.active, InspectionItem.code == "GG-001"))
     assert newest is not None and (newest.version, newest.name) == (3, "公共场所卫生监督抽查（住宿场所）")
+
+
+def test_a_profile_or_inspector_someone_saved_meanwhile_is_not_overwritten(world: Session, as_user: Any) -> None:
+    first, second, shop = as_user("head.a"), as_user("head.a"), SHOPS[4]
+    url = f"/inspections/directory-edit/entities?credit_code={shop}"
+    form = {"credit_code": shop, "status": "active", "credit_grade": "A", "complaint_count": "0",
+            "last_inspected_on": "", "region_code": "610302", "latitude": "", "longitude": ""}
+    opened = _based_on(second, url)
+    assert first.post("/inspections/directory-edit/entities",
+                      {**form, "complaint_count": "5", "based_on": _based_on(first, url)}).status_code == 302
+    stale = second.post("/inspections/directory-edit/entities", {**form, "credit_grade": "D", "based_on": opened})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "已有人保存了这条记录" in text and 'id="saved-now"' in text
+    assert '<option selected>D</option>' in text  # what was typed is kept
+    world.expire_all()
+    row = world.get(EntityProfile, shop)
+    assert row is not None and (row.credit_grade, row.complaint_count) == ("A", 5)
+
+    roster = "/inspections/directory-edit/inspectors/officer.a"
+    person = {"certificate_no": "ZF-2", "valid_from": "2025-01-01", "valid_until": "2031-06-30",
+              "specialties": ["public_place"], "relatives_at": "", "former_employers": "", "active": "1"}
+    opened = _based_on(second, roster)
+    assert first.post(roster, {**person, "based_on": _based_on(first, roster)}).status_code == 302
+    stale = second.post(roster, {**person, "certificate_no": "ZF-3", "based_on": opened})
+    assert stale.status_code == 409 and 'value="ZF-3"' in stale.get_data(as_text=True)
+    world.expire_all()
+    assert world.get(Inspector, "officer.a").certificate_no == "ZF-2"  # type: ignore[union-attr]

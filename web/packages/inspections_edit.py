@@ -160,6 +160,19 @@ def save_item(code: str) -> Any:
     return redirect(url_for("inspections_edit.item", code=code))
 
 
+def _stamp(row: EntityProfile | Inspector | None) -> str:
+    """When the row was last saved: sent with the form, so a save over someone's newer one is refused."""
+    return row.updated_at.isoformat() if row is not None else ""
+
+
+STALE = "stale"
+
+
+def _stale_record() -> str:
+    return _("Someone saved this record meanwhile, so nothing of yours was saved. What is saved now is shown "
+             "above the form; saving again replaces it with what you typed.")
+
+
 # -- entity profiles ---------------------------------------------------------------------------
 
 PROFILE_FIELDS = ("status", "credit_grade", "complaint_count", "last_inspected_on", "region_code", "latitude",
@@ -192,6 +205,7 @@ def profile() -> Any:
         values["status"] = values["status"] or "active"
         values["complaint_count"] = values["complaint_count"] or "0"
         values["region_code"] = values["region_code"] or (entity.region_code or "")
+        values["based_on"] = _stamp(row)
     return _profile_page(code, values, {})
 
 
@@ -201,7 +215,10 @@ def save_profile() -> Any:
     entity = _entity(code)
     if entity is None:
         abort(404)
-    values = {k: request.form.get(k, "").strip() for k in PROFILE_FIELDS}
+    values = {k: request.form.get(k, "").strip() for k in (*PROFILE_FIELDS, "based_on")}
+    saved = _stamp(dbs().get(EntityProfile, entity.credit_code))
+    if values["based_on"] != saved:
+        return _profile_page(entity.credit_code, {**values, "based_on": saved}, {STALE: [_stale_record()]}, 409)
     try:
         count = values["complaint_count"]
         if not count.isdigit():
@@ -264,21 +281,23 @@ def _inspector_page(user_id: str, values: dict[str, Any], errors: dict[str, list
 def inspector(user_id: str) -> Any:
     row, _user = _person(user_id)
     if row is None:
-        return _inspector_page(user_id, {"specialties": [], "active": True}, {})
+        return _inspector_page(user_id, {"specialties": [], "active": True, "based_on": ""}, {})
     values: dict[str, Any] = {
         "certificate_no": row.certificate_no, "valid_from": row.certificate_valid_from.isoformat(),
         "valid_until": row.certificate_valid_until.isoformat(), "specialties": list(row.specialties),
         "relatives_at": "\n".join(row.relatives_at), "former_employers": "\n".join(row.former_employers),
-        "active": row.active}
+        "active": row.active, "based_on": _stamp(row)}
     return _inspector_page(user_id, values, {})
 
 
 @bp.post("/inspectors/<user_id>")
 def save_inspector(user_id: str) -> Any:
-    _person(user_id)
-    values: dict[str, Any] = {k: request.form.get(k, "") for k in INSPECTOR_FIELDS}
+    row, _user = _person(user_id)
+    values: dict[str, Any] = {k: request.form.get(k, "") for k in (*INSPECTOR_FIELDS, "based_on")}
     values["specialties"] = request.form.getlist("specialties")
     values["active"] = request.form.get("active") == "1"
+    if values["based_on"] != _stamp(row):
+        return _inspector_page(user_id, {**values, "based_on": _stamp(row)}, {STALE: [_stale_record()]}, 409)
     try:
         for field in ("certificate_no", "valid_from", "valid_until", "specialties"):
             if not (values[field].strip() if isinstance(values[field], str) else values[field]):
