@@ -28,6 +28,7 @@ from engine.calendar import CHINA_TZ
 
 from .forms import CONCLUSIONS, SERVICE_METHODS, SOURCES
 from .forms_endings import CLOSING_REASONS
+from .forms_hearing import PRIVATE_HEARING_GROUNDS
 from .models import CaseDocument, CaseRecord, PenaltyCase
 from .numbering import document_number
 from .rules import Rules
@@ -104,6 +105,7 @@ _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve(
                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["cn_date"] = cn_date
 _ENV.filters["fen_yuan"] = fen_yuan
+_ENV.globals["private_hearing_grounds"] = PRIVATE_HEARING_GROUNDS
 
 
 def render_html(case: PenaltyCase, doc_type: str, data: Mapping[str, Any], periods: Mapping[str, Any], *,

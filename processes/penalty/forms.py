@@ -32,7 +32,7 @@ from .formfields import (
 from .forms_discussion import DISCUSSION_FORMS
 from .forms_endings import ENDINGS, ClosingReportForm, ExtensionApprovalForm
 from .forms_enforcement import ENFORCEMENT_FORMS
-from .forms_hearing import HearingRecordFields
+from .forms_hearing import HearingRecordFields, HearingScheduleFields
 from .forms_service import (
     SERVICE_METHODS,  # noqa: F401 - re-exported: documents.py reads it here
     PriorNoticeServiceForm,
@@ -265,14 +265,13 @@ class StatementReviewForm(PenaltyFields):
     reasons = text("复核意见", long=True)
 
 
-class HearingScheduleForm(Schema):
+class HearingScheduleForm(HearingScheduleFields):
     chair_id = text("听证主持人（用户）", max_length=100)
     chair_name = text("听证主持人", max_length=50)
     clerk_name = text("记录员", max_length=50)
     hearing_date = day("听证日期")
     notice_sent_on = day("听证通知送达日期")
     location = text("听证地点", max_length=300)
-    public = flag("公开举行", default=True)
 
 
 class HearingRecordForm(PenaltyFields, HearingRecordFields):

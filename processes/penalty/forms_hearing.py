@@ -30,6 +30,31 @@ TERMINATION_REASONS = {
     "left": "当事人或者其代理人未经许可中途退出听证（第六十四条第六项，视为放弃听证权利）",
     "other": "其他依法终止听证的情形",
 }
+# 行政处罚法第六十四条第三项：除涉及国家秘密、商业秘密或者个人隐私依法予以保密外，听证公开举行
+PRIVATE_HEARING_GROUNDS = {
+    "state_secret": "涉及国家秘密",
+    "trade_secret": "涉及商业秘密",
+    "privacy": "涉及个人隐私",
+}
+
+
+class HearingScheduleFields(Schema):
+    """Mixed into the hearing schedule form: a hearing is public unless the law's ground for
+    holding it in private is recorded (行政处罚法 Art. 64(3))."""
+
+    public = flag("公开举行", default=True)
+    private_ground = choice("不公开举行的理由（行政处罚法第六十四条第三项）", PRIVATE_HEARING_GROUNDS, required=False)
+
+    @validates_schema
+    def _private_ground(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("public", True):
+            if data.get("private_ground"):
+                raise ValidationError({"public": ["记录了不公开举行的理由的，请取消勾选“公开举行”"]})
+            return
+        if not data.get("private_ground"):
+            raise ValidationError({"private_ground": [
+                "听证不公开举行的，须选择依法不公开的理由：涉及国家秘密、商业秘密或者个人隐私"
+                "（行政处罚法第六十四条第三项）"]})
 
 
 class HearingRecordFields(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from processes.penalty import documents_of, load_blob
-from processes.penalty.forms_hearing import TERMINATION_REASONS
+from processes.penalty.forms_hearing import PRIVATE_HEARING_GROUNDS, TERMINATION_REASONS
 from tests.bdd.penalty.conftest import report_with
 from tests.penalty.driver import ACTORS, DEFAULTS, NAMES, PenaltyWorld
 
@@ -143,3 +143,22 @@ def case_reason(world: PenaltyWorld, ctx: dict[str, Any], text: str) -> None:
 def record_held_on(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
     _hold(world, ctx, {"held_on": day, "refused_to_sign": True, "refusal_noted_by": "书记员孙某",
                        "refusal_noted_at": "11:40"})
+
+
+def _schedule_private(world: PenaltyWorld, ctx: dict[str, Any], ground: str | None) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "schedule_hearing", {
+        "chair_id": "officer4", "chair_name": NAMES["officer4"], "clerk_name": "书记员孙某",
+        "hearing_date": "2025-10-16", "notice_sent_on": "2025-09-30", "location": "本委第一听证室",
+        "public": False, **({"private_ground": ground} if ground else {})})
+
+
+@when("安排不公开听证，未说明理由")
+def schedule_private_without_ground(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    _schedule_private(world, ctx, None)
+
+
+@when(parsers.parse('安排不公开听证，理由为"{label}"'))
+def schedule_private_with_ground(world: PenaltyWorld, ctx: dict[str, Any], label: str) -> None:
+    [code] = [code for code, text in PRIVATE_HEARING_GROUNDS.items() if text == label]
+    _schedule_private(world, ctx, code)
