@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_bdd import parsers, scenarios, when
 
+from tests.bdd.penalty.conftest import record_execution
 from tests.penalty.driver import PenaltyWorld
 
 scenarios("enforcement_reminder.feature")
@@ -23,3 +24,13 @@ def reminder_served(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 def apply_to_court(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
     world.errors.clear()
     world.try_submit(ctx["case"], "apply_enforcement", {"applied_on": day, "court": "上海市宝山区人民法院"})
+
+
+@when("当事人提起行政诉讼")
+def lawsuit(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    record_execution(world, ctx, kind="litigation", note="向上海市宝山区人民法院提起行政诉讼")
+
+
+@when("人民法院判决维持")
+def judgment_upheld(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    world.submit(ctx["case"], "await_appeal", {"result": "upheld", "concluded_on": world.today.isoformat()})
