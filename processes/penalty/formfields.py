@@ -52,7 +52,7 @@ def amount(label: str, *, required: bool = False) -> fields.Float:
     return fields.Float(required=required, allow_nan=False, **extra,
                         validate=validate.Range(min=0, error="金额不能为负数"),
                         error_messages={**_MESSAGES, "invalid": "应为金额（元）"},
-                        metadata=_meta(label, unit="元"))
+                        metadata=_meta(label, unit="元", widget="money"))
 
 
 def choice(label: str, options: Mapping[str, str], *, required: bool = True) -> fields.String:
