@@ -33,6 +33,7 @@ __all__ = [
     "CaseTextHook",
     "DemoHook",
     "DeployHook",
+    "EntityComplaintsHook",
     "EntityEvent",
     "EntityEventHook",
     "Errors",
@@ -42,6 +43,7 @@ __all__ = [
     "StartRequest",
     "SubmitHook",
     "can_start_by_hand",
+    "complaints_about_entities",
     "default_deploy",
     "deploy_packages",
     "discover",
@@ -94,6 +96,9 @@ class EntityEvent:
 
 
 EntityEventHook = Callable[["Session", EntityEvent], None]
+# (session, since, until) -> {credit code: how many complaints about that directory entity the
+# package received on a day in [since, until]}; the draw weights entities by it.
+EntityComplaintsHook = Callable[["Session", date, date], "dict[str, int]"]
 # Why ``user_id`` may not hold a task of ``instance_id`` (a zh-CN sentence: decided recused in
 # that case), or None. Asked when a task is reassigned, handed or routed to a substitute.
 HolderRefusalHook = Callable[["Session", str, str], "str | None"]
@@ -178,6 +183,9 @@ class ProcessPackage:
     # (a complaint found a violation, a penalty was decided): the inspections package opens a
     # risk-ledger entry. See ``EntityEvent`` and ``entity_event``.
     on_entity_event: EntityEventHook | None = None
+    # How many complaints about each directory entity the package received in a period
+    # (``EntityComplaintsHook``); the complaints package answers, the draw asks.
+    entity_complaints: EntityComplaintsHook | None = None
     # Who may not hold the package's tasks in a given case (``HolderRefusalHook``).
     holder_refusal: HolderRefusalHook | None = None
     # What a ready task's form is filled in with (``FormDefaultsHook``).
@@ -353,6 +361,16 @@ def entity_event(session: Session, event: EntityEvent) -> None:
     for package in discover():
         if package.on_entity_event is not None:
             package.on_entity_event(session, event)
+
+
+def complaints_about_entities(session: Session, since: date, until: date) -> dict[str, int]:
+    """Complaints about each directory entity received in [since, until], over every package."""
+    total: dict[str, int] = {}
+    for package in discover():
+        if package.entity_complaints is not None:
+            for code, n in package.entity_complaints(session, since, until).items():
+                total[code] = total.get(code, 0) + n
+    return total
 
 
 def discover() -> list[ProcessPackage]:

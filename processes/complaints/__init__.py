@@ -51,6 +51,7 @@ PACKAGE = ProcessPackage(
                 "complaint_handle": "投诉举报受理与办理", "complaint_recheck": "复查复核"},
     case_text=_case_search.case_text,
     case_officers=_case_search.case_officers,
+    entity_complaints=_hooks.entity_complaints,
     description="投诉举报、信访事项的登记、转办、受理、办理、督办、答复与复查复核",
 )
 

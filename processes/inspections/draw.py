@@ -10,7 +10,10 @@ the committed hash. Draw rows are never edited: a re-draw is a new row with a re
 Who is eligible (what the snapshot holds, as of the draw day):
 * entities of the plan's categories in its scope units, status active, not inspected within
   ``recent_months``, fewer than ``frequency_cap`` random inspections this calendar year, weighted
-  by risk level x credit grade x complaints (``Weights.weight``); a national task's fixed list
+  by risk level x credit grade x complaints (``Weights.weight``; complaints are those about the
+  entity received within ``complaints_months`` before the draw day, counted by the packages that
+  answer ``registry.complaints_about_entities``, or the profile's imported count when that is
+  larger); a national task's fixed list
   instead, unfiltered and unweighted;
 * inspectors of the scope units, active, with an enforcement certificate valid over the whole
   inspection window, not on leave on the draw day nor for half the window or more; specialists
@@ -42,6 +45,7 @@ from engine.clock import china_today
 from engine.db import utcnow
 from processes.directory.models import Entity
 from processes.directory.services import DirectoryError
+from processes.registry import complaints_about_entities
 
 from . import sampling
 from .models import Draw, EntityProfile, Inspection, Inspector, InspectorLeave, Plan, Replacement
@@ -92,6 +96,7 @@ def eligible_entities(session: Session, plan: Plan, on: date) -> list[dict[str, 
                Draw.drawn_at < datetime(on.year + 1, 1, 1, tzinfo=CHINA_TZ))
         .group_by(Inspection.credit_code)).all())
     cap = int(params["frequency_cap"])
+    received = complaints_about_entities(session, on - relativedelta(months=weights.complaints_months), on)
     rows = session.execute(
         select(Entity.credit_code, Entity.category, EntityProfile.status, EntityProfile.risk_level,
                EntityProfile.credit_grade, EntityProfile.complaint_count, EntityProfile.last_inspected_on)
@@ -103,7 +108,7 @@ def eligible_entities(session: Session, plan: Plan, on: date) -> list[dict[str, 
         if (status or "active") != "active" or (last is not None and last > recent) or counts.get(code, 0) >= cap:
             continue
         out.append({"category": category, "credit_code": code,
-                    "weight": weights.weight(risk or "normal", grade, complaints or 0)})
+                    "weight": weights.weight(risk or "normal", grade, max(complaints or 0, received.get(code, 0)))})
     return out
 
 

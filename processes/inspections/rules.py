@@ -35,6 +35,9 @@ class Weights:
     credit_none: int
     complaints_threshold: int
     complaints_factor: int
+    # complaints counted are those received within this many months before the draw day (plans
+    # made before this key existed carry no value: the default keeps them readable)
+    complaints_months: int = 12
 
     def weight(self, risk_level: str, credit_grade: str | None, complaints: int) -> int:
         risk = self.risk_high if risk_level == "high" else self.risk_normal
@@ -86,7 +89,9 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
     if not Decimal(0) < ratio <= Decimal(1):
         raise ValueError(f"rules.toml: sampling.default_ratio must be in (0, 1], got {ratio}")
     w = raw["weights"]
-    weights = Weights(**{k: _positive(w[k], f"weights.{k}") for k in Weights.__dataclass_fields__})
+    weights = Weights(**{k: _positive(w[k], f"weights.{k}") for k in Weights.__dataclass_fields__
+                         if k != "complaints_months"},
+                      complaints_months=_positive(w.get("complaints_months", 12), "weights.complaints_months"))
     ex, m = raw["exclusions"], raw["matching"]
     rules = Rules(
         default_ratio=ratio, min_per_category=_positive(raw["sampling"]["min_per_category"], "min_per_category", 0),
