@@ -62,7 +62,9 @@
     function visible() {
       return Array.prototype.filter.call(select.options, function (o) { return o.value && !o.hidden; });
     }
-    searchBox(select, select, function (query) {
+    // a select wrapped in its label (filter forms): the box goes before the label, which keeps naming the select
+    var before = select.parentNode.tagName === "LABEL" ? select.parentNode : select;
+    searchBox(select, before, function (query) {
       var shown = 0;
       Array.prototype.forEach.call(select.options, function (option) {
         if (!option.value) { return; }  // (nobody) / Please choose stays
