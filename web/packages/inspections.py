@@ -298,6 +298,8 @@ def plan(plan_id: str) -> str:
     unit = dbs().get(Unit, row.unit_id)
     changes = public_changes.changes_by_item(dbs(), [i.id for i in inspections])
     return render_template("inspections/plan.html", plan=row, draws=draws, inspections=inspections,
+                           completion=plan_service.completion(dbs(), row.id),
+                           completion_labels=plan_service.COMPLETION_LABELS,
                            replacements=replacements, names=_names(people), items=items, unit=unit,
                            amounts=_amounts(row), statuses=STATUSES, kinds=plan_service.KINDS,
                            draw_statuses=DRAW_STATUSES, inspection_statuses=INSPECTION_STATUSES,
