@@ -241,7 +241,8 @@ def _sorted_page(session: Session, where: list[ColumnElement[bool]], filters: In
         raise InvalidData(f"unknown sort {filters.sort!r}; one of due, {', '.join(SORTS)}")
     offset = _decode_offset(cursor) if cursor else 0
     descending = bool(filters.descending)
-    order = (column.is_(None), column.desc() if descending else column.asc(),
+    # ties (one assignee's tasks, one process's) in due order, earliest first, then a fixed order
+    order = (column.is_(None), column.desc() if descending else column.asc(), HumanTask.due_sort.asc(),
              HumanTask.id.desc() if descending else HumanTask.id.asc())
     rows = list(session.scalars(select(HumanTask).where(*where, *_filter_conditions(filters))
                                 .order_by(*order).offset(offset).limit(limit + 1)))
