@@ -217,7 +217,9 @@ def open_penalty_lead(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
     name, short, _parent = unit_info(ctx.session, complaint.unit_id)
     prefill = {"source": "complaint", "complaint_id": complaint.id, "complaint_no": complaint.tracking_no,
                "entity_id": complaint.entity_id or "", "entity_name": complaint.target_name,
-               "violation": complaint.facts[:2000]}
+               "violation": complaint.facts[:2000],
+               # the verification found the violation today: the penalty filing period counts from it
+               "discovered_on": _day(params).isoformat()}
     case = start_case(ctx.session, SYSTEM, unit_id=complaint.unit_id, unit_name=name, unit_short_name=short,
                       prefill=prefill, now=ctx.now)
     case.source = "complaint"

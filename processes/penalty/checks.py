@@ -184,6 +184,9 @@ def project_party(case: PenaltyCase, form: dict[str, Any]) -> None:
         setattr(case, name, (form.get(name) or None) if name != "party_type" else form.get(name))
 
 
+HANDED_OVER = {"complaint": "投诉举报核查", "random_inspection": "双随机抽查"}
+
+
 @handles("penalty.lead")
 def lead(sub: Submission) -> Result:
     """The filing deadline counts from discovery (令第13号), so neither date may be in the future."""
@@ -192,6 +195,10 @@ def lead(sub: Submission) -> Result:
         fail("discovered_on", "发现日期不能晚于今天")
     if f["accepted_on"] > sub.today:
         fail("accepted_on", "受理日期不能晚于今天")
+    known = sub.case.discovered_on  # set when a complaint or an inspection opened the lead
+    if known is not None and sub.case.source in HANDED_OVER and f["discovered_on"] > known:
+        fail("discovered_on", f"本案源经{HANDED_OVER[sub.case.source]}于{law.cn(known)}发现，发现日期不能晚于该日"
+                              "（立案期限自发现之日起计算）")
     differences = directory_differences(sub)
     if differences and not f.get("directory_difference_confirmed"):
         listed = "；".join(differences)

@@ -112,10 +112,13 @@ def form_defaults(session: Session, instance_id: str, task_name: str) -> dict[st
     if case is None:
         return {}
     if task_name == "register_lead":
+        known = {"source": case.source} if case.source else {}
+        if case.discovered_on is not None:  # a lead a complaint or an inspection opened (service.known_discovery)
+            known["discovered_on"] = case.discovered_on.isoformat()
         entity = session.get(Entity, case.entity_id) if case.entity_id else None
         if entity is None:
-            return {}
-        return {"entity_id": entity.credit_code, "entity_name": entity.name, "party_type": "organisation",
+            return known
+        return {**known, "entity_id": entity.credit_code, "entity_name": entity.name, "party_type": "organisation",
                 "credit_code": entity.credit_code, "legal_representative": entity.legal_representative or "",
                 "registered_address": entity.address or "", "actual_address": entity.address or "",
                 "region_code": entity.region_code or "",

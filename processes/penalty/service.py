@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -33,7 +33,7 @@ from . import checks as _checks  # noqa: F401 - registers the handlers
 from . import checks_decision as _checks_decision  # noqa: F401 - registers the handlers
 from .checks import HANDLERS, Submission, all_failures
 from .checks_endings import refuse_penalty_during_ending
-from .forms import DATA_KEYS, FORMS
+from .forms import DATA_KEYS, FORMS, SOURCES
 from .models import PenaltyCase
 from .rule_overrides import effective_rules, rules_for_case, snapshot_case_rules
 from .rules import Rules
@@ -54,6 +54,23 @@ def case_of_instance(session: Session, instance_id: str) -> PenaltyCase:
     if case is None:
         raise NotFound(f"process instance {instance_id} is not a penalty case")
     return case
+
+
+HANDED_OVER_SOURCES = ("complaint", "random_inspection")
+
+
+def known_discovery(prefill: Mapping[str, Any], now: datetime | None) -> date | None:
+    """The day the system knows the violation was discovered, for a lead another package opens.
+
+    The filing period counts from discovery (item 13 of issue 14), so a lead handed over by the
+    complaints (the verification that found the violation) or the random inspections carries that
+    day rather than leaving it to be typed: ``prefill["discovered_on"]`` when the sender states it,
+    otherwise the day the lead is opened (the sender opens it on the day its check found the
+    violation). A lead an officer registers by hand has none: the officer enters it."""
+    stated = prefill.get("discovered_on")
+    if stated:
+        return date.fromisoformat(str(stated)[:10])
+    return china_today(now) if prefill.get("source") in HANDED_OVER_SOURCES else None
 
 
 def start_case(session: Session, actor: Actor, *, unit_id: str, unit_name: str, unit_short_name: str,
@@ -79,7 +96,9 @@ def start_case(session: Session, actor: Actor, *, unit_id: str, unit_name: str, 
     case = PenaltyCase(id=case_id, instance_id=instance.id, procedure=procedure, unit_id=unit_id, unit_name=unit_name,
                        unit_short_name=unit_short_name, status="lead" if procedure == "ordinary" else "summary",
                        entity_id=entity.get("entity_id") or None, entity_name=entity.get("entity_name") or None,
-                       officers=[], blocked_officers=[], investigators=[], extensions=[])
+                       officers=[], blocked_officers=[], investigators=[], extensions=[],
+                       discovered_on=known_discovery(entity, now),
+                       source=entity.get("source") if entity.get("source") in SOURCES else None)
     session.add(case)
     session.flush()
     snapshot_case_rules(session, case_id, rules)

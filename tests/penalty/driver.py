@@ -145,10 +145,12 @@ class PenaltyWorld:
         return report.fired
 
     # -- cases --------------------------------------------------------------------------------
-    def start(self, procedure: str = "ordinary", actor: Actor = OFFICER1) -> str:
+    def start(self, procedure: str = "ordinary", actor: Actor = OFFICER1,
+              prefill: dict[str, Any] | None = None) -> str:
+        """A new case; ``prefill`` is what another package's door hands over (a complaint, an inspection)."""
         with self.factory() as session:
             case = start_case(session, actor, unit_id=UNIT, unit_name=UNIT_NAME,
-                              unit_short_name="宝", procedure=procedure, now=self.now)
+                              unit_short_name="宝", procedure=procedure, prefill=prefill, now=self.now)
             session.commit()
             return case.id
 

@@ -357,6 +357,8 @@ def penalty_linked(world: ComplaintWorld) -> None:
         assert case is not None and case.source == "complaint"
         data = instance_data(session, case.instance_id, SYSTEM)
         assert data["prefill"]["complaint_no"] == complaint.tracking_no
+        # the filing period counts from the verification that found the violation (issue 14 item 13)
+        assert case.discovered_on == world.today and data["prefill"]["discovered_on"] == world.today.isoformat()
         back = complaint_for_penalty_case(session, case.id)
         assert back is not None and back.id == complaint.id
 

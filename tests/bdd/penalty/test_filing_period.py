@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from pytest_bdd import parsers, scenarios, then, when
 
 from engine import Actor
+from processes.penalty.hooks import form_defaults
 from tests.penalty.driver import HEAD, OFFICER1, PenaltyWorld
 
 scenarios("filing_period.feature")
@@ -79,3 +80,29 @@ def refused_any(world: PenaltyWorld) -> None:
 def filing_due(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
     due = world.case(ctx["case"]).filing_due
     assert due is not None and due.isoformat() == day, due
+
+
+@when(parsers.parse('投诉举报核查于"{day}"发现违法行为，登记为行政处罚案源'))
+def lead_from_complaint(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    """What complaints.open_penalty_lead hands to start_case (its verification day as discovery)."""
+    ctx["case"] = world.start(prefill={"source": "complaint", "complaint_no": "TS20250901001",
+                                       "discovered_on": day})
+
+
+@when("双随机抽查发现涉嫌违法，今天移送登记为行政处罚案源")
+def lead_from_inspection(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
+    ctx["case"] = world.start(prefill={"source": "random_inspection", "inspection_id": "insp-1"})
+
+
+@then(parsers.parse('案源登记表预填的发现日期是"{day}"'))
+def lead_form_discovery(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+    with world.factory() as session:
+        defaults = form_defaults(session, world.case(ctx["case"]).instance_id, "register_lead")
+    assert defaults.get("discovered_on") == day, defaults
+
+
+@when(parsers.parse('执法人员登记该案源，发现日期"{found}"'))
+def register_known(world: PenaltyWorld, ctx: dict[str, Any], found: str) -> None:
+    world.errors.clear()
+    world.try_submit(ctx["case"], "register_lead", {"discovered_on": found, "accepted_on": found,
+                                                    "violation_date": "2025-08-20"})
