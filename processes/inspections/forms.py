@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validates_schema
 
-from forms.fields import DateField, FileUpload, Select, Text, TextArea
+from forms.fields import DateField, Select, Text, TextArea
 from forms.registry import FormSchema, register_form
+from processes.penalty.formfields import evidence_files
 
 OUTCOMES = [("compliant", "合格"), ("correction", "责令改正"), ("violation", "涉嫌违法，移送立案"),
             ("not_found", "查无此户或者已关闭")]
@@ -68,7 +69,19 @@ class OnsiteForm(FormSchema):
     correction_due = DateField("整改期限", required=False)
     representative = Select("被检查单位负责人", [("signed", "签字确认"), ("refused", "拒绝签字")], required=True)
     refusal_note = Text("拒签情况说明", required=False, max_length=500)
-    evidence = FileUpload("现场照片、视频或者记录", accept=("jpg", "png", "pdf", "mp4"), required=False)
+    # Several files (photos, videos, PDFs), each by its SHA-256, stored and checked for size and
+    # type on upload exactly like a penalty case's evidence (the same ``files`` widget and reader).
+    evidence = evidence_files("现场照片、视频或者记录")
+
+    @pre_load
+    def _one_file(self, data: Any, **_kwargs: Any) -> Any:
+        """A client of the older single-file form sends one ``{"sha256", "filename"}``: kept as a list of one."""
+        if isinstance(data, dict) and isinstance(data.get("evidence"), dict):
+            one = data["evidence"]
+            name = one.get("file_name") or one.get("filename") or ""
+            data = {**data, "evidence": [{"title": one.get("title") or name, "file_name": name,
+                                          "sha256": str(one.get("sha256") or "").strip().lower()}]}
+        return data
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -22,6 +22,7 @@ from engine import SYSTEM, Actor, audit, cancel, complete_task, start
 from engine.clock import china_today
 from engine.errors import NotFound, PermissionDenied, TaskNotReady
 from engine.models import HumanTask, ProcessInstance
+from processes.directory.files import may_reference
 from processes.directory.models import Entity, User
 
 from . import draw as draws
@@ -161,10 +162,14 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _check_onsite(session: Session, task: HumanTask, form: dict[str, Any], now: datetime | None) -> None:
+def _check_onsite(session: Session, task: HumanTask, actor: Actor, form: dict[str, Any],
+                  now: datetime | None) -> None:
     row = inspection_of_instance(session, task.instance_id)
     if row is None:
         raise ValidationError({"_schema": ["该任务不属于双随机抽查检查"]})
+    for item in form.get("evidence") or []:  # only a file this inspector uploaded (or the case already has)
+        if not may_reference(session, item["sha256"], actor.user_id, task.instance_id):
+            raise ValidationError({"evidence": ["文件未上传或已丢失，请重新上传"]})
     if form["co_inspector_present"] is not True:
         raise ValidationError({"co_inspector_present": ["检查人员不得少于两人（行政处罚法第四十二条）"]})
     plan = session.get(Plan, row.plan_id)
@@ -198,7 +203,7 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
         raise NotFound(f"task {task.title} has no inspection form ({key!r})")
     form = schema().load(dict(fields))
     if key == "inspections.onsite":
-        _check_onsite(session, task, form, now)
+        _check_onsite(session, task, actor, form, now)
     server: dict[str, Any] = {}
     if key == "inspections.approve_plan":
         server["approved_by"] = actor.user_id

@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from processes.directory.files import grant_upload
 from processes.inspections import directories
 from processes.inspections.models import Inspection
 from tests.inspections.driver import PLANNER, InspectionWorld
@@ -71,15 +72,40 @@ def refused_with_note(world: InspectionWorld, ctx: dict[str, Any], note: str) ->
     _try_onsite(world, ctx, representative="refused", refusal_note=note)
 
 
-@when(parsers.parse('提交附有证据文件"{name}"的现场检查记录'))
-def with_evidence(world: InspectionWorld, ctx: dict[str, Any], name: str) -> None:
-    ctx["sha256"] = hashlib.sha256(f"{name} 的内容".encode()).hexdigest()
-    _try_onsite(world, ctx, evidence={"sha256": ctx["sha256"].upper(), "filename": name})
+def _uploaded(world: InspectionWorld, ctx: dict[str, Any], names: str, *, grant: bool = True
+              ) -> list[dict[str, str]]:
+    """Files as the upload reader hands them on: stored by SHA-256 and granted to the lead inspector."""
+    lead = _row(world, ctx).inspectors[0]
+    files = [{"title": name, "file_name": name, "sha256": hashlib.sha256(f"{name} 的内容".encode()).hexdigest()}
+             for name in names.split(",")]
+    if grant:
+        with world.factory() as session:
+            for item in files:
+                grant_upload(session, item["sha256"], lead)
+            session.commit()
+    ctx["files"] = files
+    return files
+
+
+@when(parsers.parse('检查人员上传证据文件"{names}"并提交现场检查记录'))
+def with_evidence(world: InspectionWorld, ctx: dict[str, Any], names: str) -> None:
+    _try_onsite(world, ctx, evidence=_uploaded(world, ctx, names))
+
+
+@when(parsers.parse('检查人员上传证据文件"{name}"并按旧版单个文件格式提交现场检查记录'))
+def with_one_file(world: InspectionWorld, ctx: dict[str, Any], name: str) -> None:
+    item = _uploaded(world, ctx, name)[0]
+    _try_onsite(world, ctx, evidence={"sha256": item["sha256"].upper(), "filename": name})
+
+
+@when(parsers.parse('提交引用他人未上传文件"{name}"的现场检查记录'))
+def foreign_file(world: InspectionWorld, ctx: dict[str, Any], name: str) -> None:
+    _try_onsite(world, ctx, evidence=_uploaded(world, ctx, name, grant=False))
 
 
 @when(parsers.parse('提交证据标识为"{value}"的现场检查记录'))
 def bad_evidence(world: InspectionWorld, ctx: dict[str, Any], value: str) -> None:
-    _try_onsite(world, ctx, evidence={"sha256": value, "filename": "照片.jpg"})
+    _try_onsite(world, ctx, evidence=[{"title": "照片", "file_name": "照片.jpg", "sha256": value}])
 
 
 @then("检查记录未保存")
@@ -103,7 +129,9 @@ def refusal_kept(world: InspectionWorld, ctx: dict[str, Any], note: str) -> None
     assert record["representative"] == "refused" and record["refusal_note"] == note
 
 
-@then("检查记录留存该证据文件的SHA-256")
-def evidence_kept(world: InspectionWorld, ctx: dict[str, Any]) -> None:
+@then(parsers.parse("检查记录按顺序留存这{count:d}个证据文件及其SHA-256"))
+def evidence_kept(world: InspectionWorld, ctx: dict[str, Any], count: int) -> None:
     assert not world.errors, world.errors
-    assert _record(world, ctx)["evidence"] == {"sha256": ctx["sha256"], "filename": "现场照片.jpg"}
+    kept = _record(world, ctx)["evidence"]
+    assert len(kept) == count
+    assert [(f["file_name"], f["sha256"]) for f in kept] == [(f["file_name"], f["sha256"]) for f in ctx["files"]]
