@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
-from engine.clock import china_today
+from engine.calendar import CHINA_TZ
 from engine.models import HumanTask
 
 from . import law, reporting
@@ -145,31 +146,68 @@ def transfer_letter(sub: Submission) -> Result:
     return Result(jsonable(sub.form))
 
 
-def _transfer_decided_on(sub: Submission) -> date:
-    """The day the head approved the transfer (the approval task's completion, China time)."""
+def _transfer_decided_at(sub: Submission) -> datetime:
+    """When the head approved the transfer (the approval task's completion, China time)."""
     query = (select(HumanTask.completed_at).where(HumanTask.instance_id == sub.case.instance_id,
                                                   HumanTask.task_name == "approve_ending",
                                                   HumanTask.status == "completed")
              .order_by(HumanTask.completed_at.desc()).limit(1))
     moment = sub.session.scalar(query)
-    return china_today(moment) if moment is not None else sub.today
+    if moment is None:
+        return datetime.combine(sub.today, time(0, 0), CHINA_TZ)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(CHINA_TZ)
 
 
 @handles("penalty.transfer_receipt")
 def transfer_receipt(sub: Submission) -> Result:
+    """The hand-over moment against the approval moment plus ``transfer_hours`` (国务院令第310号第八条).
+
+    A hand-over on the approval day needs no time (it is within 24 hours whatever the hour); on a
+    later day the time is required. Later than the limit, the transfer is still recorded, because the
+    case must still go to the police (第十一条, no penalty in its place), but only with the reason, which
+    is kept in the task data and reported to the heads (notice ``transferred_late``)."""
     f, case = sub.form, sub.case
-    decided_on = _transfer_decided_on(sub)
+    police = (case.ending or {}).get("kind") == "police"
+    receiver = "公安机关" if police else "接收机关"
+    if not (f.get("received_by") or "").strip():
+        fail("received_by", f"请填写{receiver}的接收人")
+    if not (f.get("receipt_no") or "").strip():
+        fail("receipt_no", f"请填写移送回执的编号（{receiver}出具的回执）")
+    decided_at = _transfer_decided_at(sub)
+    decided_on = decided_at.date()
     handed_over: date = f["handed_over_on"]
     if handed_over > sub.today:
         fail("handed_over_on", "移送日期不能晚于今天")
     if handed_over < decided_on:
         fail("handed_over_on", "移送日期不能早于批准移送的日期")
-    police = (case.ending or {}).get("kind") == "police"
+    clock = (f.get("handed_over_time") or "").strip()
+    if handed_over > decided_on and not clock:
+        fail("handed_over_time", "不在批准移送当日移送的，请填写移送时间（时:分），以核对是否在规定时限内移送")
+    handed_at = datetime.combine(handed_over, time.fromisoformat(clock) if clock else time(0, 0), CHINA_TZ)
+    if clock and handed_at < decided_at:
+        fail("handed_over_time", f"移送时间不能早于批准移送的时间（{_moment(decided_at)}）")
+    payload: dict[str, Any] = {**jsonable(f), "transfer_decided_on": decided_on.isoformat(),
+                               "transfer_decided_at": decided_at.isoformat(timespec="minutes")}
     hours = sub.rules.periods.transfer_hours
-    if police and handed_over > decided_on + timedelta(days=max(1, -(-hours // 24))):
-        fail("handed_over_on", f"应当在批准移送后{hours}小时内移送（国务院令第310号第八条）："
-                               f"{law.cn(decided_on)}批准的，最迟{law.cn(decided_on + timedelta(days=1))}移送")
+    latest = decided_at + timedelta(hours=hours)
+    reason = (f.get("overdue_reason") or "").strip()
+    late = police and handed_at > latest
+    if late and not reason:
+        fail("overdue_reason", f"应当在批准移送后{hours}小时内移送（国务院令第310号第八条）："
+                               f"{_moment(decided_at)}批准的，最迟应于{_moment(latest)}移送；"
+                               f"已超过的，仍应移送，请写明逾期移送的原因，将记录在案并报告负责人")
+    if late:
+        payload["transfer_overdue"] = {"latest": latest.isoformat(timespec="minutes"), "reason": reason}
 
     def project() -> None:
         case.status, case.closed_on = "transferred", handed_over
-    return Result({**jsonable(f), "transfer_decided_on": decided_on.isoformat()}, project=project)
+        if late:
+            sub.session.add(DeadlineNotice(
+                case_id=case.id, kind="transferred_late", role="head", due=latest.date(),
+                message=f"本案批准移送公安机关后超过{hours}小时（最迟{_moment(latest)}）方于{_moment(handed_at)}移送，"
+                        f"逾期移送的原因：{reason}"))
+    return Result(payload, project=project)
+
+
+def _moment(instant: datetime) -> str:
+    return f"{law.cn(instant.date())}{instant:%H:%M}"

@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, validates_schema
 
 from .formfields import choice, day, flag, text
+from .forms_hearing import CLOCK
 
 NO_PENALTY_GROUNDS = {
     "minor_corrected": "违法行为轻微并及时改正，没有造成危害后果（第三十三条第一款）",
@@ -97,9 +98,22 @@ class TransferLetterForm(Schema):
 
 
 class TransferReceiptForm(Schema):
+    """移送回执登记: when the case was handed over (day and time: 国务院令第310号第八条 counts 24 hours
+    from the chief head's approval), who at the receiving authority took it and the receipt number.
+    A hand-over later than the rules' ``transfer_hours`` is still recorded (以罚代刑 is forbidden, so a
+    late transfer must still happen) with the reason, and reported to the heads."""
+
     handed_over_on = day("移送日期")
-    received_by = text("接收人", required=False, max_length=100)
+    handed_over_time = text("移送时间（时:分；在批准当日移送的可不填）", required=False, max_length=5)
+    received_by = text("接收机关的接收人", required=False, max_length=100)
     receipt_no = text("回执编号", required=False, max_length=100)
+    overdue_reason = text("逾期移送的原因", required=False, long=True)
+
+    @validates_schema
+    def _receipt(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        clock = (data.get("handed_over_time") or "").strip()
+        if clock and not CLOCK.match(clock):
+            raise ValidationError({"handed_over_time": ["请按“时:分”填写移送时间，例如 09:30"]})
 
 
 ENDINGS: dict[str, tuple[type[Schema] | None, str, str]] = {

@@ -42,10 +42,43 @@ def refuse(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
     world.submit(ctx["case"], "approve_ending", {"approved": False, "opinion": "证据不足以认定涉嫌犯罪，继续调查"})
 
 
-@when(parsers.parse('登记移送回执，移送日期"{day}"'))
-def receipt(world: PenaltyWorld, ctx: dict[str, Any], day: str) -> None:
+def _receipt(world: PenaltyWorld, ctx: dict[str, Any], moment: str, **fields: str) -> None:
+    day, clock = moment.split(" ")
     world.errors.clear()
-    world.try_submit(ctx["case"], "record_transfer_receipt", {"handed_over_on": day})
+    world.try_submit(ctx["case"], "record_transfer_receipt",
+                     {"handed_over_on": day, "handed_over_time": clock, **fields})
+
+
+@when(parsers.parse('登记移送回执："{moment}"移送，接收人"{who}"，回执编号"{number}"'))
+def receipt(world: PenaltyWorld, ctx: dict[str, Any], moment: str, who: str, number: str) -> None:
+    _receipt(world, ctx, moment, received_by=who, receipt_no=number)
+
+
+@when(parsers.parse('登记移送回执："{moment}"移送，接收人"{who}"，回执编号"{number}"，逾期原因"{reason}"'))
+def late_receipt(world: PenaltyWorld, ctx: dict[str, Any], moment: str, who: str, number: str, reason: str) -> None:
+    _receipt(world, ctx, moment, received_by=who, receipt_no=number, overdue_reason=reason)
+
+
+@when(parsers.parse('登记移送回执："{moment}"移送，未写接收人和回执编号'))
+def receipt_without_receiver(world: PenaltyWorld, ctx: dict[str, Any], moment: str) -> None:
+    _receipt(world, ctx, moment)
+
+
+@when(parsers.parse('登记移送回执："{moment}"移送，接收人"{who}"，未写回执编号'))
+def receipt_without_number(world: PenaltyWorld, ctx: dict[str, Any], moment: str, who: str) -> None:
+    _receipt(world, ctx, moment, received_by=who)
+
+
+@then(parsers.parse('负责人收到逾期移送的报告"{reason}"'))
+def late_transfer_reported(world: PenaltyWorld, ctx: dict[str, Any], reason: str) -> None:
+    from sqlalchemy import select
+
+    from processes.penalty.models import DeadlineNotice
+
+    with world.factory() as session:
+        notices = list(session.scalars(select(DeadlineNotice).where(DeadlineNotice.case_id == ctx["case"],
+                                                                    DeadlineNotice.kind == "transferred_late")))
+    assert [n.role for n in notices] == ["head"] and reason in notices[0].message, [n.message for n in notices]
 
 
 @then("案件没有待办任务")
