@@ -31,6 +31,8 @@ def no_penalty_decision(sub: Submission) -> Result:
     ground = NO_PENALTY_GROUNDS[f["ground"]]
     outcome = {"kinds": [], "fine": 0.0, "confiscation": 0.0, "text": f"{NO_PENALTY_TEXT}（{ground}）",
                "no_penalty_ground": f["ground"]}
+    if f.get("correction_ordered") and f.get("correction_deadline"):
+        outcome["correction_deadline"] = f["correction_deadline"].isoformat()  # what 整改复查 checks against
 
     def project() -> None:
         case.decided_on, case.decided_penalty = decided_on, outcome
@@ -75,9 +77,37 @@ def no_penalty_service(sub: Submission) -> Result:
 
 @handles("penalty.correction_check")
 def correction_check(sub: Submission) -> Result:
-    if sub.form["checked_on"] > sub.today:
+    """整改复查. Not corrected by the deadline (Art. 28), the violation goes on: the no-penalty decision
+    stands (its case closes as decided) and the continuing violation is a new matter, so a new case
+    lead (案源) is opened for it, linked both ways, with the check day as its discovery day (the filing
+    period counts from it), the party carried over, for the officers to file and investigate
+    (立案查处). Uncorrected can only be found after the deadline has passed."""
+    f, case = sub.form, sub.case
+    checked_on: date = f["checked_on"]
+    if checked_on > sub.today:
         fail("checked_on", "复查日期不能晚于今天")
-    return Result(jsonable(sub.form))
+    deadline_text = (case.decided_penalty or {}).get("correction_deadline")
+    deadline = date.fromisoformat(deadline_text) if deadline_text else None
+    if not f["corrected"] and deadline is not None and checked_on <= deadline:
+        fail("corrected", f"改正期限{law.cn(deadline)}届满前，不能认定逾期未改正；请在期满后复查")
+    payload = jsonable(f)
+    if f["corrected"]:
+        return Result(payload)
+
+    def project() -> None:
+        from .service import start_case  # service imports the checks: the new lead is opened here, late
+
+        origin = case.case_number or case.id
+        lead = start_case(sub.session, sub.actor, unit_id=case.unit_id, unit_name=case.unit_name,
+                          unit_short_name=case.unit_short_name, prefill={
+                              "source": "inspection", "origin_case_id": case.id,
+                              "origin_case_number": case.case_number or "",
+                              "entity_id": case.entity_id or "", "entity_name": case.entity_name or "",
+                              "discovered_on": checked_on.isoformat(),
+                              "suspected_violation": f"责令改正逾期未改正（原案{origin}）：{f['findings']}"})
+        case.status_reason = (f"{case.status_reason or ''}；{law.cn(checked_on)}整改复查：逾期未改正，已登记新的案源"
+                              f"（案源-{lead.id[:8]}，与本案关联）依法查处").lstrip("；")
+    return Result(payload, project=project)
 
 
 # -- transfer, withdrawal, termination ---------------------------------------------------------
