@@ -16,10 +16,12 @@ from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import Actor
 from engine.calendar import WorkCalendar
+from engine.models import HumanTask
 
 from . import law
 from .law import Penalty
@@ -325,6 +327,8 @@ def recusal(sub: Submission) -> Result:
             # hearing chair, legal reviewer or deliberation member: barred from every role of the
             # case; the replacement the head designated is kept with the decision
             c.blocked_officers = sorted(set(c.blocked_officers or []) | {application["officer_id"]})
+            if application.get("role") == "hearing_chair":
+                move_hearing_to(sub, application, replacement)
         elif f["granted"] and replacement:
             recused = application.get("officer_id")
             c.blocked_officers = sorted(set(c.blocked_officers or []) | ({recused} if recused else set()))
@@ -333,6 +337,20 @@ def recusal(sub: Submission) -> Result:
         c.pending_recusal = None
 
     return Result({**jsonable(f), "application": application}, project=project)
+
+
+def move_hearing_to(sub: Submission, application: dict[str, Any], replacement: dict[str, Any]) -> None:
+    """A 举行听证 already assigned to the recused chair moves to the replacement (engine reassignment
+    by the deciding head, reason in the audit trail): the recused person cannot hold it (Art. 64(4))."""
+    from engine.tasks import assign
+
+    held = sub.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == sub.case.instance_id, HumanTask.task_name == "hold_hearing",
+        HumanTask.status == "ready", HumanTask.assignee == application["officer_id"]))
+    for task in list(held):
+        assign(sub.session, task.id, sub.actor, replacement["user_id"],
+               f"听证主持人{application.get('name', application['officer_id'])}经负责人决定回避，"
+               f"由{replacement['name']}接替主持听证")
 
 
 # -- investigation ----------------------------------------------------------------------------

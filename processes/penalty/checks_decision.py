@@ -137,7 +137,9 @@ def hearing_record(sub: Submission) -> Result:
         sub.case.hearing_held = outcome == "held"
         if reason:
             sub.case.status_reason = reason
-    return Result({**jsonable(f), "outcome": outcome, "penalty": penalty.as_data()}, project=project)
+    # who actually chaired: a replacement after a recusal, not the chair the schedule first named
+    chair = {"chair_id": sub.actor.user_id, "chair_name": actor_name(sub)}
+    return Result({**jsonable(f), "outcome": outcome, "penalty": penalty.as_data(), **chair}, project=project)
 
 
 @handles("penalty.legal_review")

@@ -99,3 +99,44 @@ def schedule_with(world: PenaltyWorld, ctx: dict[str, Any], chair: str) -> None:
 def reviews(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
     world.errors.clear()
     world.try_submit(ctx["case"], "legal_review", actor=ACTORS[user_id])
+
+
+@then(parsers.parse('"{title}"由"{user_id}"办理'))
+def task_held_by(world: PenaltyWorld, ctx: dict[str, Any], title: str, user_id: str) -> None:
+    from tests.bdd.penalty.conftest import task_id
+
+    assert world.task(ctx["case"], task_id(title)).assignee == user_id
+
+
+@then(parsers.parse('"{title}"的转办记录写明"{reason}"'))
+def reassignment_audited(world: PenaltyWorld, ctx: dict[str, Any], title: str, reason: str) -> None:
+    from sqlalchemy import select
+
+    from engine.models import AuditEvent
+    from tests.bdd.penalty.conftest import task_id
+
+    task = world.task(ctx["case"], task_id(title))
+    with world.factory() as session:
+        events = [e.data for e in session.scalars(select(AuditEvent).where(AuditEvent.task_id == task.id,
+                                                                           AuditEvent.action == "task_assigned"))]
+    assert [(e["to"], e["reason"]) for e in events] == [(task.assignee, reason)], events
+
+
+@when(parsers.parse('"{user_id}"主持听证，当事人出席并签名'))
+def holds_hearing(world: PenaltyWorld, ctx: dict[str, Any], user_id: str) -> None:
+    world.errors.clear()
+    notified = world.case(ctx["case"]).notified_penalty or {}
+    world.try_submit(ctx["case"], "hold_hearing", {
+        "attended": True, "held_on": world.today.isoformat(), "record": "当事人陈述了整改情况。",
+        "chair_opinion": "维持拟处罚意见。", "penalty_kinds": notified.get("kinds", []),
+        "fine": notified.get("fine", 0), "signed_by": "张某"}, actor=ACTORS[user_id])
+
+
+@then(parsers.parse('听证笔录的主持人是"{name}"'))
+def hearing_record_chair(world: PenaltyWorld, ctx: dict[str, Any], name: str) -> None:
+    from processes.penalty import documents_of, load_blob
+
+    with world.factory() as session:
+        [doc] = [d for d in documents_of(session, ctx["case"]) if d.doc_type == "hearing_record"]
+        html = load_blob(session, doc.sha256).decode()
+    assert f"<th>主持人</th><td>{name}</td>" in html, html
