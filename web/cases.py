@@ -107,7 +107,7 @@ def new_case() -> str | WResponse | tuple[str, int]:
         if not errors and entity is not None:
             # the case number is never typed: a package numbers its cases itself (penalty: at
             # filing, from its numbering service); a plain process gets a fresh unique key
-            key = None if package_for_process(values["process"]) else _business_key()
+            key = None if package_for_process(values["process"]) else unique_business_key()
             try:
                 unit = next(u for u in units if u.id == unit_id)
                 instance = start_process(dbs(), actor, StartRequest(
@@ -128,7 +128,7 @@ def new_case() -> str | WResponse | tuple[str, int]:
                            values=values, errors=errors), 422 if errors else 200
 
 
-def _business_key() -> str:
+def unique_business_key() -> str:
     """A key no other case has (the day and a random part, drawn again on the rare collision)."""
     while True:
         key = f"{datetime.now(LOCAL_TZ):%Y%m%d}-{secrets.token_hex(3).upper()}"

@@ -145,8 +145,13 @@ def test_permissions_404_for_other_units_403_for_wrong_role(api_for: Any, sessio
 def test_start_case_entities_and_uploads(api_for: Any, session: Session) -> None:
     officer = api_for("officer.a")
     created = officer.call("POST", "/cases", {"process_key": "case_lead", "entity_id": ENTITY_A,
-                                              "business_key": "API-1"})
+                                              "business_key": "API-1"})  # the sender's own reference
     assert created.status_code == 201 and created.json["business_key"] == "API-1"
+    again = officer.call("POST", "/cases", {"process_key": "case_lead", "entity_id": ENTITY_A,
+                                            "business_key": "API-1"})
+    assert again.status_code == 409 and "API-1" in again.json["message"]  # never two cases with one key
+    generated = officer.call("POST", "/cases", {"process_key": "case_lead", "entity_id": ENTITY_A})
+    assert generated.status_code == 201 and generated.json["business_key"] not in (None, "", "API-1")
     assert officer.call("POST", "/cases", {"process_key": "case_lead", "entity_id": ENTITY_B}).status_code == 404
     assert officer.call("POST", "/cases", {"process_key": "nope", "entity_id": ENTITY_A}).status_code == 404
     assert officer.call("POST", "/cases", {"process_key": "case_lead"}).status_code == 422
@@ -161,7 +166,7 @@ def test_start_case_entities_and_uploads(api_for: Any, session: Session) -> None
                                               "unit_id": COUNTY_A}).status_code == 201
     assert officer.call("POST", "/entities", {"credit_code": make_credit_code("610303", "MA6X00004"), "name": "x",
                                               "category": "school", "unit_id": "610303"}).status_code == 403
-    assert len(officer.call("GET", f"/entities/{ENTITY_A}").json["cases"]) == 1
+    assert len(officer.call("GET", f"/entities/{ENTITY_A}").json["cases"]) == 2
 
     pdf = b"%PDF-1.5\n" + b"9" * 300
     uploaded = officer.call("POST", "/uploads", data={"file": (io.BytesIO(pdf), "证据.pdf")},
@@ -247,6 +252,12 @@ def test_a_penalty_case_started_over_the_api_is_a_whole_case(api_for: Any, sessi
     assert opened.status_code == 200
     called = officer.call("POST", "/cases", {"process_key": "penalty_deliberation", "entity_id": ENTITY_A})
     assert called.status_code == 404  # runs inside a case, never alone
+    cases_before = session.scalar(select(func.count()).select_from(PenaltyCase))
+    typed = officer.call("POST", "/cases", {"process_key": "penalty_ordinary", "entity_id": ENTITY_A,
+                                            "business_key": "渭滨卫医罚〔2026〕2号"})
+    assert typed.status_code == 422 and "编号" in typed.json["message"]  # numbers come from the service
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(PenaltyCase)) == cases_before
 
 
 def _upload(api: Any, content: bytes, name: str = "证据.pdf") -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine import InvalidData, NotFound, PermissionDenied, TaskNotReady, assign, claim, unclaim
 from engine import permissions as perm
 from engine.db import utcnow
+from engine.errors import ConflictError
 from engine.models import HumanTask, ProcessInstance
 from forms import RegisteredForm, UploadRejected, describe, get_form, registered_forms, validate_submission
 from forms.uploads import KINDS
@@ -19,8 +20,9 @@ from integrations.celery_app import dispatch_after_commit
 from processes.directory.files import grant_upload
 from processes.directory.models import StoredFile, Unit
 from processes.directory.services import DirectoryError, create_entity, display_names, search_entities
-from processes.registry import StartRequest, start_process
+from processes.registry import StartRequest, package_for_process, start_process
 from web import directory
+from web.cases import unique_business_key
 from web.casework import (
     CaseView,
     DirectoryRefs,
@@ -258,6 +260,21 @@ class AssignTask(MethodView):
         return _task_detail(task)
 
 
+def _case_key(process_key: str, typed: str | None) -> str | None:
+    """A case's key: a process package numbers its own cases (a penalty case number comes only from
+    the numbering service), so a key sent for one is refused; another process may carry the
+    sender's own reference (a hotline work order, say) if no case has it, or gets a generated one."""
+    if package_for_process(process_key) is not None:
+        if typed:
+            raise InvalidData("本流程的案件编号由系统按编号规则生成，不能自行填写", field="business_key")
+        return None
+    if typed is None:
+        return unique_business_key()
+    if dbs().scalar(select(ProcessInstance.id).where(ProcessInstance.business_key == typed).limit(1)) is not None:
+        raise ConflictError(f"案件编号 {typed} 已被其他案件使用")
+    return typed
+
+
 def case_body(view: CaseView) -> dict[str, Any]:
     inst = view.instance
     names = process_names()
@@ -297,7 +314,7 @@ class Cases(MethodView):
         unit = dbs().get(Unit, unit_id)
         if unit is not None and not unit.active:
             raise InvalidData(f"单位 {unit.name} 已停用", field="unit_id")
-        key = body.get("business_key") or None
+        key = _case_key(definition.process_key, body.get("business_key") or None)
         # through the process's package, as the page does (a penalty case gets its case record)
         instance = start_process(dbs(), actor, StartRequest(
             definition.process_key, unit_id, unit.name if unit else "", (unit.short_name or "") if unit else "",

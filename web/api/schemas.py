@@ -205,7 +205,10 @@ def case_schema(members: dict[str, str]) -> type[Schema]:
 class StartCaseSchema(StrictSchema):
     process_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
     entity_id = fields.String(required=True, validate=validate.Length(equal=18))
-    business_key = fields.String(validate=validate.Length(max=100))
+    business_key = fields.String(validate=validate.Length(max=100), metadata={"description": (
+        "The sender's own reference (a hotline work order, say) for a process without a package of its own; "
+        "unique (409 when a case has it), generated when left out. Refused (422) for a package's process: a "
+        "penalty case number comes only from the numbering service.")})
     unit_id = fields.String(validate=validate.Length(max=64))
 
 
