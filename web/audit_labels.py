@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "complaint_rule_changed": "修改投诉举报规则", "complaint_rule_reset": "恢复投诉举报规则默认值",
     "complaint_identity_viewed": "查看举报人身份信息", "complaint_identity_refused": "拒绝查看举报人身份信息",
     # random inspections (双随机)
+    "inspection_rule_changed": "修改双随机抽查规则", "inspection_rule_reset": "恢复双随机抽查规则默认值",
     "inspection_plan_created": "新建抽查计划", "inspection_plan_changed": "修改抽查计划",
     "inspection_plan_published": "发布抽查计划", "inspection_draw_performed": "随机抽取",
     "inspection_draw_committed": "确认抽取结果", "inspection_draw_signed": "抽取记录电子签名",
