@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from processes.penalty.rule_catalogue import RuleValueError, display
+from processes.rule_catalogue import RuleValueError, display
 from web.extensions import dbs
 from web.security import current_actor
 

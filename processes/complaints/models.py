@@ -16,6 +16,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, utcnow
+from processes.rule_store import RuleOverrideColumns
 
 
 class Complaint(Base):
@@ -180,15 +181,7 @@ class ComplaintArchive(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ComplaintRuleOverride(Base):
+class ComplaintRuleOverride(RuleOverrideColumns, Base):
     """One administrator's change of one ``rules.toml`` entry (``section.name``); ``value`` None = reset."""
 
     __tablename__ = "complaint_rule_override"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), index=True)
-    value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-    previous: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-    changed_by: Mapped[str] = mapped_column(String(100))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    reason: Mapped[str] = mapped_column(Text)

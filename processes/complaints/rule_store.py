@@ -1,156 +1,31 @@
-"""Administrators' changes to the complaint rules, the same way penalty rules are changed.
+"""Administrators' changes to the complaint rules: ``processes.rule_store`` given this package's parts.
 
-Reused from penalty, not copied: reading ``rules.toml`` with its comments (``[law]`` /
-``[practice]`` tags, the kind of each entry) and validating a new value by kind are
-``processes.penalty.rule_catalogue``'s functions, given this package's file. What is the
-complaints' own: the table (``complaint_rule_override``, the latest row of a key wins, a row
-without a value means "back to the file"), the whole-document check (``parse_rules``) and the
-audit event names. A complaint keeps the rules it was registered under (``Complaint.rules``).
+This package's own: the table (``complaint_rule_override``), the file and its whole-document
+check (``rules.parse_rules``) and the audit event names (``complaint_rule_changed`` /
+``complaint_rule_reset``). A complaint keeps the rules it was registered under
+(``Complaint.rules``), read back with ``rules_of``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from engine.audit import append as audit_append
-from engine.db import utcnow
-from processes.penalty.rule_catalogue import RuleEntry, RuleSection, RuleValueError, catalogue, coerce, entry, file_raw
-from processes.penalty.rule_overrides import RuleState
+from processes.rule_store import RuleStore, RuleValueError
 
 from .models import ComplaintRuleOverride
 from .rules import Rules, parse_rules, rules_path
 
+STORE: RuleStore[ComplaintRuleOverride, Rules] = RuleStore(ComplaintRuleOverride, rules_path, parse_rules,
+    changed_action="complaint_rule_changed", reset_action="complaint_rule_reset")
 
-def _path() -> Path:
-    return rules_path()
+sections = STORE.sections
+latest_overrides = STORE.latest_overrides
+rule_states = STORE.rule_states
+rule_state = STORE.rule_state
+rule_history = STORE.rule_history
+effective_raw = STORE.effective_raw
+effective_rules = STORE.effective_rules
+rules_of = STORE.snapshot_rules
+set_rule = STORE.set_rule
+reset_rule = STORE.reset_rule
 
-
-def sections() -> tuple[RuleSection, ...]:
-    """Every entry of the file with its comment and tag, for the admin page."""
-    return catalogue(_path())
-
-
-def latest_overrides(session: Session) -> dict[str, ComplaintRuleOverride]:
-    newest = select(func.max(ComplaintRuleOverride.id)).group_by(ComplaintRuleOverride.key)
-    rows = session.scalars(select(ComplaintRuleOverride).where(ComplaintRuleOverride.id.in_(newest)))
-    return {row.key: row for row in rows}
-
-
-def rule_states(session: Session) -> list[tuple[RuleSection, list[RuleState]]]:
-    """Every entry with its file default, value in force and last change (the admin page)."""
-    overrides = latest_overrides(session)
-    raw = effective_raw(session)
-    return [(section, [RuleState(item, raw[section.name][item.name], overrides.get(item.key))  # type: ignore[arg-type]
-                       for item in section.entries]) for section in sections()]
-
-
-def rule_state(session: Session, key: str) -> RuleState | None:
-    item = entry(key, _path())
-    if item is None:
-        return None
-    return RuleState(item, effective_raw(session)[item.section][item.name],
-                     latest_overrides(session).get(key))  # type: ignore[arg-type]
-
-
-def rule_history(session: Session, key: str) -> list[ComplaintRuleOverride]:
-    return list(session.scalars(select(ComplaintRuleOverride).where(ComplaintRuleOverride.key == key)
-                                .order_by(ComplaintRuleOverride.id.desc())))
-
-
-def effective_raw(session: Session) -> dict[str, Any]:
-    raw = file_raw(_path())
-    for key, row in latest_overrides(session).items():
-        section, _sep, name = key.partition(".")
-        if row.value is not None and isinstance(raw.get(section), dict) and name in raw[section]:
-            raw[section][name] = row.value
-    return raw
-
-
-def effective_rules(session: Session) -> Rules:
-    """The rules a complaint registered now gets."""
-    return parse_rules(effective_raw(session))
-
-
-def rules_of(raw_snapshot: dict[str, Any] | None, session: Session) -> Rules:
-    """A complaint's own rules (its snapshot); entries added to the file since take the file value."""
-    if not raw_snapshot:
-        return effective_rules(session)
-    raw = file_raw(_path())
-    for section, values in raw_snapshot.items():
-        if isinstance(values, dict) and isinstance(raw.get(section), dict):
-            raw[section].update(values)
-    return parse_rules(raw)
-
-
-def _known(key: str) -> RuleEntry:
-    item = entry(key, _path())
-    if item is None:
-        raise RuleValueError(key, "rules.toml 中没有这项配置")
-    return item
-
-
-def _reason(key: str, reason: str | None) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise RuleValueError(key, "请写明修改理由（记入审计记录）")
-    if len(text) > 1000:
-        raise RuleValueError(key, "修改理由不得超过1000个字符")
-    return text
-
-
-def _check_whole(key: str, raw: dict[str, Any]) -> None:
-    try:
-        parse_rules(raw)
-    except (ValueError, TypeError) as exc:
-        raise RuleValueError(key, f"与其他配置冲突：{exc}") from None
-
-
-def set_rule(session: Session, actor_id: str, key: str, value: Any, reason: str | None, *,
-             confirm_law: bool = False, now: datetime | None = None) -> ComplaintRuleOverride:
-    """Change one entry for complaints registered from now on; validated, audited. Caller commits."""
-    item = _known(key)
-    new = coerce(item, value)
-    why = _reason(key, reason)
-    if item.is_law and not confirm_law:
-        raise RuleValueError(key, "这是法定期限（[law]），只有法规修改时才应变更；确认后再保存")
-    raw = effective_raw(session)
-    old = raw[item.section][item.name]
-    raw[item.section][item.name] = new
-    _check_whole(key, raw)
-    row = ComplaintRuleOverride(key=key, value=new, previous=old, changed_by=actor_id, changed_at=now or utcnow(),
-                                reason=why)
-    session.add(row)
-    audit_append(session, actor_id, "complaint_rule_changed", now=now, data={
-        "key": key, "old": old, "new": new, "law": item.is_law, "reason": why})
-    session.flush()
-    return row
-
-
-def reset_rule(session: Session, actor_id: str, key: str, reason: str | None, *,
-               now: datetime | None = None) -> ComplaintRuleOverride:
-    """Back to the value in ``rules.toml`` for new complaints. Caller commits."""
-    item = _known(key)
-    why = _reason(key, reason)
-    last = latest_overrides(session).get(key)
-    if last is None or last.value is None:
-        raise RuleValueError(key, "当前已是 rules.toml 中的默认值")
-    raw = effective_raw(session)
-    old = raw[item.section][item.name]
-    raw[item.section][item.name] = item.default
-    _check_whole(key, raw)
-    row = ComplaintRuleOverride(key=key, value=None, previous=old, changed_by=actor_id,
-                                changed_at=now or utcnow(), reason=why)
-    session.add(row)
-    audit_append(session, actor_id, "complaint_rule_reset", now=now,
-                 data={"key": key, "old": old, "new": item.default, "reason": why})
-    session.flush()
-    return row
-
-
-__all__ = ["RuleValueError", "effective_raw", "effective_rules", "latest_overrides", "reset_rule", "rules_of",
-           "sections", "set_rule"]
+__all__ = ["STORE", "RuleValueError", "effective_raw", "effective_rules", "latest_overrides", "reset_rule",
+           "rule_history", "rule_state", "rule_states", "rules_of", "sections", "set_rule"]

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, utcnow
+from processes.rule_store import RuleOverrideColumns
 
 
 class InspectionItem(Base):
@@ -334,16 +335,8 @@ class PublicChange(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class InspectionRuleOverride(Base):
+class InspectionRuleOverride(RuleOverrideColumns, Base):
     """One administrator's change of one ``rules.toml`` entry (``section.name``); ``value`` None = reset.
     Plans created afterwards copy the changed value; existing plans and draws keep theirs."""
 
     __tablename__ = "insp_rule_override"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), index=True)
-    value: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-    previous: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
-    changed_by: Mapped[str] = mapped_column(String(100))
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    reason: Mapped[str] = mapped_column(Text)

@@ -217,6 +217,11 @@ def _load(path: Path, mtime_ns: int) -> Rules:
         return parse_rules(tomllib.load(handle))
 
 
+def rules_path() -> Path:
+    """The rules file in use: ``WEIJIAN_PENALTY_RULES`` or the one beside this module."""
+    return Path(os.environ.get(RULES_ENV) or RULES_FILE)
+
+
 def load_rules(path: Path | None = None) -> Rules:
     """The rules in force: ``path``, else ``$WEIJIAN_PENALTY_RULES``, else ``rules.toml`` here.
 

@@ -181,8 +181,11 @@ WRITERS: dict[tuple[str | None, str | None], int] = {
     ("audit", "append"): 2, (None, "audit_append"): 2, ("audit", "instance_event"): 2, (None, "instance_event"): 2,
     ("cmd", "record"): 1}
 """The calls that write an audit event, and the position of their action argument."""
-SINKS = {("engine/audit.py", "append"), ("engine/runtime.py", "save")}
+SINKS = {("engine/audit.py", "append"), ("engine/runtime.py", "save"), ("processes/rule_store.py", "set_rule"),
+         ("processes/rule_store.py", "reset_rule")}
 """The generic writers themselves: they pass on an action their callers chose."""
+CHOSEN = {(None, "RuleStore"): ("changed_action", "reset_action")}
+"""Constructors that take the actions their object writes later (as keyword literals)."""
 SOURCES = ("engine", "processes", "web", "integrations", "signing", "forms")
 
 
@@ -224,6 +227,8 @@ def written_actions() -> tuple[dict[str, str], list[str]]:
             todo: list[tuple[ast.Call, int, str]] = [
                 (n, WRITERS[_callee(n)], "action") for n in ast.walk(tree)
                 if isinstance(n, ast.Call) and _callee(n) in WRITERS]
+            todo += [(n, 99, keyword) for n in ast.walk(tree) if isinstance(n, ast.Call) and _callee(n) in CHOSEN
+                     for keyword in CHOSEN[_callee(n)]]
             followed: set[str] = set()
             while todo:
                 call, index, keyword = todo.pop()
@@ -257,7 +262,8 @@ def test_every_audit_action_written_anywhere_has_a_label_in_both_languages() -> 
     assert not unresolved, ("an audit action the scan cannot read (pass a literal, or a parameter of a "
                             f"function called with literals in the same module): {unresolved}")
     assert {"business_key_set", "task_due_changed", "instance_repaired", "task_follow_up_set",
-            "service_task_completed", "case_comment", "inspection_draw_committed"} <= set(found)
+            "service_task_completed", "case_comment", "inspection_draw_committed",
+            "complaint_rule_changed", "inspection_rule_reset"} <= set(found)
     missing = {action: where for action, where in found.items() if action not in ACTIONS}
     assert not missing, f"add a label to web/audit_labels.py ACTIONS for: {missing}"
     english = [label for label in ACTIONS.values() if not has_domain_translation(label)]

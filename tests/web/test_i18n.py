@@ -320,7 +320,7 @@ def _rule_notes() -> dict[str, str]:
     """Every note the rules pages show (text -> where): each rules.toml section's introduction and
     entry's comment after its label, and each penalty DMN table's name, note, columns and rows."""
     from processes.penalty.dmn_tables import read_table
-    from processes.penalty.rule_catalogue import catalogue
+    from processes.rule_catalogue import catalogue
 
     found: dict[str, str] = {}
     for package in RULE_PACKAGES:

@@ -6,8 +6,9 @@ from typing import Any
 
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from processes.penalty.rule_catalogue import catalogue
 from processes.penalty.rule_overrides import set_rule
+from processes.penalty.rules import rules_path
+from processes.rule_catalogue import catalogue
 from tests.penalty.driver import PenaltyWorld
 
 scenarios("reply_window.feature")
@@ -40,5 +41,5 @@ def written_waiver(world: PenaltyWorld, ctx: dict[str, Any]) -> None:
 
 @then(parsers.parse('规则"{key}"标注为"{tag}"'))
 def rule_tag(key: str, tag: str) -> None:
-    entries = {e.key: e for s in catalogue() for e in s.entries}
+    entries = {e.key: e for s in catalogue(rules_path()) for e in s.entries}
     assert entries[key].tag == tag, entries[key].tag

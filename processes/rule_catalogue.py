@@ -5,6 +5,9 @@ statute (``[law]``) or a local choice (``[practice]``) and cites the article. Th
 shows it so nobody changes a statutory period by accident. Entries are read generically from
 the file (a new section such as ``[execution]`` appears without code changes); the kind of an
 entry, and so how a new value is validated, follows from its section, name and file value.
+
+Every package's ``rules.toml`` is read here (penalty, complaints, inspections), given its path;
+``processes.rule_store`` keeps the administrators' changes to them.
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from .rules import RULES_ENV, RULES_FILE
 
 _SECTION_RE = re.compile(r"^\s*\[([A-Za-z0-9_.-]+)\]\s*(?:#\s*(.*))?$")
 _KEY_RE = re.compile(r"""^\s*([A-Za-z0-9_-]+)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^#]*?)\s*(?:#\s*(.*))?$""")
@@ -64,24 +65,16 @@ class RuleSection:
     entries: tuple[RuleEntry, ...]
 
 
-def rules_path() -> Path:
-    import os
-
-    return Path(os.environ.get(RULES_ENV) or RULES_FILE)
-
-
-def file_raw(path: Path | None = None) -> dict[str, Any]:
+def file_raw(path: Path) -> dict[str, Any]:
     """The parsed rules file (a fresh copy: callers merge overrides into it)."""
-    chosen = path or rules_path()
-    return _deep_copy(_read(chosen, chosen.stat().st_mtime_ns)[0])
+    return _deep_copy(_read(path, path.stat().st_mtime_ns)[0])
 
 
-def catalogue(path: Path | None = None) -> tuple[RuleSection, ...]:
-    chosen = path or rules_path()
-    return _read(chosen, chosen.stat().st_mtime_ns)[1]
+def catalogue(path: Path) -> tuple[RuleSection, ...]:
+    return _read(path, path.stat().st_mtime_ns)[1]
 
 
-def entry(key: str, path: Path | None = None) -> RuleEntry | None:
+def entry(key: str, path: Path) -> RuleEntry | None:
     for section in catalogue(path):
         for item in section.entries:
             if item.key == key:
