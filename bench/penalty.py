@@ -12,6 +12,7 @@ The drive and its default form data are the test suite's (``tests.penalty.driver
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -26,6 +27,9 @@ from processes.penalty import submit_task
 from tests.penalty.driver import PenaltyWorld, prepare_template
 
 CASES = 5
+BENCH_SEAL_PASSPHRASE = "bench-unit-seal-passphrase"  # noqa: S105 - a throw-away database
+"""The units' seal passphrase of the throw-away bench database (a deployment sets its own in
+``WEIJIAN_SEAL_PASSPHRASE``; the test suite's conftest sets one the same way)."""
 
 
 class TimedWorld(PenaltyWorld):
@@ -56,6 +60,7 @@ def _run_case(world: TimedWorld) -> float:
 
 
 def measure_penalty(cases: int = CASES) -> dict[str, Any]:
+    os.environ.setdefault("WEIJIAN_SEAL_PASSPHRASE", BENCH_SEAL_PASSPHRASE)  # the driver seals documents
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "penalty-bench.db"
         upgrade(f"sqlite:///{path}")
