@@ -196,7 +196,13 @@ def test_a_report_from_a_phone_to_the_reply(people: People, complaint_server: Li
     target = citizen.locator("input[name=target_name]")
     target.fill("康宁诊所")
     expect(citizen.locator("#entity-list option[value='康宁诊所']")).to_have_count(1)  # the directory's suggestion
-    citizen.select_option("select[name=unit_id]", CITY)  # not sure which district: the city
+    unit_search = citizen.locator("#complaint-unit-search")  # not sure which district: the city, found by
+    unit_search.fill("bjs")  # the pinyin initials of 宝鸡市 on a phone, where the list is long
+    shown = citizen.locator("#complaint-unit").evaluate(
+        "s => Array.from(s.options).filter(o => !o.hidden).map(o => o.value)")
+    assert CITY in shown and COUNTY_A not in shown  # (the option chosen so far stays in view)
+    unit_search.press("Enter")  # chooses the match, not the option that was chosen
+    expect(citizen.locator("#complaint-unit")).to_have_value(CITY)
     citizen.fill("textarea[name=facts]", FACTS)
     citizen.fill("textarea[name=request]", "请依法查处。")
     citizen.fill("input[name=name]", CITIZEN["name"])

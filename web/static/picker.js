@@ -74,8 +74,9 @@
       });
       return query ? shown : -1;
     }, function (event) {
-      if (event.key === "Enter") {
-        var first = visible()[0];
+      if (event.key === "Enter") {  // the first option that matches, not the chosen one kept in view
+        var query = event.target.value.trim().toLowerCase();
+        var first = visible().filter(function (o) { return matches(o, query); })[0];
         if (first) {
           select.value = first.value;
           select.dispatchEvent(new Event("change", { bubbles: true }));
