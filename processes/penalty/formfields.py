@@ -35,11 +35,15 @@ def text(label: str, *, required: bool = True, max_length: int = 4000, long: boo
                          metadata=_meta(label, widget="textarea" if long else None), **extra)
 
 
-def day(label: str, *, required: bool = True) -> fields.Date:
+def day(label: str, *, required: bool = True, past: bool = False) -> fields.Date:
+    """A date; ``past``: the case's checks refuse a day after today, so the date picker offers none
+    (``max`` = today; the check itself stays with the case's clock in ``checks*``)."""
     extra: dict[str, Any] = {} if required else {"load_default": None}
+    meta = _meta(label, widget="date")
+    if past:
+        meta["not_future"] = True
     return fields.Date(required=required, **extra,
-                       error_messages={**_MESSAGES, "invalid": "不是有效日期（格式：2025-10-09）"},
-                       metadata=_meta(label, widget="date"))
+                       error_messages={**_MESSAGES, "invalid": "不是有效日期（格式：2025-10-09）"}, metadata=meta)
 
 
 def flag(label: str, *, default: bool = False) -> fields.Boolean:

@@ -119,8 +119,8 @@ class LeadForm(PartyFields):
     violation_date = day("违法行为发生日期")
     violation_ended_on = day("违法行为终了日期（连续或者继续状态）", required=False)
     public_health_harm = flag("涉及公民生命健康安全且有危害后果")
-    discovered_on = day("发现日期")
-    accepted_on = day("受理日期")
+    discovered_on = day("发现日期", past=True)
+    accepted_on = day("受理日期", past=True)
     evidence_summary = text("已有证据", required=False, long=True)
     directory_difference_confirmed = flag("当事人信息与监督对象名录不一致，已核实以本表为准")
 
@@ -175,7 +175,7 @@ class InvestigationRecordForm(Schema):
     kind = choice("记录类型", RECORD_KINDS)
     officers = user_ids("参加的执法人员", role="officer")
     title = text("标题", required=False, max_length=200)
-    occurred_on = day("日期", required=False)
+    occurred_on = day("日期", required=False, past=True)
     place = text("地点", required=False, max_length=300)
     interviewee = text("被询问人（姓名、身份、与案件关系）", required=False, max_length=300)
     content = text("内容", required=False, long=True)
@@ -209,7 +209,7 @@ class InvestigationRecordForm(Schema):
 
 class PreservationDecisionForm(Schema):
     measure = choice("处理决定", PRESERVATION_MEASURES)
-    decided_on = day("决定日期")
+    decided_on = day("决定日期", past=True)
     note = text("说明", required=False, long=True)
 
 
@@ -247,7 +247,7 @@ class DeliberationSignForm(Schema):
 
 class PartyReplyForm(Schema):
     kind = choice("当事人意见", REPLY_KINDS)
-    received_on = day("收到日期")
+    received_on = day("收到日期", past=True)
     content = text("陈述申辩内容", required=False, long=True)
     files = evidence_files("当事人提交的证据")
     waiver_signed = flag("当事人已签署书面放弃声明", default=False)
@@ -276,7 +276,7 @@ class HearingScheduleForm(HearingScheduleFields):
 
 class HearingRecordForm(PenaltyFields, HearingRecordFields):
     attended = flag("当事人出席")
-    held_on = day("听证日期")
+    held_on = day("听证日期", past=True)
     record = text("听证情况", required=False, long=True)
     chair_opinion = text("主持人意见", required=False, long=True)
 
@@ -301,14 +301,14 @@ class HeadDecisionForm(Schema):
 
 
 class CollectiveDiscussionForm(HeadDecisionForm):
-    discussed_on = day("讨论日期")
+    discussed_on = day("讨论日期", past=True)
     participants = people("参加讨论的负责人（每人确认讨论记录）", Participant, min_items=1, role="head")
     minutes = text("讨论记录", long=True)
     overdue_reason = text("逾期作出决定的原因", required=False, long=True)
 
 
 class DecisionForm(PenaltyFields):
-    decided_on = day("决定日期")
+    decided_on = day("决定日期", past=True)
     facts = text("违法事实和证据", long=True)
     legal_basis = text("处罚依据", long=True)
     performance = text("履行方式和期限", long=True)
@@ -325,7 +325,7 @@ class DecisionForm(PenaltyFields):
 
 class ExecutionForm(Schema):
     kind = choice("事项", EXECUTION_KINDS)
-    occurred_on = day("日期")
+    occurred_on = day("日期", past=True)
     amount = amount("金额")
     until = day("延期至", required=False)
     plan = instalment_plan("分期计划（申请分期缴纳时填写）")
@@ -356,7 +356,7 @@ class ArrangementApprovalForm(Schema):
 
 class AppealResultForm(Schema):
     result = choice("复议决定/判决结果", APPEAL_RESULTS)
-    concluded_on = day("结果日期")
+    concluded_on = day("结果日期", past=True)
     new_fine = amount("变更后的罚款金额")
     note = text("说明", required=False, long=True)
 
@@ -379,7 +379,7 @@ class SummaryDecisionForm(PartyFields, PenaltyFields, SummaryRecordFields):
     violation = text("违法事实", long=True)
     violation_date = day("违法行为发生日期")
     legal_basis = text("处罚依据", long=True)
-    decided_on = day("决定日期")
+    decided_on = day("决定日期", past=True)
     statement_heard = flag("已告知并听取当事人陈述申辩")
     statement = text("当事人陈述申辩", required=False, long=True)
 

@@ -50,7 +50,7 @@ def _required(data: dict[str, Any], condition: bool, field: str, message: str) -
 class NoPenaltyDecisionForm(Schema):
     """不予行政处罚决定书: the Art. 33 ground, the education given, an optional correction order."""
 
-    decided_on = day("决定日期")
+    decided_on = day("决定日期", past=True)
     ground = choice("不予处罚的理由（第三十三条）", NO_PENALTY_GROUNDS)
     facts = text("违法事实和证据", long=True)
     legal_basis = text("不予处罚的依据", long=True)
@@ -76,7 +76,7 @@ class NoPenaltyDecisionForm(Schema):
 class CorrectionCheckForm(Schema):
     """整改复查: whether the party corrected by the deadline."""
 
-    checked_on = day("复查日期")
+    checked_on = day("复查日期", past=True)
     corrected = flag("已按期改正")
     findings = text("复查情况", long=True)
 
@@ -103,7 +103,7 @@ class TransferReceiptForm(Schema):
     A hand-over later than the rules' ``transfer_hours`` is still recorded (以罚代刑 is forbidden, so a
     late transfer must still happen) with the reason, and reported to the heads."""
 
-    handed_over_on = day("移送日期")
+    handed_over_on = day("移送日期", past=True)
     handed_over_time = text("移送时间（时:分；在批准当日移送的可不填）", required=False, max_length=5)
     received_by = text("接收机关的接收人", required=False, max_length=100)
     receipt_no = text("回执编号", required=False, max_length=100)

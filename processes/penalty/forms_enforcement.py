@@ -21,7 +21,7 @@ from .forms_service import SERVICE_METHODS
 class EnforcementReminderForm(Schema):
     """The 催告书 was served: when, how and to whom; and what the party said (Art. 54, 35)."""
 
-    served_on = day("催告书送达日期")
+    served_on = day("催告书送达日期", past=True)
     method = choice("送达方式", SERVICE_METHODS)
     receiver = text("收件人", max_length=200)
     statement = text("当事人陈述、申辩", required=False, long=True)
@@ -31,7 +31,7 @@ class UrgePaymentForm(Schema):
     """A payment while the 催告书's period runs (Art. 54: the court is asked only if the party "仍未履行"
     when it ends); a payment that settles what is owed ends the enforcement path, the case closes."""
 
-    paid_on = day("缴款日期")
+    paid_on = day("缴款日期", past=True)
     amount = amount("缴款金额", required=True)
     note = text("说明", required=False, long=True)
 
@@ -48,10 +48,10 @@ class EnforcementForm(Schema):
     the case closes; a part payment is recorded and the application goes ahead for the rest
     (``checks_enforcement.enforcement``)."""
 
-    paid_on = day("缴款日期", required=False)
+    paid_on = day("缴款日期", required=False, past=True)
     amount = amount("缴款金额")
     receipt_no = text("缴款凭证号码", required=False, max_length=100)
-    applied_on = day("申请强制执行日期", required=False)
+    applied_on = day("申请强制执行日期", required=False, past=True)
     court = text("受理法院", required=False, max_length=200)
     note = text("说明", required=False, long=True)
 

@@ -70,7 +70,7 @@ class HearingRecordFields(Schema):
     refusal_noted_at = text("注明时间（时:分）", required=False, max_length=5)
     absence_reason = text("当事人未出席的正当理由（有正当理由的，另定听证日期）", required=False, long=True)
     new_hearing_date = day("另定的听证日期", required=False)
-    new_notice_sent_on = day("另定听证日期的通知送达日期", required=False)
+    new_notice_sent_on = day("另定听证日期的通知送达日期", required=False, past=True)
     terminated = flag("终止听证")
     termination_reason = choice("终止听证的理由", TERMINATION_REASONS, required=False)
     termination_note = text("终止听证的情况说明", required=False, long=True)

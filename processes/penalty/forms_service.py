@@ -42,7 +42,7 @@ class ServiceMethodFields(Schema):
     """How a document was served and the record each method needs (see the module docstring)."""
 
     method = choice("送达方式", SERVICE_METHODS)
-    served_on = day("送达日期（公告送达填公告发布日期）")
+    served_on = day("送达日期（公告送达填公告发布日期）", past=True)
     receiver = text("受送达人/签收人", required=False, max_length=100)
     consent_ref = text("电子送达确认书编号", required=False, max_length=100)
     consent_address = text("当事人同意的电子送达地址（电子邮箱、手机号码等）", required=False, max_length=300)

@@ -67,12 +67,12 @@ class SummaryPaymentForm(Schema):
     court application waits for (行政诉讼法 Art. 45), as in the ordinary procedure."""
 
     kind = choice("事项", SUMMARY_EXECUTION_KINDS, required=False)
-    paid_on = day("日期（缴款，或者申请复议、起诉）")
+    paid_on = day("日期（缴款，或者申请复议、起诉）", past=True)
     amount = amount("缴款金额")
     on_spot = flag("执法人员当场收缴")
     on_spot_ground = choice("当场收缴的情形", ON_SPOT_GROUNDS, required=False)
     receipt_number = text("专用票据号码（财政部门统一制发）", required=False, max_length=100)
-    handed_in_on = day("交至行政机关日期", required=False)
+    handed_in_on = day("交至行政机关日期", required=False, past=True)
     late_reason = text("逾期交至行政机关的原因", required=False, long=True)
     note = text("说明", required=False, long=True)
 

@@ -104,3 +104,22 @@ def test_the_form_macro_draws_min_max_and_maxlength_only_when_the_schema_has_the
     due_on = re.search(r"<input[^>]*>", html["due_on"])
     assert due_on and " max=" not in due_on.group(0) and " min=" not in due_on.group(0)
     assert "<textarea" in html["note"] and "maxlength" not in html["note"]  # no limit, no empty attribute
+
+
+def test_every_penalty_date_the_checks_refuse_in_the_future_offers_no_future_day() -> None:
+    """The case's checks refuse a day after today for these fields (``fail("decided_on", "…不能晚于今天")``);
+    their date pickers stop at today, so an officer is not offered a day the check then refuses."""
+    from pathlib import Path
+
+    from processes.penalty import FORMS
+
+    checks = "".join(p.read_text(encoding="utf-8") for p in
+                     (Path(__file__).resolve().parents[2] / "processes" / "penalty").glob("checks*.py"))
+    refused = set(re.findall(r'fail\("([a-z_]+)", "[^"]*不能晚于今天"\)', checks))
+    refused |= set(re.findall(r'problems\["([a-z_]+)"\] = \["[^"]*不能晚于今天"\]', checks))
+    refused |= {"occurred_on", "paid_on"}  # the execution check's date_field: every payment goes through it
+    assert {"decided_on", "served_on", "discovered_on", "occurred_on", "handed_in_on"} <= refused
+    today = china_today().isoformat()
+    missing = [f"{key}.{spec.name}" for key, schema in FORMS.items() for spec in describe(schema)
+               if spec.name in refused and spec.widget == "date" and spec.attrs.get("maximum") != today]
+    assert not missing, f"date fields the checks refuse in the future but the picker offers: {missing}"
