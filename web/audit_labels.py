@@ -54,7 +54,7 @@ ACTIONS: dict[str, str] = {
     "inspection_risk_closed": "解除风险", "inspection_directory_imported": "导入抽查名录",
     "inspection_schedule_created": "新建定期抽查", "inspection_schedule_paused": "暂停定期抽查",
     "inspection_schedule_resumed": "恢复定期抽查", "inspection_schedule_ran": "执行定期抽查",
-    "inspection_schedule_missed": "定期抽查未按时执行",
+    "inspection_schedule_missed": "定期抽查未按时执行", "inspection_schedule_run_requested": "申请立即执行定期抽查",
 }
 
 

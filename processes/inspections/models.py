@@ -306,7 +306,7 @@ class ScheduleRun(Base):
     period: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime]
     ran_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20))  # done | missed | failed
+    status: Mapped[str] = mapped_column(String(20))  # done | missed | failed | requested (run now before approval)
     trigger: Mapped[str] = mapped_column(String(20))  # schedule | catch_up | manual
     runner: Mapped[str] = mapped_column(String(200))
     plan_id: Mapped[str | None] = mapped_column(String(36))

@@ -44,8 +44,11 @@ def _actor(session: Any, user_id: str) -> Actor:
 
 @operator("inspections.publish_plan", "发布经负责人批准的抽查计划")
 def publish_plan(params: dict[str, Any], ctx: OperatorContext) -> dict[str, Any]:
+    from .scheduling import run_requested  # (scheduling imports the service, which imports this module's peers)
+
     plan = plans.publish_plan(ctx.session, str(params["plan_id"]), str(params.get("approved_by") or ""), ctx.now)
-    return {"plan_id": plan.id, "status": plan.status}
+    requested = run_requested(ctx.session, plan, now=ctx.now)  # "run now" pressed before the approval
+    return {"plan_id": plan.id, "status": plan.status, "periods_drawn": [run.period for run in requested]}
 
 
 @operator("inspections.commit_draw", "锁定名录快照，承诺随机种子的哈希值（先承诺后抽取）")

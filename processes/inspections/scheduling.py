@@ -48,8 +48,10 @@ RUNNER = f"{socket.gethostname()}:{os.getpid()}"
 # How a period's run reads on the schedules page and in ``weijian draw schedules`` (Chinese at the
 # source; the English is in this package's catalog, domain.en.po).
 OUTCOME_NAMES = {("done", "schedule"): "已按期抽取", ("done", "catch_up"): "已补做抽取",
-                 ("done", "manual"): "已立即执行抽取", ("missed", "schedule"): "已错过，未抽取"}
-STATUS_NAMES = {"done": "已抽取", "missed": "已错过"}
+                 ("done", "manual"): "已立即执行抽取", ("missed", "schedule"): "已错过，未抽取",
+                 ("requested", "manual"): "已申请立即执行，待计划批准"}
+STATUS_NAMES = {"done": "已抽取", "missed": "已错过", "requested": "待计划批准"}
+AWAITING_APPROVAL = ("draft", "submitted", "returned")  # a template plan the head has yet to approve
 TRIGGER_NAMES = {"schedule": "按期", "catch_up": "补做", "manual": "立即执行"}
 
 
@@ -208,17 +210,54 @@ def run_due(session_factory: Any, *, now: datetime | None = None) -> list[str]:
 
 
 def run_now(session: Session, actor: Actor, schedule_id: int, *, now: datetime | None = None) -> ScheduleRun:
-    """"Run now": the current period, once (refused when it already ran). Caller commits."""
+    """"Run now": the current period, once (refused when it already ran). Caller commits.
+
+    Before the head approved the template plan the period is only *requested* (a ``requested``
+    row holds the period, so the guard is the same): the planner need not come back after the
+    approval, which draws it (``run_requested``). Nothing is drawn from an unapproved plan."""
     now = now or engine_now()
     schedule = _schedule(session, schedule_id)
     template = session.get(Plan, schedule.template["plan_id"])
-    if template is None or template.status != "published":
-        raise DirectoryError("周期计划的模板计划尚未经负责人批准发布", "schedule")
+    if template is None or template.status not in AWAITING_APPROVAL + ("published",):
+        raise DirectoryError("周期计划的模板计划已撤回或者不存在", "schedule")
     period, due_at = recurrence.parse(schedule.recurrence).period_of(now, load_calendar(session))
-    if session.scalar(select(ScheduleRun.id).where(ScheduleRun.schedule_id == schedule.id,
-                                                   ScheduleRun.period == period)) is not None:
+    earlier = session.scalar(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule.id,
+                                                       ScheduleRun.period == period))
+    if earlier is not None and earlier.status == "requested":
+        raise DirectoryError(f"{period}期已申请立即执行，负责人批准计划后即抽取", "schedule")
+    if earlier is not None:
         raise DirectoryError(f"{period}期已经执行；需要重新抽取的，请说明理由后重新抽取", "schedule")
+    if template.status != "published":
+        run = ScheduleRun(schedule_id=schedule.id, period=period, due_at=due_at, ran_at=now, status="requested",
+                          trigger="manual", runner=RUNNER, detail="待负责人批准计划后抽取")
+        session.add(run)
+        session.flush()
+        audit.append(session, actor.user_id, "inspection_schedule_run_requested", now=now,
+                     data={"schedule": schedule.id, "period": period})
+        return run
     return _unit_of_work(session, actor, schedule, period, due_at, now, "manual")
+
+
+def run_requested(session: Session, plan: Plan, *, now: datetime | None = None) -> list[ScheduleRun]:
+    """Draw the periods a planner asked to run before ``plan`` (a schedule's template) was approved;
+    called in the approval's transaction, right after it published the plan. Each period once: the
+    request row gives way to the run in the same transaction, so a scheduler tick that sees the
+    period finds it taken either way."""
+    now = now or engine_now()
+    if plan.status != "published" or plan.schedule_id is None:
+        return []
+    schedule = session.get(Schedule, plan.schedule_id)
+    if schedule is None or schedule.template.get("plan_id") != plan.id:
+        return []  # a period's own plan, not the template
+    actor = Actor.of(plan.approved_by or "system", ["head"], [plan.unit_id])
+    done = []
+    for request in list(session.scalars(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule.id,
+                                                                  ScheduleRun.status == "requested"))):
+        period, due_at = request.period, request.due_at
+        session.delete(request)
+        session.flush()
+        done.append(_unit_of_work(session, actor, schedule, period, due_at, now, "manual"))
+    return done
 
 
 def statuses(session: Session, *, now: datetime | None = None) -> list[ScheduleStatus]:

@@ -176,13 +176,18 @@ def test_schedules_run_now_once_pause_and_resume(world: Session, as_user: Any) -
     assert schedule is not None and world.get(Plan, template.id).schedule_id == schedule.id  # type: ignore[union-attr]
     listing = officer.get("/inspections/schedules").get_data(as_text=True)
     assert "季度抽查" in listing and "quarterly first-workday 08:00" in listing
-    early = officer.post(f"/inspections/schedules/{schedule.id}/run", follow_redirects=True)
-    assert "尚未经负责人批准发布" in early.get_data(as_text=True)
-    from processes.inspections import plans
+    early = officer.post(f"/inspections/schedules/{schedule.id}/run", follow_redirects=True).get_data(as_text=True)
+    assert "负责人批准计划后即抽取" in early and "已申请立即执行，待计划批准" in early  # requested, nothing drawn
+    world.expire_all()
+    requested = world.scalar(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule.id))
+    assert requested is not None and requested.status == "requested" and requested.draw_id is None
+    again = officer.post(f"/inspections/schedules/{schedule.id}/run", follow_redirects=True)
+    assert "期已申请立即执行" in again.get_data(as_text=True)
+    from processes.inspections import plans, scheduling
 
-    plans.publish_plan(world, template.id, "head.a")
+    plans.publish_plan(world, template.id, "head.a")  # the approval's service task: publish, then the request
+    scheduling.run_requested(world, world.get_one(Plan, template.id))
     world.commit()
-    assert officer.post(f"/inspections/schedules/{schedule.id}/run").status_code == 302
     world.expire_all()
     run = world.scalar(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule.id))
     assert run is not None and run.status == "done" and run.trigger == "manual" and run.draw_id

@@ -60,7 +60,8 @@ def _schedule_action(schedule_id: int, action: str) -> Response:
     try:
         if action == "run":
             run = scheduling.run_now(dbs(), actor, schedule_id)
-            message = _("Period %(period)s drawn.", period=run.period)
+            message = (_("Period %(period)s will be drawn as soon as the head approves the plan.", period=run.period)
+                       if run.status == "requested" else _("Period %(period)s drawn.", period=run.period))
         else:
             scheduling.set_paused(dbs(), actor, schedule_id, action == "pause")
             message = _("Schedule paused.") if action == "pause" else _("Schedule resumed.")

@@ -178,3 +178,31 @@ def run_now(world: InspectionWorld, ctx: dict[str, Any], when: str) -> None:
         except DirectoryError as exc:
             session.rollback()
             world.errors.append(exc)
+
+
+@given("周期计划的模板计划尚待负责人批准")
+def template_awaiting_approval(world: InspectionWorld, ctx: dict[str, Any]) -> None:
+    """A second quarterly template, scheduled and submitted through its approval process (not yet approved)."""
+    with world.factory() as session:
+        plan = plans.create_plan(session, PLANNER, title="医疗机构季度双随机抽查", kind="quarterly", unit_id="U1",
+                                 window_start=date(2025, 9, 1), window_end=date(2025, 12, 31),
+                                 categories={"public_place": {}}, code="Q-AWAITING")
+        row = scheduling.create_schedule(session, PLANNER, name="待批准的季度抽查", template_plan_id=plan.id,
+                                         recurrence_spec=ctx["spec"], now=world.now)
+        submitted = plans.submit_plan(session, PLANNER, plan.id, now=world.now)
+        session.commit()
+        ctx["schedule"], ctx["approval"] = row.id, submitted.instance_id
+
+
+@then(parsers.parse('"{period}"期的执行状态为"{status}"，尚无抽取'))
+def requested_not_drawn(world: InspectionWorld, ctx: dict[str, Any], period: str, status: str) -> None:
+    runs = _runs(world, ctx, period)
+    assert [scheduling.STATUS_NAMES[r.status] for r in runs] == [status] and runs[0].draw_id is None
+    assert _draws(world, period) == 0
+
+
+@when(parsers.parse('负责人在"{when}"批准模板计划'))
+def approve_template(world: InspectionWorld, ctx: dict[str, Any], when: str) -> None:
+    day, hm = when.split()
+    world.set_day(day, int(hm.split(":")[0]), int(hm.split(":")[1]))
+    world.submit(ctx["approval"], "approve_plan", {"approved": True}, actor=HEAD)
