@@ -218,7 +218,7 @@ def run_now(session: Session, actor: Actor, schedule_id: int, *, now: datetime |
     now = now or engine_now()
     schedule = _schedule(session, schedule_id)
     template = session.get(Plan, schedule.template["plan_id"])
-    if template is None or template.status not in AWAITING_APPROVAL + ("published",):
+    if template is None or template.status not in (*AWAITING_APPROVAL, "published"):
         raise DirectoryError("周期计划的模板计划已撤回或者不存在", "schedule")
     period, due_at = recurrence.parse(schedule.recurrence).period_of(now, load_calendar(session))
     earlier = session.scalar(select(ScheduleRun).where(ScheduleRun.schedule_id == schedule.id,

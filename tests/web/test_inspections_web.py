@@ -183,7 +183,7 @@ def test_schedules_run_now_once_pause_and_resume(world: Session, as_user: Any) -
     assert requested is not None and requested.status == "requested" and requested.draw_id is None
     again = officer.post(f"/inspections/schedules/{schedule.id}/run", follow_redirects=True)
     assert "期已申请立即执行" in again.get_data(as_text=True)
-    from processes.inspections import plans, scheduling
+    from processes.inspections import plans
 
     plans.publish_plan(world, template.id, "head.a")  # the approval's service task: publish, then the request
     scheduling.run_requested(world, world.get_one(Plan, template.id))
