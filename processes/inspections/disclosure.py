@@ -11,8 +11,9 @@ individual party shows as 张某).
 An inspection result is disclosed once the head completed the process's explicit step 公示检查结果
 (``disclosed_on``; due 20 working days after ``result_on``, the task's overdue notice is the 督办),
 or once a 责令改正 opinion was issued (the handling is public while the correction runs). A
-penalty decision is disclosed once decided (``decided_on`` and its number) and withdrawn when
-revoked (``execution_status == "revoked"``).
+penalty decision is disclosed once the head completed its step 公示行政处罚决定
+(``decision_disclosure``: due 7 working days after the decision, overdue = 督办; a head may decide
+不予公开 with a reason) and withdrawn when revoked (``execution_status == "revoked"``).
 """
 
 from __future__ import annotations
@@ -158,14 +159,18 @@ def disclosed_results(session: Session, *, credit_code: str | None = None, query
 
 @lru_cache(maxsize=1)
 def _decisions_select() -> Select[*tuple[Any, ...]]:
-    """Decided penalty cases not revoked, newest first, before the entity filter (built once)."""
+    """Decided penalty cases the head disclosed and not revoked, newest first, before the entity
+    filter (built once). The disclosure row is joined by its primary key (the case id)."""
     from processes.penalty.models import PenaltyCase
+
+    from .decision_models import DISCLOSED, DecisionDisclosure
 
     return select(PenaltyCase.case_number, PenaltyCase.decided_on, PenaltyCase.party_type, PenaltyCase.entity_name,
                   PenaltyCase.credit_code, PenaltyCase.category, PenaltyCase.legal_basis,
-                  PenaltyCase.decided_penalty, PenaltyCase.unit_name).where(
-        PenaltyCase.decided_on.is_not(None), PenaltyCase.case_number.is_not(None),
-        or_(PenaltyCase.execution_status.is_(None), PenaltyCase.execution_status != "revoked"))
+                  PenaltyCase.decided_penalty, PenaltyCase.unit_name).join(
+        DecisionDisclosure, (DecisionDisclosure.case_id == PenaltyCase.id) & (DecisionDisclosure.status == DISCLOSED)
+    ).where(PenaltyCase.decided_on.is_not(None), PenaltyCase.case_number.is_not(None),
+            or_(PenaltyCase.execution_status.is_(None), PenaltyCase.execution_status != "revoked"))
 
 
 @lru_cache(maxsize=2)
@@ -181,22 +186,25 @@ def _decisions_page(by_entity: bool) -> Select[*tuple[Any, ...]]:
 
 def disclosed_decisions(session: Session, *, credit_code: str | None = None, limit: int = 50,
                         offset: int = 0) -> list[dict[str, Any]]:
-    """Decided penalty cases not revoked (行政处罚法 Art. 48), an individual party anonymised."""
-    from processes.penalty.forms import CATEGORY_NAMES
-
+    """Disclosed penalty decisions not revoked (行政处罚法 Art. 48), an individual party anonymised."""
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if credit_code:
         params["credit_code"] = credit_code
-    out = []
-    for case in session.execute(_decisions_page(bool(credit_code)), params):
-        person = case.party_type == "person"
-        out.append({"number": case.case_number, "decided_on": case.decided_on,
-                    "party": mask_person(case.entity_name) if person else (case.entity_name or ""),
-                    "credit_code": "" if person else (case.credit_code or ""),
-                    "category": CATEGORY_NAMES.get(case.category or "", ""),
-                    "legal_basis": case.legal_basis or "",
-                    "penalty": (case.decided_penalty or {}).get("text", ""), "authority": case.unit_name})
-    return out
+    return [public_decision(case) for case in session.execute(_decisions_page(bool(credit_code)), params)]
+
+
+def public_decision(case: Any) -> dict[str, Any]:
+    """What the public reads of one decision (a case row or a selected row): number, date, party
+    (an individual as 张某, without credit code), category, basis, penalty, authority. The head's
+    disclosure task shows exactly this before it is published."""
+    from processes.penalty.forms import CATEGORY_NAMES
+
+    person = case.party_type == "person"
+    return {"number": case.case_number, "decided_on": case.decided_on,
+            "party": mask_person(case.entity_name) if person else (case.entity_name or ""),
+            "credit_code": "" if person else (case.credit_code or ""),
+            "category": CATEGORY_NAMES.get(case.category or "", ""), "legal_basis": case.legal_basis or "",
+            "penalty": (case.decided_penalty or {}).get("text", ""), "authority": case.unit_name}
 
 
 def decision_periods(session: Session) -> list[dict[str, Any]]:

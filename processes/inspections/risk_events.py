@@ -26,8 +26,8 @@ SOURCES = {"complaint_violation": "complaint", "penalty_decided": "penalty"}
 def on_entity_event(session: Session, event: EntityEvent) -> None:
     source = SOURCES.get(event.kind)
     level = effective_rules(session).risk_levels.get(event.kind)
-    if source is None or level is None or session.get(Entity, event.credit_code) is None:
-        return  # not a kind the ledger records, or an entity outside the directory (free text)
+    if source is None or level is None or not event.credit_code or session.get(Entity, event.credit_code) is None:
+        return  # not a kind the ledger records, an individual (no code) or an entity outside the directory
     already = session.scalar(select(RiskEntry.id).where(RiskEntry.source == source,
                                                         RiskEntry.source_ref == event.source_ref).limit(1))
     if already is None:

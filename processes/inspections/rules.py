@@ -65,6 +65,8 @@ class Rules:
     risk_levels: dict[str, str] = field(default_factory=dict)  # entity event kind -> ledger level
     decision_workdays: int = 7
     decision_withdraw_workdays: int = 3
+    # the reasons a head may give for not disclosing a penalty decision (the task's choices)
+    decision_withhold_reasons: tuple[str, ...] = ()
     disclosure_sources: dict[str, str] = field(default_factory=dict)  # rule key -> "[label] source" (public)
     sign_workdays: int = 2  # [signing] record_workdays: each signer's 签署抽取记录 task is due then
 
@@ -109,11 +111,22 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
         decision_workdays=_positive(raw["disclosure"].get("decision_workdays", 7), "decision_workdays"),
         decision_withdraw_workdays=_positive(raw["disclosure"].get("decision_withdraw_workdays", 3),
                                              "decision_withdraw_workdays"),
+        decision_withhold_reasons=_reasons(raw["disclosure"].get("decision_withhold_reasons"),
+                                           "decision_withhold_reasons"),
         disclosure_sources={str(k): str(v) for k, v in raw.get("disclosure_sources", {}).items()},
         sign_workdays=_positive(raw.get("signing", {}).get("record_workdays", 2), "signing.record_workdays"))
     if rules.min_specialists > rules.min_inspectors:
         raise ValueError("rules.toml: matching.min_specialists cannot exceed matching.min_inspectors")
     return rules
+
+
+def _reasons(value: Any, name: str) -> tuple[str, ...]:
+    """An agency's older copy without the list: no reason to choose, so every decision is disclosed."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"rules.toml: disclosure.{name} must be a list of one or more reasons, got {value!r}")
+    return tuple(v.strip() for v in value)
 
 
 def _risk_levels(raw: dict[str, Any]) -> dict[str, str]:

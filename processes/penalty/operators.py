@@ -149,6 +149,8 @@ def generate_document(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
         periods = asdict(rules.periods)
     document = documents.generate(ctx.session, case, rules, doc_type, data, periods,
                                   _as_of(params), job_id=ctx.job_id)
+    if doc_type in ("decision", "summary_decision"):  # the decision is made: its disclosure step starts now
+        _tell_decided(ctx, case)
     return {"document_id": document.id, "doc_type": doc_type, "title": document.title, "number": document.number,
             "file_name": document.file_name, "sha256": document.sha256}
 
@@ -211,13 +213,13 @@ def compute_execution_state(params: dict[str, Any], ctx: OperatorContext) -> dic
 
 
 def _tell_decided(ctx: OperatorContext, case: PenaltyCase) -> None:
-    """A decided penalty against a registered entity goes into the inspections' risk ledger (once
-    per case: the handler ignores a case it already recorded)."""
-    code = case.credit_code or case.entity_id
-    if case.decided_on is not None and code:
+    """Every decided case is told (an individual's with credit code ""): a registered entity's goes
+    into the inspections' risk ledger, and every decision gets its disclosure step 公示行政处罚决定
+    (once per case: the handlers ignore a case they already recorded; a revoked one is withdrawn)."""
+    if case.decided_on is not None:
         label = case.case_number or str(case.id)
-        entity_event(ctx.session, EntityEvent("penalty_decided", code, f"penalty:{case.id}",
-                                              f"作出行政处罚决定（{label}）", case.decided_on))
+        entity_event(ctx.session, EntityEvent("penalty_decided", case.credit_code or case.entity_id or "",
+                                              f"penalty:{case.id}", f"作出行政处罚决定（{label}）", case.decided_on))
 
 
 ENDED_STATUSES = frozenset({"transferred", "withdrawn", "terminated"})
