@@ -32,6 +32,7 @@ from signing.models import DeliberationRecord, StoredSignature
 
 from . import sampling
 from .models import Draw, Plan
+from .plans import WEIGHT_LABELS
 
 PLANNER_ROLE = "抽取人（计划制定人）"
 WITNESS_ROLE = "见证人"
@@ -85,10 +86,7 @@ def record_data(session: Session, draw: Draw) -> signing.DrawRecordData:
 
 PARAMETER_LABELS: dict[str, str] = {
     "default_ratio": "默认抽取比例", "min_per_category": "每类至少抽取数", "weights": "抽取权重",
-    "risk_normal": "风险等级“常态”", "risk_high": "风险等级“高风险”", "credit_a": "信用等级A（守信）",
-    "credit_b": "信用等级B", "credit_c": "信用等级C（一般失信）", "credit_d": "信用等级D（严重失信）",
-    "credit_none": "尚无信用等级", "complaints_threshold": "投诉数阈值（近12个月）",
-    "complaints_factor": "投诉数达到阈值的权重倍数", "complaints_months": "投诉数的统计期（月）",
+    **WEIGHT_LABELS, "weights_changed": "本计划自定的权重（与规则的默认值不同）",
     "recent_months": "近期已检查的排除期（月）",
     "frequency_cap": "每年随机检查次数上限", "min_inspectors": "每个对象至少检查人员数",
     "min_specialists": "至少专业人员数", "previous_inspector_months": "检查过该对象的人员回避期（月）",

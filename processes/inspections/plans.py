@@ -34,6 +34,25 @@ SEED_SOURCES = {"generated": "系统生成随机种子", "witnessed": "见证人
 PLAN_PROCESS = "inspection_plan"
 LOCKED = "国家随机监督抽查任务的检查对象名单已锁定，不能修改"
 
+MULTIPLIER = (1, 100)
+WEIGHT_BOUNDS: dict[str, tuple[int, int]] = {
+    "risk_normal": MULTIPLIER, "risk_high": MULTIPLIER, "credit_a": MULTIPLIER, "credit_b": MULTIPLIER,
+    "credit_c": MULTIPLIER, "credit_d": MULTIPLIER, "credit_none": MULTIPLIER, "complaints_factor": MULTIPLIER,
+    "complaints_threshold": (1, 1000), "complaints_months": (1, 60)}
+"""[practice] What a plan may set for each key of ``rules.toml`` [weights] (its own weights, 58号文件:
+对投诉举报多、有不良记录的加大抽查力度; the document leaves the intensity to the agency). Whole numbers
+only: the snapshot and the canonical JSON of a draw hold no floats. No multiplier below 1: a weight
+of 0 would mean an entity can never be drawn, an exclusion in disguise (exclusions are their own,
+listed parameters); 100 keeps one grade from swamping a category (a D-grade entity 100 times as
+likely as an A-grade one is already near-certain in a category of a few hundred). Complaints are
+counted over at most 60 months, the threshold is at most 1000."""
+WEIGHT_LABELS = {
+    "risk_normal": "风险等级“常态”", "risk_high": "风险等级“高风险”", "credit_a": "信用等级A（守信）",
+    "credit_b": "信用等级B", "credit_c": "信用等级C（一般失信）", "credit_d": "信用等级D（严重失信）",
+    "credit_none": "尚无信用等级", "complaints_threshold": "投诉数阈值（近12个月）",
+    "complaints_factor": "投诉数达到阈值的权重倍数", "complaints_months": "投诉数的统计期（月）"}
+"""The Chinese names of the weight keys (the same as on the draw record, ``draw_record.PARAMETER_LABELS``)."""
+
 
 def _ratio(value: Any, category: str) -> str:
     try:
@@ -66,13 +85,60 @@ def check_categories(categories: Mapping[str, Mapping[str, Any]]) -> dict[str, d
     return out
 
 
+def _weight(key: str, value: Any) -> int:
+    low, high = WEIGHT_BOUNDS[key]
+    number: int | None = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str) and value.strip().lstrip("+").isdigit():
+        number = int(value.strip())
+    if number is None or not low <= number <= high:
+        raise DirectoryError(f"权重“{WEIGHT_LABELS[key]}”应为{low}到{high}之间的整数", f"weight_{key}")
+    return number
+
+
+def apply_weights(params: dict[str, Any], weights: Mapping[str, Any], defaults: Mapping[str, int], kind: str) -> None:
+    """The plan's own weights over ``params["weights"]``; ``weights_changed`` lists the keys that
+    differ from ``defaults`` (the rules in force), so the approval, the plan page and the draw
+    record say which weights the plan set. A blank value goes back to the default; nothing is
+    changed when one value is wrong. A national task's list is given: it has no weights to set."""
+    if kind == "national":
+        raise DirectoryError("国家随机监督抽查任务的检查对象名单已给定，不按权重抽取", "weights")
+    chosen = dict(params["weights"])
+    for key, value in weights.items():
+        if key not in WEIGHT_BOUNDS:
+            raise DirectoryError(f"权重{key}不存在", "weights")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            chosen[key] = defaults[key]
+        else:
+            chosen[key] = _weight(key, value)
+    params["weights"] = chosen
+    changed = sorted(k for k, v in chosen.items() if defaults.get(k) != v)
+    if changed:
+        params["weights_changed"] = changed
+    else:
+        params.pop("weights_changed", None)
+
+
+def check_scope(session: Session, unit: Unit, scope: Sequence[str]) -> list[str]:
+    """The chosen units, each the planning unit or one below it (a county plans for its own
+    supervision area, not a neighbour's); the draw covers them and every unit below them."""
+    chosen = list(dict.fromkeys(u for u in scope if u))
+    for unit_id in chosen:
+        row = session.get(Unit, unit_id)
+        if row is None:
+            raise DirectoryError(f"抽查范围中的单位{unit_id}不存在", "scope")
+        if not row.path.startswith(unit.path):
+            raise DirectoryError(f"抽查范围中的“{row.name}”不是制定计划的单位或者其下级单位", "scope")
+    return chosen
+
+
 def create_plan(session: Session, actor: Actor, *, title: str, kind: str, unit_id: str, window_start: date,
                 window_end: date, categories: Mapping[str, Mapping[str, Any]] | None = None,
                 scope: Sequence[str] | None = None, fixed_entities: Sequence[str] | None = None,
-                exclusions: Mapping[str, int] | None = None, seed_source: str = "generated",
-                witness_id: str | None = None, schedule_id: int | None = None, code: str | None = None,
-                rules: Rules | None = None) -> Plan:
-    """A draft plan; the rules in force are copied into ``params`` with the plan's own choices."""
+                exclusions: Mapping[str, int] | None = None, weights: Mapping[str, Any] | None = None,
+                seed_source: str = "generated", witness_id: str | None = None, schedule_id: int | None = None,
+                code: str | None = None, rules: Rules | None = None) -> Plan:
+    """A draft plan; the rules in force are copied into ``params`` with the plan's own choices
+    (categories, scope units, exclusions, weights: ``WEIGHT_BOUNDS``)."""
     if kind not in KINDS:
         raise DirectoryError("计划类型应为年度、季度或者国家任务", "kind")
     if not (title or "").strip():
@@ -87,6 +153,8 @@ def create_plan(session: Session, actor: Actor, *, title: str, kind: str, unit_i
     if seed_source == "witnessed" and not witness_id:
         raise DirectoryError("见证人录入公开随机数的，须指定见证人", "witness_id")
     params = (rules or effective_rules(session)).as_params()
+    if weights:
+        apply_weights(params, weights, dict(params["weights"]), kind)
     for key, value in (exclusions or {}).items():
         if key not in ("recent_months", "frequency_cap") or not isinstance(value, int) or value < 0:
             raise DirectoryError(f"排除条件{key}不正确", "exclusions")
@@ -100,7 +168,7 @@ def create_plan(session: Session, actor: Actor, *, title: str, kind: str, unit_i
         if fixed_entities:
             raise DirectoryError("只有国家随机监督抽查任务有固定的检查对象名单", "fixed_entities")
         params["categories"] = check_categories(categories or {})
-    params["scope_units"] = scope_units(session, scope or [unit_id])
+    params["scope_units"] = scope_units(session, check_scope(session, unit, scope or []) or [unit_id])
     items = session.scalars(select(InspectionItem.id).where(InspectionItem.active, InspectionItem.category.in_(
         list(params["categories"])))).all()
     plan = Plan(id=str(uuid.uuid4()), code=code or f"{kind[0].upper()}{window_start:%Y%m%d}-{uuid.uuid4().hex[:6]}",
@@ -125,8 +193,10 @@ def _fixed_list(session: Session, codes: Sequence[str]) -> list[str]:
 
 
 def update_plan(session: Session, actor: Actor, plan_id: str, *, categories: Mapping[str, Mapping[str, Any]] | None
-                = None, fixed_entities: Sequence[str] | None = None, window_end: date | None = None) -> Plan:
-    """Change a draft or returned plan; a national task's list never changes."""
+                = None, fixed_entities: Sequence[str] | None = None, window_end: date | None = None,
+                weights: Mapping[str, Any] | None = None, scope: Sequence[str] | None = None) -> Plan:
+    """Change a draft or returned plan; a national task's list never changes. ``weights`` are
+    compared with the rules in force now (a blank value goes back to the rule)."""
     plan = get_plan(session, plan_id)
     if fixed_entities is not None and plan.kind == "national":
         raise DirectoryError(LOCKED, "fixed_entities")
@@ -137,6 +207,12 @@ def update_plan(session: Session, actor: Actor, plan_id: str, *, categories: Map
         if plan.kind == "national":
             raise DirectoryError(LOCKED, "categories")
         params["categories"] = check_categories(categories)
+    if weights:
+        apply_weights(params, weights, effective_rules(session).as_params()["weights"], plan.kind)
+    if scope is not None:
+        unit = session.get(Unit, plan.unit_id)
+        assert unit is not None
+        params["scope_units"] = scope_units(session, check_scope(session, unit, scope) or [plan.unit_id])
     if window_end is not None:
         if window_end < plan.window_start:
             raise DirectoryError("检查时段的结束日期不能早于开始日期", "window_end")

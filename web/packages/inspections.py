@@ -42,6 +42,7 @@ from .inspections_admin import bp as admin_bp
 from .inspections_api import api_bp
 from .inspections_edit import bp as edit_bp
 from .inspections_ledger import bp as ledger_bp
+from .inspections_plan_form import rule_weights, scope_names, scope_of_form, weight_rows, weights_of_form
 from .inspections_public import bp as public_bp
 from .inspections_rules import bp as rules_bp
 from .inspections_sign import bp as sign_bp
@@ -66,6 +67,8 @@ class PlanPanel:
     categories: list[tuple[str, str]]
     items: list[InspectionItem]
     people: dict[str, str]
+    weights: list[Any]  # inspections_plan_form.WeightRow: the weights the head approves
+    scope: list[str]  # the scope's unit names
 
 
 def _names(user_ids: list[str]) -> dict[str, str]:
@@ -99,7 +102,8 @@ def _panel(instance: ProcessInstance) -> PlanPanel | None:
     items = list(dbs().scalars(select(InspectionItem).where(InspectionItem.id.in_(plan.item_ids or []),
                                                             InspectionItem.category.in_(categories))
                                .order_by(InspectionItem.code)))
-    return PlanPanel(plan, inspection, _amounts(plan), items, _names(list(inspection.inspectors) if inspection else []))
+    return PlanPanel(plan, inspection, _amounts(plan), items, _names(list(inspection.inspectors) if inspection else []),
+                     weight_rows(plan), scope_names(plan))
 
 
 @dataclass(frozen=True)
@@ -203,10 +207,11 @@ def new_plan() -> Any:
     values = {k: request.form.get(k, "") for k in FORM_FIELDS}
     values.setdefault("kind", "annual")
     errors: dict[str, list[str]] = {}
+    page = {"units": units, "kinds": plan_service.KINDS, "seeds": plan_service.SEED_SOURCES,
+            "categories": ENTITY_CATEGORIES, "form": request.form, "rule_weights": rule_weights(),
+            "weight_labels": plan_service.WEIGHT_LABELS, "weight_bounds": plan_service.WEIGHT_BOUNDS}
     if request.method == "GET":
-        return render_template("inspections/plan_new.html", values=values, errors=errors, units=units,
-                               kinds=plan_service.KINDS, seeds=plan_service.SEED_SOURCES,
-                               categories=ENTITY_CATEGORIES, form=request.form)
+        return render_template("inspections/plan_new.html", values=values, errors=errors, **page)
     start, end = _day(values, "window_start", errors), _day(values, "window_end", errors)
     categories = _categories(request.form, errors)
     exclusions: dict[str, int] = {}
@@ -218,6 +223,7 @@ def new_plan() -> Any:
                 errors.setdefault(key, []).append(_("Enter a whole number."))
     if values["unit_id"] not in {u.id for u in units}:
         errors.setdefault("unit_id", []).append(_("Choose one of your units."))
+    scope = scope_of_form(request.form, {u.id for u in units}, errors)
     fixed = [c.strip() for c in values["fixed_entities"].replace(",", "\n").splitlines() if c.strip()]
     if not errors and start and end and values["kind"] == "national":
         plan_id = _national(actor, values, start, end, fixed, errors)
@@ -229,7 +235,7 @@ def new_plan() -> Any:
                 dbs(), actor, title=values["title"], kind=values["kind"], unit_id=values["unit_id"],
                 window_start=start, window_end=end, categories=categories if values["kind"] != "national" else None,
                 fixed_entities=fixed or None, exclusions=exclusions, seed_source=values["seed_source"] or "generated",
-                witness_id=values["witness_id"].strip() or None)
+                witness_id=values["witness_id"].strip() or None, scope=scope, weights=weights_of_form(request.form))
         except DirectoryError as exc:
             dbs().rollback()
             errors.setdefault(exc.field or "_", []).append(exc.message)
@@ -238,9 +244,7 @@ def new_plan() -> Any:
             flash(_("Plan %(code)s created as a draft. Check it, then submit it to the head.", code=plan.code),
                   "success")
             return redirect(url_for("inspections.plan", plan_id=plan.id))
-    return render_template("inspections/plan_new.html", values=values, errors=errors, units=units,
-                           kinds=plan_service.KINDS, seeds=plan_service.SEED_SOURCES, categories=ENTITY_CATEGORIES,
-                           form=request.form), 422
+    return render_template("inspections/plan_new.html", values=values, errors=errors, **page), 422
 
 
 MAX_LIST_BYTES = 5 * 1024 * 1024
@@ -301,7 +305,8 @@ def plan(plan_id: str) -> str:
                            completion=plan_service.completion(dbs(), row.id),
                            completion_labels=plan_service.COMPLETION_LABELS,
                            replacements=replacements, names=_names(people), items=items, unit=unit,
-                           amounts=_amounts(row), statuses=STATUSES, kinds=plan_service.KINDS,
+                           amounts=_amounts(row), weights=weight_rows(row), scope=scope_names(row),
+                           statuses=STATUSES, kinds=plan_service.KINDS,
                            draw_statuses=DRAW_STATUSES, inspection_statuses=INSPECTION_STATUSES,
                            outcomes=OUTCOME_NAMES, seeds=plan_service.SEED_SOURCES,
                            may_redraw=actor.is_admin or "head" in actor.roles, today=china_today(),
