@@ -131,16 +131,20 @@ def public_log(session: Session, *, limit: int = 50, offset: int = 0) -> list[di
 
 def revoked_decisions(session: Session, *, limit: int = 50) -> list[dict[str, Any]]:
     """Disclosed penalty decisions withdrawn because they were revoked: the number, the party as
-    published (an individual as 张某, no credit code), the day of the revocation and the ground."""
+    published (an individual as 张某, no credit code), the day of the revocation and the ground.
+    A decision never disclosed (its step pending or 不予公开) was never public: nothing to withdraw."""
     from processes.penalty.models import ExecutionEvent, PenaltyCase
 
+    from .decision_models import DecisionDisclosure
     from .disclosure import mask_person
 
     revoked_on = (select(ExecutionEvent.occurred_on).where(ExecutionEvent.case_id == PenaltyCase.id,
                                                            ExecutionEvent.kind == "appeal_revoked")
                   .order_by(ExecutionEvent.id.desc()).limit(1).scalar_subquery())
     out = []
-    for case, on in session.execute(select(PenaltyCase, revoked_on).where(
+    for case, on in session.execute(select(PenaltyCase, revoked_on).join(
+            DecisionDisclosure, (DecisionDisclosure.case_id == PenaltyCase.id)
+            & DecisionDisclosure.disclosed_on.is_not(None)).where(
             PenaltyCase.execution_status == "revoked", PenaltyCase.decided_on.is_not(None),
             PenaltyCase.case_number.is_not(None)).order_by(PenaltyCase.decided_on.desc()).limit(limit)):
         person = case.party_type == "person"

@@ -18,6 +18,7 @@ from engine.settings import Settings
 from processes.inspections.disclosure import mask_person
 from processes.inspections.models import Draw
 from tests.web.conftest import STAFF
+from tests.web.decision_flow import disclose_decision
 from tests.web.inspections_flow import (
     NOTES,
     SHOPS,
@@ -44,8 +45,8 @@ def disclosed(app: Flask, session: Session) -> dict[str, Any]:
     submit(session, rows[0].instance_id, "inspections.disclose", "head.a", {"content_checked": True})  # 公示
     finish(session, rows[1], "correction")
     draft = draft_plan(session)
-    person = person_decision(session)
-    company = organisation_decision(session, rows[0].credit_code, rows[0].entity_name)
+    person = disclose_decision(session, person_decision(session))  # 公示行政处罚决定
+    company = disclose_decision(session, organisation_decision(session, rows[0].credit_code, rows[0].entity_name))
     return {"plan": plan, "draw": draw, "rows": inspections_of(session, draw), "draft": draft,
             "person": person, "company": company}
 

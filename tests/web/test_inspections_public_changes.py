@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine.clock import china_today
 from processes.inspections.models import Inspection, PublicChange
 from tests.web.conftest import STAFF
+from tests.web.decision_flow import disclose_decision
 from tests.web.inspections_flow import (
     NOTES,
     approved_plan,
@@ -128,7 +129,7 @@ def test_a_revoked_decision_leaves_the_list_and_appears_in_the_log_as_withdrawn(
     from processes.penalty.models import ExecutionEvent, PenaltyCase
 
     setup_inspections(session)
-    person = person_decision(session)
+    person = disclose_decision(session, person_decision(session))
     client = app.test_client()
     decisions = client.get("/public/inspections/decisions").get_data(as_text=True)
     assert person in decisions
@@ -153,7 +154,7 @@ def test_the_log_lists_both_kinds_newest_first(app: Flask, session: Session, as_
                                                result: Inspection) -> None:
     from processes.penalty.models import ExecutionEvent, PenaltyCase
 
-    number = organisation_decision(session, result.credit_code, result.entity_name)
+    number = disclose_decision(session, organisation_decision(session, result.credit_code, result.entity_name))
     case = session.scalar(select(PenaltyCase).where(PenaltyCase.case_number == number))
     assert case is not None
     session.add(ExecutionEvent(case_id=case.id, kind="appeal_revoked", occurred_on=date(2020, 1, 2),
