@@ -89,6 +89,7 @@ def fill(url: str, entities: int, results: int, decisions: int, seed: int = 5) -
     from engine.models import ProcessDefinition, ProcessInstance
     from processes.directory.models import Entity
     from processes.directory.services import create_unit
+    from processes.inspections.decision_models import DecisionDisclosure
     from processes.inspections.models import Draw, EntityProfile, Inspection, Plan
     from processes.penalty.models import PenaltyCase
 
@@ -173,6 +174,10 @@ def fill(url: str, entities: int, results: int, decisions: int, seed: int = 5) -
                 chunk = cases[first:first + BATCH]
                 session.execute(insert(ProcessInstance), [c[0] for c in chunk])
                 session.execute(insert(PenaltyCase), [c[1] for c in chunk])
+                session.execute(insert(DecisionDisclosure), [  # each disclosed by its head (公示行政处罚决定)
+                    {"case_id": c[1]["id"], "unit_id": "C1", "status": "disclosed",
+                     "disclosed_on": c[1]["decided_on"] + timedelta(days=3), "disclosed_by": "bench",
+                     "created_at": now} for c in chunk])
             session.commit()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))

@@ -47,6 +47,8 @@ def test_the_head_sees_the_public_content_and_the_decision_is_public_only_once_d
     head = as_user("head.a")
     inbox = head.get("/inbox").get_data(as_text=True)
     assert "公示行政处罚决定" in inbox
+    oversight = head.get("/oversight?process=inspection_decision_disclosure").get_data(as_text=True)
+    assert f"/tasks/{task.id}" in oversight  # the head's 督办 view of open (and overdue) disclosures
     page = head.get(f"/tasks/{task.id}").get_data(as_text=True)
     shown = _instructions(page)
     assert number in shown and "当事人：王某" in shown and "《公共场所卫生管理条例》第十四条" in shown
