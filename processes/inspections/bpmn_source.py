@@ -81,25 +81,30 @@ TASK = {
         ("onsite", "userTask", "现场检查", "officer", 4, 0, {
             "formKey": "inspections.onsite", "assignee": "lead", "due": "window_end",
             "doc": "两名检查人员到场，按抽查事项的检查内容逐项检查，记录证据，被检查单位负责人签字或者注明拒签。"}),
-        ("review", "userTask", "负责人审核检查结果", "head", 5, 0, {"formKey": "inspections.review"}),
-        ("i_gw_review", "exclusiveGateway", "是否退回", "head", 6, 0, {"default": "f_i_gw_review__onsite"}),
-        ("i_gw_outcome", "exclusiveGateway", "检查结果", "head", 7, 0, {"default": "f_i_gw_outcome__record_result"}),
-        ("issue_opinion", "serviceTask", "出具卫生监督意见书", "officer", 8, 1, {"operator": (
+        ("confirm_onsite", "userTask", "检查人员确认现场检查记录", "officer", 5, 0, {
+            "formKey": "inspections.confirm_onsite", "assignee": "[p['user_id'] for p in inspectors if p['user_id'] != lead][0]",
+            "reassignable": "false", "due": "window_end",
+            "doc": "执法人员不得少于两人（行政处罚法第四十二条）：另一名检查人员核对主检人员的现场检查记录（检查情况、结果、不符合项和证据），确认或者说明异议；有异议的退回主检人员修改后再次确认。确认后才由负责人审核。"}),
+        ("i_gw_confirmed", "exclusiveGateway", "是否确认", "officer", 6, 0, {"default": "f_i_gw_confirmed__onsite"}),
+        ("review", "userTask", "负责人审核检查结果", "head", 7, 0, {"formKey": "inspections.review"}),
+        ("i_gw_review", "exclusiveGateway", "是否退回", "head", 8, 0, {"default": "f_i_gw_review__onsite"}),
+        ("i_gw_outcome", "exclusiveGateway", "检查结果", "head", 9, 0, {"default": "f_i_gw_outcome__record_result"}),
+        ("issue_opinion", "serviceTask", "出具卫生监督意见书", "officer", 10, 1, {"operator": (
             "inspections.issue_opinion", "opinion", {"inspection_id": "inspection_id", "record": "onsite"})}),
-        ("wait_correction", "intermediateCatchEvent", "整改期限届满", "officer", 9, 1, {
+        ("wait_correction", "intermediateCatchEvent", "整改期限届满", "officer", 11, 1, {
             "timer": "end_of_day(onsite['correction_due'])"}),
-        ("reinspect", "userTask", "复查整改情况", "officer", 10, 1, {
+        ("reinspect", "userTask", "复查整改情况", "officer", 12, 1, {
             "formKey": "inspections.reinspect", "assignee": "lead"}),
-        ("i_gw_corrected", "exclusiveGateway", "是否整改到位", "officer", 11, 1,
+        ("i_gw_corrected", "exclusiveGateway", "是否整改到位", "officer", 13, 1,
          {"default": "f_i_gw_corrected__open_lead"}),
-        ("open_lead", "serviceTask", "移送案源登记（行政处罚）", "officer", 12, 2, {"operator": (
+        ("open_lead", "serviceTask", "移送案源登记（行政处罚）", "officer", 14, 2, {"operator": (
             "inspections.open_penalty_lead", "penalty_lead", {"inspection_id": "inspection_id"})}),
-        ("record_result", "serviceTask", "登记检查结果", "head", 13, 0, {"operator": (
+        ("record_result", "serviceTask", "登记检查结果", "head", 15, 0, {"operator": (
             "inspections.record_result", "result", {"inspection_id": "inspection_id", "as_of": "today().isoformat()"})}),
-        ("disclose", "userTask", "公示检查结果", "head", 14, 0, {
+        ("disclose", "userTask", "公示检查结果", "head", 16, 0, {
             "formKey": "inspections.disclose", "due": "result['disclosure_due']",
             "doc": "核对公示内容（检查对象、事项、日期、结果和处理情况，不含检查人员、内部意见和个人信息）后公示；期限为结果登记之日起20个工作日（国发〔2019〕5号），逾期未公示的向负责人督办。"}),
-        ("i_end", "endEvent", "检查结束", "head", 15, 0, {}),
+        ("i_end", "endEvent", "检查结束", "head", 17, 0, {}),
     ],
     "flows": [
         ("i_start", "declare", "", ""), ("declare", "check_declarations", "", ""),
@@ -107,7 +112,9 @@ TASK = {
         ("i_gw_conflict", "set_declarers", "重新抽取检查人员", "conflicts['replaced']"),
         ("i_gw_conflict", "i_end_unstaffed", "无人可替换", "conflicts['unstaffed']"),
         ("i_gw_conflict", "onsite", "无利益冲突", ""), ("set_declarers", "declare", "", ""),
-        ("onsite", "review", "", ""), ("review", "i_gw_review", "", ""),
+        ("onsite", "confirm_onsite", "", ""), ("confirm_onsite", "i_gw_confirmed", "", ""),
+        ("i_gw_confirmed", "review", "确认", "confirmation['confirmed']"),
+        ("i_gw_confirmed", "onsite", "有异议，退回主检人员", ""), ("review", "i_gw_review", "", ""),
         ("i_gw_review", "i_gw_outcome", "同意", "review['approved']"), ("i_gw_review", "onsite", "退回", ""),
         ("i_gw_outcome", "issue_opinion", "责令改正", "onsite['outcome'] == 'correction'"),
         ("i_gw_outcome", "open_lead", "涉嫌违法", "onsite['outcome'] == 'violation'"),

@@ -1,8 +1,9 @@
 """Demo data for ``weijian demo load``: an item, a roster, twelve bathhouses and hotels of 渭滨区,
 a plan approved by the head through its process, its finished draw (re-verifiable with
 ``weijian draw verify``; its record signed by the planner, the head's signing task waiting),
-two inspections carried to a result (合格; 责令改正 with its opinion),
-and a quarterly schedule.
+two inspections carried to a result (合格; 责令改正 with its opinion), each record confirmed by
+the other inspector, a third record waiting for that confirmation (检查人员确认现场检查记录 in the
+co-inspector's inbox), and a quarterly schedule.
 
 Driven through the same services the pages use; service tasks run as the eager relay would.
 Idempotent: keyed by the plan code ``DEMO-2026-GG``. The caller commits.
@@ -107,7 +108,8 @@ def load(session: Session) -> list[str]:
     made += _sign_as_planner(session, planner, draw)
     rows = list(session.scalars(select(Inspection).where(Inspection.draw_id == draw.id)
                                 .order_by(Inspection.credit_code)))
-    for row, outcome in zip(rows, ("compliant", "correction"), strict=False):
+    # two results (compliant, correction); the third record waits for the other inspector's confirmation
+    for n, (row, outcome) in enumerate(zip(rows, ("compliant", "correction", "compliant"), strict=False)):
         if not row.instance_id:
             continue
         for user_id in list(row.inspectors):
@@ -115,8 +117,12 @@ def load(session: Session) -> list[str]:
         extra = {"correction_due": (today + timedelta(days=15)).isoformat(),
                  "nonconforming": "顾客用品用具清洗消毒"} if outcome == "correction" else {}
         _submit(session, row.instance_id, "inspections.onsite", row.inspectors[0], {
-            "checked_on": today.isoformat(), "co_inspector_present": True, "findings": "按检查内容逐项检查",
+            "checked_on": today.isoformat(), "findings": "按检查内容逐项检查",
             "outcome": outcome, "representative": "signed", **extra})
+        if n == 2:  # the co-inspector's 检查人员确认现场检查记录 waits in their inbox
+            made.append(f"inspection {row.entity_name}: waiting for the co-inspector's confirmation")
+            continue
+        _submit(session, row.instance_id, "inspections.confirm_onsite", row.inspectors[1], {"confirmed": True})
         review = _task(session, row.instance_id, "inspections.review")
         assert review is not None
         service.submit_task(session, review.id, head, {"approved": True})

@@ -62,7 +62,6 @@ class DeclareForm(FormSchema):
 @register_form("inspections.onsite", title="现场检查")
 class OnsiteForm(FormSchema):
     checked_on = DateField("检查日期", required=True, not_future=True)
-    co_inspector_present = Select("另一名检查人员是否到场", YES_NO, required=True)
     nonconforming = TextArea("不符合的检查内容（每行一项，照抄检查内容）", required=False, max_length=4000)
     findings = TextArea("检查情况", required=True, max_length=5000)
     outcome = Select("检查结果", OUTCOMES, required=True)
@@ -74,9 +73,21 @@ class OnsiteForm(FormSchema):
     evidence = evidence_files("现场照片、视频或者记录")
 
     @pre_load
-    def _one_file(self, data: Any, **_kwargs: Any) -> Any:
-        """A client of the older single-file form sends one ``{"sha256", "filename"}``: kept as a list of one."""
-        if isinstance(data, dict) and isinstance(data.get("evidence"), dict):
+    def _older_clients(self, data: Any, **_kwargs: Any) -> Any:
+        """What older API clients send, still accepted.
+
+        ``co_inspector_present``: the lead's yes/no answer that the second officer was there. The
+        proof is now the second officer's own confirmation (task ``confirm_onsite``), so the answer
+        is not kept; a "no" is still refused, since it states that one officer inspected alone.
+        ``evidence`` as one ``{"sha256", "filename"}`` (the single-file form): kept as a list of one."""
+        if not isinstance(data, dict):
+            return data
+        if "co_inspector_present" in data:
+            present = data["co_inspector_present"]
+            if present is False or str(present).strip().lower() in ("false", "0", "no", "否"):
+                raise ValidationError({"co_inspector_present": ["检查人员不得少于两人（行政处罚法第四十二条）"]})
+            data = {k: v for k, v in data.items() if k != "co_inspector_present"}
+        if isinstance(data.get("evidence"), dict):
             one = data["evidence"]
             name = one.get("file_name") or one.get("filename") or ""
             data = {**data, "evidence": [{"title": one.get("title") or name, "file_name": name,
@@ -91,6 +102,24 @@ class OnsiteForm(FormSchema):
             raise ValidationError({"outcome": ["存在不符合项的，检查结果不能为合格"]})
         if data.get("representative") == "refused" and not data.get("refusal_note"):
             raise ValidationError({"refusal_note": ["拒绝签字的，请注明情况"]})
+
+
+@register_form("inspections.confirm_onsite", title="检查人员确认现场检查记录")
+class ConfirmOnsiteForm(FormSchema):
+    """The second officer's own confirmation of the lead's record (行政处罚法 Art. 42: two officers).
+
+    Why a task of its own rather than the lead's ``co_inspector_present`` answer: only the second
+    officer can attest that they were there and that the record is right; who and when are stated
+    by the server (``service.submit_task``), a dispute needs its reason and returns the record."""
+
+    confirmed = Select("核对意见", [(True, "确认"), (False, "有异议")], required=True)
+    reason = TextArea("异议理由", required=False, max_length=2000,
+                      help="有异议的，写明记录中哪些内容与现场不符；记录退回主检人员修改后再次确认")
+
+    @validates_schema
+    def _reason(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("confirmed") is False and not (data.get("reason") or "").strip():
+            raise ValidationError({"reason": ["有异议的，请写明理由"]})
 
 
 @register_form("inspections.review", title="负责人审核检查结果")
@@ -135,10 +164,12 @@ class SignDrawForm(FormSchema):
 FORMS: dict[str, type[Schema]] = {
     "inspections.approve_plan": ApprovePlanForm, "inspections.revise_plan": RevisePlanForm,
     "inspections.witness_seed": WitnessSeedForm, "inspections.declare": DeclareForm,
-    "inspections.onsite": OnsiteForm, "inspections.review": ReviewForm, "inspections.reinspect": ReinspectForm,
+    "inspections.onsite": OnsiteForm, "inspections.confirm_onsite": ConfirmOnsiteForm, "inspections.review": ReviewForm,
+    "inspections.reinspect": ReinspectForm,
     "inspections.disclose": DiscloseForm, "inspections.sign_draw": SignDrawForm,
 }
 DATA_KEYS = {"inspections.approve_plan": "approval", "inspections.revise_plan": "revision",
              "inspections.witness_seed": "witness", "inspections.declare": "declaration",
-             "inspections.onsite": "onsite", "inspections.review": "review", "inspections.reinspect": "reinspection",
+             "inspections.onsite": "onsite", "inspections.confirm_onsite": "confirmation",
+             "inspections.review": "review", "inspections.reinspect": "reinspection",
              "inspections.disclose": "disclosure", "inspections.sign_draw": "signature"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import SYSTEM, Actor, audit, cancel, complete_task, start
 from engine.clock import china_today
+from engine.clock import now as clock_now
 from engine.errors import NotFound, PermissionDenied, TaskNotReady
 from engine.models import HumanTask, ProcessInstance
 from processes.directory.files import may_reference
@@ -170,8 +171,6 @@ def _check_onsite(session: Session, task: HumanTask, actor: Actor, form: dict[st
     for item in form.get("evidence") or []:  # only a file this inspector uploaded (or the case already has)
         if not may_reference(session, item["sha256"], actor.user_id, task.instance_id):
             raise ValidationError({"evidence": ["文件未上传或已丢失，请重新上传"]})
-    if form["co_inspector_present"] is not True:
-        raise ValidationError({"co_inspector_present": ["检查人员不得少于两人（行政处罚法第四十二条）"]})
     plan = session.get(Plan, row.plan_id)
     assert plan is not None
     checked = _as_date(form["checked_on"])
@@ -191,6 +190,46 @@ def _check_onsite(session: Session, task: HumanTask, actor: Actor, form: dict[st
             raise ValidationError({"correction_due": [f"整改期限不能超过检查之日起{limit}日"]})
 
 
+def _check_confirmer(session: Session, task: HumanTask, actor: Actor) -> InspectionRow:
+    """Only the pair's other inspector confirms: a drawn inspector of this inspection (after a
+    replacement, the replacement), never the lead who wrote the record, never anyone else."""
+    row = inspection_of_instance(session, task.instance_id)
+    if row is None:
+        raise ValidationError({"_schema": ["该任务不属于双随机抽查检查"]})
+    inspectors = list(row.inspectors or [])
+    if actor.user_id not in inspectors[1:] or actor.user_id != task.assignee:
+        raise ValidationError({"_schema": ["只有本次检查的另一名检查人员可以确认现场检查记录"]})
+    return row
+
+
+def _server_facts(key: str, actor: Actor, form: Mapping[str, Any], now: datetime | None) -> dict[str, Any]:
+    """What only the server may state: who approved, declared, witnessed, disclosed or confirmed, and when."""
+    if key == "inspections.approve_plan":
+        return {"approved_by": actor.user_id}
+    if key == "inspections.declare":
+        return {"user_id": actor.user_id}
+    if key == "inspections.witness_seed":
+        return {"witnessed_by": actor.user_id}
+    if key == "inspections.disclose":
+        return {"disclosed_by": actor.user_id, "disclosed_on": china_today(now).isoformat()}
+    if key == "inspections.confirm_onsite":
+        return {"by": actor.user_id, "at": (now or clock_now()).astimezone(UTC).isoformat(),
+                "reason": (form.get("reason") or "").strip()}
+    return {}
+
+
+def _audit_confirmation(session: Session, actor: Actor, task: HumanTask, instance: ProcessInstance,
+                        row: InspectionRow | None, payload: dict[str, Any], now: datetime | None) -> None:
+    """The second officer's confirmation or dispute, in the case's own chain (its history shows it)."""
+    said = {"inspection_id": row.id if row else None, "reason": payload["reason"]}
+    if payload["confirmed"]:
+        audit.append(session, actor.user_id, "inspection_onsite_confirmed", instance=instance, task_id=task.id,
+                     task_name=task.task_name, data=said, now=now)
+    else:
+        audit.append(session, actor.user_id, "inspection_onsite_disputed", instance=instance, task_id=task.id,
+                     task_name=task.task_name, data=said, now=now)
+
+
 def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[str, Any], *,
                 now: datetime | None = None) -> ProcessInstance:
     """Validate an inspection form, complete the task, update the register."""
@@ -204,20 +243,15 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
     form = schema().load(dict(fields))
     if key == "inspections.onsite":
         _check_onsite(session, task, actor, form, now)
-    server: dict[str, Any] = {}
-    if key == "inspections.approve_plan":
-        server["approved_by"] = actor.user_id
-    elif key == "inspections.declare":
-        server["user_id"] = actor.user_id
-    elif key == "inspections.witness_seed":
-        server["witnessed_by"] = actor.user_id
-    elif key == "inspections.disclose":
-        server.update(disclosed_by=actor.user_id, disclosed_on=china_today(now).isoformat())
-    payload = {**form, **server}
+    elif key == "inspections.confirm_onsite":
+        _check_confirmer(session, task, actor)
+    payload = {**form, **_server_facts(key, actor, form, now)}
     instance = complete_task(session, task.id, actor, {DATA_KEYS[key]: payload}, now=now)
     row = inspection_of_instance(session, task.instance_id)
     if row is not None:
         _project(row, key, payload)
+    if key == "inspections.confirm_onsite":
+        _audit_confirmation(session, actor, task, instance, row, payload, now)
     if key == "inspections.approve_plan" and not form["approved"]:
         plan = session.scalar(select(Plan).where(Plan.instance_id == task.instance_id))
         if plan is not None:
@@ -232,9 +266,20 @@ def submit_task(session: Session, task_id: str, actor: Actor, fields: Mapping[st
 
 def _project(row: InspectionRow, key: str, payload: dict[str, Any]) -> None:
     if key == "inspections.onsite":
-        row.status, row.outcome = "reviewing", payload["outcome"]
+        row.status, row.outcome = "confirming", payload["outcome"]
         row.checked_on = _as_date(payload["checked_on"])
-        row.findings = {**row.findings, "onsite": payload}
+        findings = {k: v for k, v in row.findings.items() if k != "onsite_confirmation"}
+        row.findings = {**findings, "onsite": payload}
+    elif key == "inspections.confirm_onsite":
+        # the confirmation stands for the record it confirmed: a dispute clears it, and so does a new
+        # record (the lead's corrected ``onsite`` below), which the co-inspector confirms again
+        row.status = "reviewing" if payload["confirmed"] else "disputed"
+        findings = {k: v for k, v in row.findings.items() if k != "onsite_confirmation"}
+        entry = {k: payload[k] for k in ("by", "at", "confirmed", "reason")}
+        if payload["confirmed"]:
+            findings["onsite_confirmation"] = entry
+        findings["onsite_confirmations"] = [*row.findings.get("onsite_confirmations", []), entry]
+        row.findings = findings
     elif key == "inspections.review":
         row.status = "returned" if not payload["approved"] else row.status
         row.findings = {**row.findings, "review": payload}

@@ -1,12 +1,14 @@
 """The public entity page of double-random inspections in Chromium on a 390 px phone: the data is
 made through the domain services (a plan the head approves, its draw, the drawn pair's
-declarations, the on-site record, the head's review); the QR code on the entity's page is read
-back (its modules compared with a QR code of the page's own address), that address is opened on
-the phone, and the page shows the entity's result without sideways scrolling or staff names.
-The second test is the issue's whole flow through the UI: the planner makes a quarterly plan and
-presses "run now" after the head's approval, both drawn inspectors declare on their task pages,
-the lead records 责令改正 on the on-site form (the sealed 卫生监督意见书 with the deadline is
-produced), the head reviews, the public results page shows it, and its QR code's address opens it.
+declarations, the on-site record and its confirmation, the head's review); the QR code on the
+entity's page is read back (its modules compared with a QR code of the page's own address), that
+address is opened on the phone, and the page shows the entity's result without sideways scrolling
+or staff names. The second test is the issue's whole flow through the UI: the planner makes a
+quarterly plan and presses "run now" after the head's approval, both drawn inspectors declare on
+their task pages, the lead records 责令改正 on the on-site form, the other inspector reads that
+record on their own task and confirms it (a dispute without a reason refused first), the head
+reviews (the sealed 卫生监督意见书 with the deadline is produced), the public results page shows
+it, and its QR code's address opens it.
 
 Why compare the QR code's modules: no QR decoder is installed; two QR codes of the same text, level
 and version are the same module matrix, so equal paths mean the printed code carries this address.
@@ -195,7 +197,6 @@ def _records_a_correction_the_public_sees_it_and_the_qr_code_opens_it(
     today = china_today()
     due = (today + timedelta(days=20)).isoformat()  # the first test's entity is due in 15 days
     lead.fill("#f-checked_on", today.isoformat())
-    lead.select_option("#f-co_inspector_present", "true")
     lead.fill("#f-nonconforming", "从业人员健康合格证明")
     lead.fill("#f-findings", NOTES)
     lead.select_option("#f-outcome", "correction")
@@ -203,6 +204,22 @@ def _records_a_correction_the_public_sees_it_and_the_qr_code_opens_it(
     lead.select_option("#f-representative", "signed")
     lead.click("#submit")
     expect(lead.locator(".flash")).to_contain_text("已办理")
+
+    # the other inspector reads the lead's record on their own task and confirms it (Art. 42)
+    co_login = drawn.inspectors[1]
+    co = inspectors[co_login]
+    _open_task(co, live_server, _task(live_server, drawn.instance_id, "inspections.confirm_onsite", co_login))
+    expect(co.locator("body")).to_contain_text(NOTES)
+    expect(co.locator("body")).to_contain_text("从业人员健康合格证明")
+    co.select_option("#f-confirmed", "false")
+    co.click("#submit")  # a dispute without its reason is refused, nothing kept
+    expect(co.locator("body")).to_contain_text("有异议的，请写明理由")
+    co.select_option("#f-confirmed", "true")
+    co.click("#submit")
+    expect(co.locator(".flash")).to_contain_text("已办理")
+    with live_server.session() as session:
+        confirmed = session.get(Inspection, drawn.id)
+        assert confirmed is not None and confirmed.findings["onsite_confirmation"]["by"] == co_login
 
     _open_task(head, live_server, _task(live_server, drawn.instance_id, "inspections.review"))
     expect(head.locator(".inspection-panel")).to_contain_text(drawn.entity_name)

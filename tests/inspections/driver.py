@@ -195,10 +195,19 @@ class InspectionWorld:
             fields = {"conflict": True, "statement": statement} if statement else {"conflict": False}
             self.submit(instance_id, "declare", fields, assignee=task.assignee)
 
-    def onsite(self, instance_id: str, outcome: str = "compliant", **fields: Any) -> None:
+    def onsite(self, instance_id: str, outcome: str = "compliant", *, confirm: bool = True, **fields: Any) -> None:
+        """The lead's record, then (unless ``confirm=False``) the other inspector's confirmation."""
         data = {"checked_on": self.today.isoformat(), "co_inspector_present": True, "findings": "现场检查情况记录",
                 "outcome": outcome, "representative": "signed", **fields}
         self.submit(instance_id, "onsite", data)
+        if confirm:
+            self.confirm(instance_id)
+
+    def confirm(self, instance_id: str, confirmed: bool = True, reason: str = "", *,
+                actor: Actor | None = None) -> None:
+        """The co-inspector's 检查人员确认现场检查记录 (as its assignee unless ``actor`` is given)."""
+        fields: dict[str, Any] = {"confirmed": confirmed, **({"reason": reason} if reason else {})}
+        self.submit(instance_id, "confirm_onsite", fields, actor=actor)
 
 
 def world_fixture(template: Path, tmp_path: Path) -> Iterator[InspectionWorld]:

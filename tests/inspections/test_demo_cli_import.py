@@ -32,6 +32,12 @@ def test_demo_has_a_published_plan_a_finished_draw_and_results(session_factory: 
         done = session.scalar(select(func.count()).select_from(Inspection).where(Inspection.status.in_(
             ["done", "correcting"])))
         assert done == 2
+        # the third record waits for the other inspector's own confirmation, not yet for the head
+        third = session.scalar(select(Inspection).where(Inspection.status == "confirming"))
+        assert third is not None and third.instance_id
+        confirm = session.scalars(select(HumanTask).where(HumanTask.instance_id == third.instance_id,
+                                                          HumanTask.status == "ready")).all()
+        assert [(t.form_key, t.assignee) for t in confirm] == [("inspections.confirm_onsite", third.inspectors[1])]
         # the draw record: the planner signed on their task, the head's task 签署抽取记录 waits
         signed = draw_signing.status(session, draw)
         assert signed.pending == ["zhao.lei"] and not signed.overdue

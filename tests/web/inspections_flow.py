@@ -1,7 +1,7 @@
 """Double-random inspections for the web tests, built through the domain services (never rows by
 hand): both bundles, an item, a roster of the test directory's 渭滨 staff, public-place entities,
 a plan the head approves through its process (which draws and starts the inspections), the drawn
-pair's declarations, the on-site record, the head's review; and an on-the-spot penalty decision.
+pair's declarations, the on-site record and its confirmation, the head's review; and an on-the-spot penalty decision.
 """
 
 from __future__ import annotations
@@ -108,15 +108,17 @@ def inspections_of(session: Session, draw: Draw) -> list[Inspection]:
 
 
 def finish(session: Session, row: Inspection, outcome: str = "compliant") -> None:
-    """Both inspectors declare, the lead records the inspection, the head approves it."""
+    """Both inspectors declare, the lead records the inspection, the other inspector confirms the
+    record, the head approves it."""
     assert row.instance_id
     for _user in list(row.inspectors):
         submit(session, row.instance_id, "inspections.declare", "", {"conflict": False})
     extra = {"correction_due": (china_today() + timedelta(days=15)).isoformat(),
              "nonconforming": "顾客用品用具清洗消毒"} if outcome == "correction" else {}
     submit(session, row.instance_id, "inspections.onsite", "", {
-        "checked_on": china_today().isoformat(), "co_inspector_present": True, "findings": NOTES,
-        "outcome": outcome, "representative": "signed", **extra})
+        "checked_on": china_today().isoformat(), "findings": NOTES, "outcome": outcome, "representative": "signed",
+        **extra})
+    submit(session, row.instance_id, "inspections.confirm_onsite", "", {"confirmed": True})  # the other inspector
     submit(session, row.instance_id, "inspections.review", "head.a", {"approved": True, "opinion": "内部意见：同意"})
 
 
