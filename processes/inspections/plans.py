@@ -33,6 +33,7 @@ KINDS = {"annual": "年度抽查计划", "quarterly": "季度抽查计划", "nat
 SEED_SOURCES = {"generated": "系统生成随机种子", "witnessed": "见证人录入公开随机数"}
 PLAN_PROCESS = "inspection_plan"
 LOCKED = "国家随机监督抽查任务的检查对象名单已锁定，不能修改"
+NATIONAL_UNWEIGHTED = "国家随机监督抽查任务的检查对象名单已给定，不按权重抽取"
 
 MULTIPLIER = (1, 100)
 WEIGHT_BOUNDS: dict[str, tuple[int, int]] = {
@@ -101,7 +102,7 @@ def apply_weights(params: dict[str, Any], weights: Mapping[str, Any], defaults: 
     record say which weights the plan set. A blank value goes back to the default; nothing is
     changed when one value is wrong. A national task's list is given: it has no weights to set."""
     if kind == "national":
-        raise DirectoryError("国家随机监督抽查任务的检查对象名单已给定，不按权重抽取", "weights")
+        raise DirectoryError(NATIONAL_UNWEIGHTED, "weights")
     chosen = dict(params["weights"])
     for key, value in weights.items():
         if key not in WEIGHT_BOUNDS:

@@ -16,7 +16,7 @@ from engine.clock import china_today
 from processes.inspections import plans, verify_draw
 from processes.inspections.models import Draw, Plan
 from tests.web.conftest import CITY, COUNTY_A, COUNTY_B, actor
-from tests.web.inspections_flow import draft_plan, ready, setup_inspections, submit
+from tests.web.inspections_flow import SHOPS, draft_plan, ready, setup_inspections, submit
 
 
 @pytest.fixture
@@ -120,3 +120,24 @@ def test_a_returned_plans_weights_change_and_a_blank_goes_back_to_the_rule(world
     with pytest.raises(plans.DirectoryError, match="应为1到100之间的整数"):
         plans.update_plan(world, officer, plan.id, weights={"risk_high": True})
     assert plan.params["weights"]["risk_high"] == 5
+
+
+def test_in_english_the_plan_page_names_the_weights_and_marks_the_plans_own(world: Session, as_user: Any) -> None:
+    plan = draft_plan(world, weights={"credit_d": 9})
+    officer = as_user("officer.a")
+    assert officer.post("/lang", {"lang": "en", "next": "/inbox"}).status_code == 302
+    page = officer.get(f"/inspections/plans/{plan.id}").get_data(as_text=True)
+    assert 'data-weight="credit_d">credit grade D (严重失信)：×9 <strong class="weight-note">(set by this plan)' in page
+    weight = officer.post("/inspections/plans/new", _form("x", COUNTY_A, weight_credit_d="0")).get_data(as_text=True)
+    assert "The weight “credit grade D (严重失信)” must be a whole number from 1 to 100" in weight
+    scope = officer.post("/inspections/plans/new", _form("x", COUNTY_A, scope=[COUNTY_B])).get_data(as_text=True)
+    assert "The scope may only hold your unit and the units below it." in scope
+    assert _plans(world) == 1
+
+
+def test_a_national_task_takes_no_weights(world: Session, as_user: Any) -> None:
+    answer = as_user("head.a").post("/inspections/plans/new", _form(
+        "国家任务", COUNTY_A, kind="national", fixed_entities=SHOPS[0], weight_credit_d="5"))
+    assert answer.status_code == 422
+    assert "国家随机监督抽查任务的检查对象名单已给定，不按权重抽取" in answer.get_data(as_text=True)
+    assert _plans(world) == 0

@@ -223,7 +223,9 @@ def new_plan() -> Any:
                 errors.setdefault(key, []).append(_("Enter a whole number."))
     if values["unit_id"] not in {u.id for u in units}:
         errors.setdefault("unit_id", []).append(_("Choose one of your units."))
-    scope = scope_of_form(request.form, {u.id for u in units}, errors)
+    scope, weights = scope_of_form(request.form, {u.id for u in units}, errors), weights_of_form(request.form)
+    if values["kind"] == "national" and weights:  # a national task's list is given, not drawn by weight
+        errors.setdefault("weights", []).append(plan_service.NATIONAL_UNWEIGHTED)
     fixed = [c.strip() for c in values["fixed_entities"].replace(",", "\n").splitlines() if c.strip()]
     if not errors and start and end and values["kind"] == "national":
         plan_id = _national(actor, values, start, end, fixed, errors)
@@ -235,7 +237,7 @@ def new_plan() -> Any:
                 dbs(), actor, title=values["title"], kind=values["kind"], unit_id=values["unit_id"],
                 window_start=start, window_end=end, categories=categories if values["kind"] != "national" else None,
                 fixed_entities=fixed or None, exclusions=exclusions, seed_source=values["seed_source"] or "generated",
-                witness_id=values["witness_id"].strip() or None, scope=scope, weights=weights_of_form(request.form))
+                witness_id=values["witness_id"].strip() or None, scope=scope, weights=weights)
         except DirectoryError as exc:
             dbs().rollback()
             errors.setdefault(exc.field or "_", []).append(exc.message)
