@@ -206,3 +206,16 @@ def pending(session: Session, unit_ids: list[str] | None, *, today: date | None 
     return [{"case_id": row.case_id, "instance_id": row.instance_id, "number": number, "decided_on": decided,
              "due_on": row.due_on, "overdue": row.due_on is not None and today > row.due_on}
             for row, number, decided in session.execute(query)]
+
+
+def disclose_pending(session: Session, actor: Actor, *, now: datetime | None = None) -> list[str]:
+    """Disclose every pending decision of the actor's units as the actor (the demo's head, so the
+    demo's public site shows its decision); one line per decision disclosed."""
+    made = []
+    for entry in pending(session, None if actor.is_admin else sorted(actor.unit_ids)):
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == entry["instance_id"],
+                                                      HumanTask.status == "ready", HumanTask.form_key == FORM))
+        if task is not None:
+            submit(session, actor, task, {"choice": "disclose", "content_checked": True}, now=now)
+            made.append(f"公示行政处罚决定 {entry['number']}")
+    return made
