@@ -9,6 +9,7 @@ read the plan's copy, so changing the file never changes what an old draw recomp
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -121,9 +122,13 @@ def parse_rules(raw: dict[str, Any]) -> Rules:
 
 
 def _reasons(value: Any, name: str) -> tuple[str, ...]:
-    """An agency's older copy without the list: no reason to choose, so every decision is disclosed."""
+    """A list; or one text with the reasons separated by "；" (what the administrators' rules page
+    stores, its values being text). An agency's older copy without the entry: no reason to choose,
+    so every decision is disclosed."""
     if value is None:
         return ()
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[；;\n]", value) if part.strip()]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError(f"rules.toml: disclosure.{name} must be a list of one or more reasons, got {value!r}")
     return tuple(v.strip() for v in value)
