@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "processes.penalty.rule_overrides",
     "processes.complaints.models",
     "processes.inspections.models",
+    "processes.inspections.decision_models",
     "processes.directory.models",
     "web.models",
 )

@@ -55,6 +55,10 @@ ACTIONS: dict[str, str] = {
     "inspection_schedule_created": "新建定期抽查", "inspection_schedule_paused": "暂停定期抽查",
     "inspection_schedule_resumed": "恢复定期抽查", "inspection_schedule_ran": "执行定期抽查",
     "inspection_schedule_missed": "定期抽查未按时执行", "inspection_schedule_run_requested": "申请立即执行定期抽查",
+    "inspection_onsite_confirmed": "检查人员确认现场检查记录",
+    "inspection_onsite_disputed": "检查人员对现场检查记录提出异议",
+    "penalty_decision_disclosed": "公示行政处罚决定", "penalty_decision_not_disclosed": "决定不予公开行政处罚决定",
+    "penalty_decision_withdrawn": "撤回已被撤销的行政处罚决定",
 }
 
 

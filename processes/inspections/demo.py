@@ -138,4 +138,7 @@ def load(session: Session) -> list[str]:
     schedule = scheduling.create_schedule(session, planner, name="公共场所季度抽查", template_plan_id=template.id,
                                           recurrence_spec="quarterly first-workday 08:00")
     made.append(f"schedule {schedule.id} (quarterly first-workday 08:00)")
+    from .decision_disclosure import disclose_pending  # the penalty demo's decision reaches the public site
+
+    made += disclose_pending(session, head)
     return made

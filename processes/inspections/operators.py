@@ -153,11 +153,15 @@ def open_penalty_lead(params: dict[str, Any], ctx: OperatorContext) -> dict[str,
     assert unit is not None
     onsite = row.findings.get("onsite", {})
     reason = "逾期未整改" if row.reinspection == "not_corrected" else "现场检查发现涉嫌违法"
+    # the filing period counts from discovery: the re-inspection that found it uncorrected, or the check
+    found = (row.findings.get("reinspection", {}).get("reinspected_on") if row.reinspection == "not_corrected"
+             else (row.checked_on.isoformat() if row.checked_on else None))
     case = start_case(ctx.session, SYSTEM, unit_id=unit.id, unit_name=unit.name,
                       unit_short_name=unit.short_name or unit.name[:1], now=ctx.now, prefill={
                           "entity_id": row.credit_code, "entity_name": row.entity_name, "credit_code": row.credit_code,
                           "source": "random_inspection", "inspection_id": row.id, "plan_code": plan.code,
-                          "suspected_violation": f"{reason}：{onsite.get('findings', '')}"})
+                          "suspected_violation": f"{reason}：{onsite.get('findings', '')}",
+                          **({"discovered_on": str(found)} if found else {})})
     case.source = "random_inspection"
     row.penalty_case_id = case.id
     level = effective_rules(ctx.session).risk_levels.get("inspection_penalty_lead")

@@ -215,8 +215,9 @@ def compute_execution_state(params: dict[str, Any], ctx: OperatorContext) -> dic
 def _tell_decided(ctx: OperatorContext, case: PenaltyCase) -> None:
     """Every decided case is told (an individual's with credit code ""): a registered entity's goes
     into the inspections' risk ledger, and every decision gets its disclosure step 公示行政处罚决定
-    (once per case: the handlers ignore a case they already recorded; a revoked one is withdrawn)."""
-    if case.decided_on is not None:
+    (once per case: the handlers ignore a case they already recorded; a revoked one is withdrawn).
+    A 不予行政处罚 decision (``no_penalty_ground``) is no penalty: no risk entry, nothing to disclose."""
+    if case.decided_on is not None and "no_penalty_ground" not in (case.decided_penalty or {}):
         label = case.case_number or str(case.id)
         entity_event(ctx.session, EntityEvent("penalty_decided", case.credit_code or case.entity_id or "",
                                               f"penalty:{case.id}", f"作出行政处罚决定（{label}）", case.decided_on))

@@ -118,6 +118,12 @@ def test_quarterly_plan_run_now_approved_inspected_with_a_correction_public_and_
     expect(planner.locator(".flash")).to_contain_text("已设为周期计划")
     planner.click("#submit-plan")
     expect(planner.locator("#plan-status")).to_have_text("待负责人审批")
+    planner.goto(f"{live_server.url}/inspections/schedules")  # run now before the approval: requested
+    row = planner.locator("#schedule-list tbody tr", has_text=template.title)
+    row.locator("button.run-now").click()
+    expect(planner.locator(".flash")).to_contain_text("负责人批准计划后即抽取")
+    expect(planner.locator("#schedule-list tbody tr", has_text=template.title).locator(".outcome")).to_have_text(
+        "已申请立即执行，待计划批准")
 
     with live_server.session() as session:
         plan = session.get(Plan, template.id)
@@ -134,10 +140,7 @@ def test_quarterly_plan_run_now_approved_inspected_with_a_correction_public_and_
     head.click("#submit")
     expect(head.locator(".flash")).to_contain_text("已办理")
 
-    planner.goto(f"{live_server.url}/inspections/schedules")
-    row = planner.locator("#schedule-list tbody tr", has_text=template.title)
-    row.locator("button.run-now").click()
-    expect(planner.locator(".flash")).to_contain_text("期已抽取")
+    planner.goto(f"{live_server.url}/inspections/schedules")  # the approval drew the requested period
     expect(planner.locator("#schedule-list tbody tr", has_text=template.title).locator(".outcome")).to_have_text(
         "已立即执行抽取")
 

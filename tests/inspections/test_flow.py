@@ -3,6 +3,8 @@ re-inspected, failed, penalty lead opened and linked both ways; the draw re-veri
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from engine import SYSTEM, instance_data
@@ -43,6 +45,7 @@ def test_plan_to_penalty_lead(world: InspectionWorld) -> None:
     world.submit(row.instance_id, "review", {"approved": True}, actor=HEAD)
     world.set_day("2025-09-16", 9)
     world.fire()
+    world.set_day("2025-09-18", 9)  # the re-inspection is recorded two days after it took place
     world.submit(row.instance_id, "reinspect", {"reinspected_on": "2025-09-16", "corrected": False,
                                                  "findings": "仍未改正"})
     with world.factory() as session:
@@ -50,6 +53,7 @@ def test_plan_to_penalty_lead(world: InspectionWorld) -> None:
         assert done is not None and done.status == "done" and done.penalty_case_id
         case = session.get(PenaltyCase, done.penalty_case_id)
         assert case is not None and case.source == "random_inspection"
+        assert case.discovered_on == date(2025, 9, 16)  # the filing period counts from the re-inspection
         prefill = instance_data(session, case.instance_id, SYSTEM)["prefill"]
         assert prefill["inspection_id"] == row.id and prefill["source"] == "random_inspection"
     assert verify_draw_ok(world, draw_id)

@@ -71,5 +71,6 @@ def test_every_outcome_has_english() -> None:
     from web.i18n import domain_text
 
     assert [domain_text(name, "en") for name in scheduling.OUTCOME_NAMES.values()] == [
-        "drawn on schedule", "drawn late (caught up)", "drawn (run now)", "missed, not drawn"]
+        "drawn on schedule", "drawn late (caught up)", "drawn (run now)", "missed, not drawn",
+        "run now requested, awaiting the plan's approval"]
     assert domain_text("比计划时间晚3.5小时补做", "en") == "caught up 3.5 h after the scheduled time"

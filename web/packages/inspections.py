@@ -52,7 +52,8 @@ bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 ROLES = frozenset({"officer", "head"})
 STATUSES = {"draft": "草稿", "submitted": "待负责人审批", "returned": "已退回", "published": "已发布"}
 DRAW_STATUSES = {"committed": "已承诺，待抽取", "drawn": "已抽取", "superseded": "已被重新抽取取代"}
-INSPECTION_STATUSES = {"assigned": "已分派", "declaring": "利益冲突声明中", "reviewing": "待负责人审核",
+INSPECTION_STATUSES = {"assigned": "已分派", "declaring": "利益冲突声明中", "confirming": "待另一名检查人员确认",
+                       "disputed": "记录有异议，待主检人员修改", "reviewing": "待负责人审核",
                        "returned": "退回重查", "done": "已完成", "cancelled": "已取消", "unstaffed": "检查人员不足"}
 FORM_FIELDS = ("title", "kind", "unit_id", "window_start", "window_end", "seed_source", "witness_id",
                "recent_months", "frequency_cap", "fixed_entities")
