@@ -15,7 +15,8 @@ Who is eligible (what the snapshot holds, as of the draw day):
   answer ``registry.complaints_about_entities``, or the profile's imported count when that is
   larger); a national task's fixed list
   instead, unfiltered and unweighted;
-* inspectors of the scope units, active, with an enforcement certificate valid over the whole
+* inspectors of the scope units and of the planning unit (a city plan over two counties is
+  inspected by the city's inspectors too), active, with an enforcement certificate valid over the whole
   inspection window, not on leave on the draw day nor for half the window or more; specialists
   for the plan categories they list as specialties; conflicts are their relatives' and former
   employers' credit codes;
@@ -123,7 +124,7 @@ def eligible_inspectors(session: Session, plan: Plan, on: date) -> list[dict[str
     categories = set(plan.params["categories"])
     out = []
     for inspector in session.scalars(select(Inspector).where(
-            Inspector.active, Inspector.unit_id.in_(plan.params["scope_units"]),
+            Inspector.active, Inspector.unit_id.in_({*plan.params["scope_units"], plan.unit_id}),
             Inspector.certificate_valid_from <= max(on, plan.window_start),
             Inspector.certificate_valid_until >= plan.window_end).order_by(Inspector.user_id)):
         if inspector.user_id in away:

@@ -50,7 +50,7 @@ counted over at most 60 months, the threshold is at most 1000."""
 WEIGHT_LABELS = {
     "risk_normal": "风险等级“常态”", "risk_high": "风险等级“高风险”", "credit_a": "信用等级A（守信）",
     "credit_b": "信用等级B", "credit_c": "信用等级C（一般失信）", "credit_d": "信用等级D（严重失信）",
-    "credit_none": "尚无信用等级", "complaints_threshold": "投诉数阈值（近12个月）",
+    "credit_none": "尚无信用等级", "complaints_threshold": "投诉数阈值（统计期内）",
     "complaints_factor": "投诉数达到阈值的权重倍数", "complaints_months": "投诉数的统计期（月）"}
 """The Chinese names of the weight keys (the same as on the draw record, ``draw_record.PARAMETER_LABELS``)."""
 

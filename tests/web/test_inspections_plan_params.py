@@ -72,7 +72,7 @@ def test_a_city_plan_over_two_counties_with_its_own_weights(world: Session, as_u
     ("weight_credit_d", "0", "权重“信用等级D（严重失信）”应为1到100之间的整数"),
     ("weight_credit_d", "101", "权重“信用等级D（严重失信）”应为1到100之间的整数"),
     ("weight_risk_high", "2.5", "权重“风险等级“高风险””应为1到100之间的整数"),
-    ("weight_complaints_threshold", "很多", "权重“投诉数阈值（近12个月）”应为1到1000之间的整数"),
+    ("weight_complaints_threshold", "很多", "权重“投诉数阈值（统计期内）”应为1到1000之间的整数"),
 ])
 def test_a_wrong_weight_is_refused_beside_its_field_and_nothing_is_written(world: Session, as_user: Any,
                                                                           field: str, value: str, message: str) -> None:

@@ -178,3 +178,15 @@ def drawn_from(world: InspectionWorld, ctx: dict[str, Any], names: str) -> None:
         assert draw is not None and draw.result is not None
         drawn = sorted(e["credit_code"] for e in draw.result["entities"])
     assert drawn == expected
+
+
+
+@then(parsers.parse("抽中的单位由制定计划的单位的检查人员检查，每家{n:d}名"))
+def matched_from_planning_unit(world: InspectionWorld, ctx: dict[str, Any], n: int) -> None:
+    """The scope names whose entities are drawn; the planning unit's own inspectors still go (a city's
+    plan over two counties is inspected by the city's inspectors too)."""
+    with world.factory() as session:
+        draw = session.get(Draw, ctx["draws"][-1])
+        assert draw is not None and draw.result is not None
+        assignments = draw.result["assignments"]
+    assert assignments and all(len(people) == n for people in assignments.values()), draw.result
