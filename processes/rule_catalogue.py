@@ -147,15 +147,18 @@ def _decimal_or_none(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def coerce(item: RuleEntry, given: Any) -> Any:
-    """The value to store for ``given`` (form text or JSON), in the file's type; or RuleValueError."""
+def coerce(item: RuleEntry, given: Any, *, zero_ok: bool = False) -> Any:
+    """The value to store for ``given`` (form text or JSON), in the file's type; or RuleValueError.
+
+    ``zero_ok``: the package says 0 is a real choice for this whole number (no exclusion, no
+    catch-up); otherwise 0 is allowed only for a ``max_`` count."""
     text = str(given).strip() if given is not None else ""
     if not text:
         raise RuleValueError(item.key, "请填写新的值")
     if item.kind == "bool":
         return _bool(item, text)
     if item.kind == "int":
-        return _int(item, text)
+        return _int(item, text, zero_ok)
     if item.kind in ("decimal", "rate"):
         return _number(item, text)
     if item.kind == "category":
@@ -175,11 +178,11 @@ def _bool(item: RuleEntry, text: str) -> bool:
     raise RuleValueError(item.key, "应为 true 或 false")
 
 
-def _int(item: RuleEntry, text: str) -> int:
+def _int(item: RuleEntry, text: str, zero_ok: bool = False) -> int:
     if not re.fullmatch(r"[+-]?\d+", text):
         raise RuleValueError(item.key, "应为整数")
     number = int(text)
-    minimum = 0 if item.name.startswith("max_") else 1  # a count of allowed extensions may be 0
+    minimum = 0 if zero_ok or item.name.startswith("max_") else 1  # a count of allowed extensions may be 0
     if number < minimum:
         raise RuleValueError(item.key, f"应为不小于{minimum}的整数")
     if number > INT_MAX:

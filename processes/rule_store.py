@@ -75,12 +75,13 @@ class RuleStore(Generic[Row, Parsed]):
     """One package's rules: its file, its override table, its whole-document check, its audit names."""
 
     def __init__(self, model: type[Row], path: Callable[[], Path], parse: Callable[[dict[str, Any]], Parsed],
-                 *, changed_action: str, reset_action: str) -> None:
+                 *, changed_action: str, reset_action: str, zero_ok: frozenset[str] = frozenset()) -> None:
         self.model = model
         self.path = path
         self.parse = parse
         self.changed_action = changed_action
         self.reset_action = reset_action
+        self.zero_ok = zero_ok  # whole-number keys where 0 is a real choice (the package's parse allows it)
 
     def sections(self) -> tuple[RuleSection, ...]:
         """Every entry of the file with its comment and label, for the admin page."""
@@ -141,7 +142,7 @@ class RuleStore(Generic[Row, Parsed]):
                  confirm_law: bool = False, now: datetime | None = None) -> Row:
         """Change one entry from now on; validated by kind and as a whole, audited. Caller commits."""
         item = self._known(key)
-        new = coerce(item, value)
+        new = coerce(item, value, zero_ok=key in self.zero_ok)
         why = _reason(key, reason)
         if item.is_law and not confirm_law:
             raise LawConfirmationRequired(key, LAW_CONFIRMATION)

@@ -19,7 +19,7 @@ from pathlib import Path
 from processes.rule_store import RuleStore, RuleValueError
 
 from .models import InspectionRuleOverride
-from .rules import RULES_ENV, RULES_FILE, Rules, parse_rules
+from .rules import RULES_ENV, RULES_FILE, ZERO_MEANS_OFF, Rules, parse_rules
 
 
 def _path() -> Path:
@@ -27,7 +27,7 @@ def _path() -> Path:
 
 
 STORE: RuleStore[InspectionRuleOverride, Rules] = RuleStore(InspectionRuleOverride, _path, parse_rules,
-    changed_action="inspection_rule_changed", reset_action="inspection_rule_reset")
+    changed_action="inspection_rule_changed", reset_action="inspection_rule_reset", zero_ok=ZERO_MEANS_OFF)
 
 sections = STORE.sections
 latest_overrides = STORE.latest_overrides

@@ -86,6 +86,12 @@ def _positive(value: Any, name: str, minimum: int = 1) -> int:
     return value
 
 
+ZERO_MEANS_OFF = frozenset({"sampling.min_per_category", "exclusions.recent_months", "matching.min_specialists",
+                            "matching.previous_inspector_months", "matching.pair_months", "schedule.grace_hours"})
+"""Whole-number entries where 0 is a real choice (no recent-inspection exclusion, no catch-up after a
+missed run...): ``parse_rules`` takes 0 for exactly these, and the rules page offers it."""
+
+
 def parse_rules(raw: dict[str, Any]) -> Rules:
     """Check and convert the TOML tables; a wrong value names its key."""
     ratio = Decimal(str(raw["sampling"]["default_ratio"]))

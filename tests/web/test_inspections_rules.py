@@ -93,7 +93,7 @@ def test_a_changed_disclosure_period_is_what_the_public_page_states(world: Sessi
 @pytest.mark.parametrize(("key", "value", "reason", "sentence"), [
     ("sampling.default_ratio", "1.5", "理由", "比率应大于0且不大于1"),
     ("sampling.default_ratio", "五成", "理由", "应为数字"),
-    ("exclusions.recent_months", "-3", "理由", "应为不小于1的整数"),
+    ("exclusions.recent_months", "-3", "理由", "应为不小于0的整数"),
     ("matching.min_specialists", "5", "理由", "与其他配置冲突"),
     ("risk.penalty_decided", "critical", "理由", "与其他配置冲突"),
     ("disclosure.result_workdays", "15", "", "请写明修改理由"),
@@ -158,3 +158,30 @@ def test_a_changed_longest_correction_period_binds_the_next_plans_inspections(wo
     world.rollback()
     submit(world, row.instance_id, "inspections.onsite", "",
            {**onsite, "correction_due": (china_today() + timedelta(days=30)).isoformat()})
+
+
+def test_zero_is_offered_exactly_where_the_inspection_rules_take_it(world: Session) -> None:
+    """0 means "off" for some whole numbers (no recent-inspection exclusion, no catch-up after a
+    missed run): the rules page takes it there, because ``parse_rules`` does, and nowhere else."""
+    from processes.inspections import rule_store
+    from processes.inspections.rules import ZERO_MEANS_OFF, parse_rules
+    from processes.rule_catalogue import RuleValueError
+
+    takes_zero = set()
+    for section in rule_store.sections():
+        for item in section.entries:
+            if item.kind != "int":
+                continue
+            raw = rule_store.effective_raw(world)
+            raw[item.section][item.name] = 0
+            try:
+                parse_rules(raw)
+            except (ValueError, TypeError, KeyError):
+                continue
+            takes_zero.add(item.key)
+    assert takes_zero == ZERO_MEANS_OFF
+    rule_store.set_rule(world, "admin", "exclusions.recent_months", "0", "本年度不排除近期已检查的对象")
+    world.commit()
+    assert rule_store.effective_rules(world).recent_months == 0
+    with pytest.raises(RuleValueError, match="不小于1"):
+        rule_store.set_rule(world, "admin", "exclusions.frequency_cap", "0", "试图取消频次上限")
